@@ -1,0 +1,56 @@
+"""The order of the stages, written in one place: load → clean → metadata → segment → extract.
+
+Embedding and indexing follow in `indexer.py`; everything before them is pure and model-free.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from policykb import cleaning, extract, loading, metadata, segment
+from policykb.records import Clause, Document, Requirement
+
+
+@dataclass
+class ProcessedDocument:
+    document: Document
+    clauses: list[Clause]
+    requirements: list[Requirement]
+
+
+def clean_file(path: str | Path, max_file_mb: float = 20.0) -> Document:
+    """Load one raw file, clean it and extract its metadata. Raises InputFileError on unreadable input."""
+    path = Path(path)
+    raw_text = loading.load_text(path, max_bytes=int(max_file_mb * 1024 * 1024))
+    return clean_raw_text(raw_text, source_path=path)
+
+
+def clean_raw_text(raw_text: str, source_path: str | Path, overrides: dict | None = None) -> Document:
+    """Clean already-decoded raw text; `overrides` (and a NAME.meta.toml sidecar) win over extracted metadata."""
+    source_path = Path(source_path)
+    result = cleaning.clean_text(raw_text)
+    meta = metadata.extract_metadata(raw_text, result.text, source_path)
+    meta = metadata.apply_overrides(meta, metadata.read_sidecar(source_path))
+    if overrides:
+        meta = metadata.apply_overrides(meta, overrides)
+    doc_id = metadata.make_doc_id(meta, source_path, result.text)
+    return Document(
+        doc_id=doc_id,
+        source_path=str(source_path),
+        raw_text=raw_text,
+        text=result.text,
+        metadata=meta,
+        changes=result.changes,
+    )
+
+
+def process_document(document: Document) -> ProcessedDocument:
+    """Segment a cleaned document into clauses and tag their quantitative requirements."""
+    clauses = segment.segment_document(document)
+    requirements = extract.extract_requirements(clauses)
+    return ProcessedDocument(document, clauses, requirements)
+
+
+def process_file(path: str | Path, max_file_mb: float = 20.0) -> ProcessedDocument:
+    return process_document(clean_file(path, max_file_mb))

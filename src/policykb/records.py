@@ -1,0 +1,152 @@
+"""The small typed records that flow through the stages: load → clean → segment → extract → index → service."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
+
+ChangeKind = Literal[
+    "spam", "chrome", "html", "pinyin", "mojibake", "mojibake_unrepaired", "traditional",
+    "whitespace", "punctuation", "duplicate", "metadata",
+]
+Comparator = Literal[">=", "<=", ">", "<", "=", "~", "range"]
+ClauseRole = Literal["body", "heading", "preamble", "notice", "signature", "attachment"]
+
+
+@dataclass
+class Change:
+    """One edit made by a cleaning step. `offset` is where `before` starts in that step's input text."""
+
+    kind: str
+    before: str
+    after: str
+    offset: int
+    note: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class CleanResult:
+    """The output of the cleaner: the cleaned text and every change, in the order the steps made them."""
+
+    text: str
+    changes: list[Change] = field(default_factory=list)
+
+
+@dataclass
+class Metadata:
+    """What a document says about itself. Every field may be None when the document does not say it."""
+
+    region_id: str | None = None
+    region: str | None = None
+    title: str | None = None
+    issuer: str | None = None
+    date: str | None = None  # YYYY-MM-DD
+    doc_number: str | None = None
+    kind: str = "policy"  # "policy" | "news"
+    level: str | None = None  # "province" | "city" | "district" | "county"
+    parent_region_ids: list[str] = field(default_factory=list)  # nearest first
+
+
+@dataclass
+class Document:
+    """A cleaned document with its metadata."""
+
+    doc_id: str
+    source_path: str
+    raw_text: str
+    text: str
+    metadata: Metadata
+    changes: list[Change] = field(default_factory=list)
+
+    def to_dict(self, with_raw: bool = False) -> dict[str, Any]:
+        """The `clean --json` shape of the CLI contract."""
+        m = self.metadata
+        out: dict[str, Any] = {
+            "doc_id": self.doc_id,
+            "region_id": m.region_id,
+            "region": m.region,
+            "title": m.title,
+            "issuer": m.issuer,
+            "date": m.date,
+            "doc_number": m.doc_number,
+            "kind": m.kind,
+            "level": m.level,
+            "parent_region_ids": list(m.parent_region_ids),
+            "source_path": self.source_path,
+            "text": self.text,
+            "changes": [c.to_dict() for c in self.changes],
+        }
+        if with_raw:
+            out["raw_text"] = self.raw_text
+        return out
+
+
+@dataclass
+class Clause:
+    """A unit of the outline: a sentence-sized piece of body text, or a heading, with its place in the outline.
+
+    `start`/`end` are offsets into the cleaned document text; `text == doc.text[start:end]`.
+    `section` lists the headings above the clause, outermost first.
+    """
+
+    clause_id: str
+    doc_id: str
+    region_id: str
+    section: list[str]
+    text: str
+    start: int
+    end: int
+    role: str = "body"
+    ordinal: int = 0  # position of the clause within its document
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class Requirement:
+    """A quantitative requirement (or a reported statistic) found inside a clause.
+
+    `span_start`/`span_end` are offsets into the clause text; `span == clause.text[span_start:span_end]`.
+    `value` is a float, or [low, high] for comparator "range"; percentages are in percent.
+    """
+
+    clause_id: str
+    doc_id: str
+    region_id: str
+    text: str
+    span: str
+    span_start: int
+    span_end: int
+    subject: str | None
+    comparator: str
+    value: float | list[float]
+    unit: str | None
+    period: str | None = None
+    base: str | None = None
+    kind: str = "requirement"  # "requirement" | "statistic"
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class Hit:
+    """One search result: a clause, its fused score and the requirements it carries."""
+
+    clause: Clause
+    region: str
+    score: float
+    requirements: list[Requirement] = field(default_factory=list)
+    dense_score: float | None = None
+    keyword_score: float | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        out = self.clause.to_dict()
+        out["region"] = self.region
+        out["score"] = round(float(self.score), 6)
+        out["requirements"] = [r.to_dict() for r in self.requirements]
+        return out

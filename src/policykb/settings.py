@@ -1,0 +1,109 @@
+"""All settings in one place: name, default and help text. `POLICYKB_<NAME>` environment variables override.
+
+Add a setting here and document it in README.md (a test checks that every setting is documented).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str
+    default: Any
+    help: str
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("index_dir", "indexes", "Folder holding the built index (SQLite, FAISS, BM25, manifest)."),
+    Setting("models_dir", "models", "Folder where `policykb models install` writes sentence-transformers models."),
+    Setting("model", "multilingual-e5-small", "Embedding model: a folder name under models_dir, or a path to any "
+            "local sentence-transformers folder."),
+    Setting("embed_backend", "torch", "Embedding backend: `torch` (fp32) or `onnx-int8` (ONNX Runtime, int8 dynamic "
+            "quantisation)."),
+    Setting("embed_batch_size", 32, "Clauses per embedding batch."),
+    Setting("torch_threads", 1, "Torch intra-op threads per process (1 keeps query latency stable under load)."),
+    Setting("max_file_mb", 20.0, "Largest raw file accepted by the loader, in megabytes."),
+    Setting("max_query_chars", 200, "Longest query accepted, in characters."),
+    Setting("ann_threshold", 50000, "Above this many clauses the dense index is approximate (IVF-SQ8), exact below."),
+    Setting("ivf_nlist", 4096, "IVF lists for the approximate index (capped at clauses/39)."),
+    Setting("ivf_nprobe", 64, "IVF lists probed per query."),
+    Setting("fusion_k", 60, "Reciprocal-rank-fusion constant for merging dense and keyword rankings."),
+    Setting("dense_weight", 1.0, "Weight of the dense ranking in fusion."),
+    Setting("keyword_weight", 1.0, "Weight of the BM25 ranking in fusion."),
+    Setting("candidates", 100, "Candidates taken from each ranker before fusion."),
+    Setting("compare_threshold", 0.80, "Calibrated minimum dense similarity for a region to count as specifying "
+            "a measure in `compare`."),
+    Setting("max_upload_mb", 5.0, "Largest file accepted by the web upload form, in megabytes."),
+    Setting("host", "127.0.0.1", "Address `policykb serve` binds to."),
+    Setting("port", 8000, "Port `policykb serve` listens on."),
+)
+
+
+def _coerce(raw: str, default: Any) -> Any:
+    if isinstance(default, bool):
+        return raw.strip().lower() in {"1", "true", "yes", "on"}
+    if isinstance(default, int):
+        return int(raw)
+    if isinstance(default, float):
+        return float(raw)
+    return raw
+
+
+@dataclass
+class Settings:
+    """Resolved settings. Build with `Settings.load()` so environment overrides apply."""
+
+    values: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def load(cls, **overrides: Any) -> Settings:
+        values: dict[str, Any] = {}
+        for s in SETTINGS:
+            env = os.environ.get(f"POLICYKB_{s.name.upper()}")
+            values[s.name] = _coerce(env, s.default) if env not in (None, "") else s.default
+        for key, val in overrides.items():
+            if key not in values:
+                raise KeyError(f"unknown setting {key!r}")
+            if val is not None:
+                values[key] = val
+        return cls(values)
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self.__dict__["values"][name]
+        except KeyError as exc:
+            raise AttributeError(name) from exc
+
+    @property
+    def index_path(self) -> Path:
+        return Path(self.values["index_dir"]).expanduser()
+
+    @property
+    def model_path(self) -> Path:
+        """The model folder: `model` as a path if it exists, else a folder under models_dir."""
+        model = str(self.values["model"])
+        direct = Path(model).expanduser()
+        if direct.is_dir():
+            return direct.resolve()
+        models_dir = Path(self.values["models_dir"]).expanduser()
+        if not models_dir.is_absolute() and not models_dir.exists():
+            models_dir = PROJECT_ROOT / models_dir
+        return (models_dir / model).resolve()
+
+
+def web_dir() -> Path:
+    """Templates and static files: the top-level `web/` of a checkout, or the copy packaged with the code."""
+    checkout = PROJECT_ROOT / "web"
+    if (checkout / "templates").is_dir():
+        return checkout
+    return Path(__file__).resolve().parent / "web"
+
+
+__all__ = ["SETTINGS", "Setting", "Settings", "web_dir", "fields"]
