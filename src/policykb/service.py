@@ -252,3 +252,43 @@ class KnowledgeBase:
             raise NotFoundError(
                 f"unknown region {', '.join(unknown)}; indexed regions: {', '.join(sorted(known)) or 'none'}"
             )
+
+    # ----- comparison, catalogue, alignment, drafting (logic lives in their own modules) ------------------
+    def compare(self, query: str, region_ids: Sequence[str] | None = None) -> Any:
+        """One measure across regions: best clauses per region, values aligned, `found` decided honestly."""
+        from policykb.compare import compare_measure
+
+        self._check_regions(region_ids)
+        return compare_measure(self, query, region_ids=region_ids or None)
+
+    def measures(self) -> list[Any]:
+        """The catalogue: extracted requirements grouped into measures shared across regions."""
+        from policykb.measures import build_catalogue
+
+        return build_catalogue(self)
+
+    def align(self, doc_a: str, doc_b: str) -> Any:
+        """Clause-by-clause alignment of two documents: identical, changed (with a diff), only in one."""
+        from policykb.align import align_documents
+
+        return align_documents(
+            self.document(doc_a), self.clauses(doc_id=doc_a), self.document(doc_b), self.clauses(doc_id=doc_b)
+        )
+
+    def draft(
+        self, region: str, parent_region_id: str, measures: Sequence[str], policy: str = "parent",
+        level: str | None = None, custom_values: dict[str, float] | None = None,
+    ) -> Any:
+        """A first draft of a local plan for `region`, every clause adapted from and citing a source clause."""
+        from policykb.draft import build_draft
+
+        return build_draft(
+            self, region=region, parent_region_id=parent_region_id, measures=list(measures), policy=policy,
+            level=level, custom_values=custom_values or {},
+        )
+
+    def export_draft(self, draft: Any, path: Path) -> Path:
+        """Write a draft to .docx or .md, chosen by the file's suffix."""
+        from policykb.draft import export_draft
+
+        return export_draft(draft, path)
