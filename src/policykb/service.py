@@ -11,6 +11,7 @@ from typing import Any
 
 from policykb import pipeline
 from policykb.errors import InputFileError, NotFoundError, PolicyKBError
+from policykb.query import normalise_query
 from policykb.records import Clause, Document, Hit, Requirement
 from policykb.settings import Settings
 
@@ -236,6 +237,7 @@ class KnowledgeBase:
         self, query: str, k: int = 10, region_ids: Sequence[str] | None = None, doc_id: str | None = None,
         has_requirement: bool = False, mode: str = "hybrid",
     ) -> list[Hit]:
+        normalise_query(query, self.settings.max_query_chars)  # refuse bad input before opening anything
         self._check_regions(region_ids)
         if k < 1 or k > 200:
             raise PolicyKBError(f"k must be between 1 and 200, got {k}")
@@ -258,6 +260,7 @@ class KnowledgeBase:
         """One measure across regions: best clauses per region, values aligned, `found` decided honestly."""
         from policykb.compare import compare_measure
 
+        normalise_query(query, self.settings.max_query_chars)
         self._check_regions(region_ids)
         return compare_measure(self, query, region_ids=region_ids or None)
 
