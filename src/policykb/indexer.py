@@ -1,0 +1,359 @@
+"""Build an index folder (SQLite + BM25 + faiss + manifest) and swap it in atomically; open the current one.
+
+Layout of `index_root`:
+    current -> build-<timestamp>-<pid>/       a relative symlink, replaced atomically by each successful build
+    build-<timestamp>-<pid>/                  kb.sqlite, bm25/, dense.faiss, manifest.json (never modified)
+    .tmp-build-<timestamp>-<pid>/             a build in progress (renamed to build-… only once complete)
+    embedding-cache.sqlite                    clause embeddings by text hash, shared by every build
+A crash at any point leaves `current` pointing at the last complete build.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import logging
+import os
+import re
+import shutil
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from importlib import metadata as importlib_metadata
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+import numpy as np
+
+import policykb
+from policykb.errors import IndexError_
+from policykb.keyword_index import KeywordIndex
+from policykb.records import Clause
+from policykb.settings import Settings
+from policykb.store import Store, ordered_clauses
+from policykb.vector_index import VectorIndex
+
+if TYPE_CHECKING:
+    from policykb.pipeline import ProcessedDocument
+
+log = logging.getLogger(__name__)
+
+FORMAT_VERSION = 1
+CURRENT = "current"
+BUILD_PREFIX = "build-"
+TMP_PREFIX = ".tmp-build-"
+CACHE_FILE = "embedding-cache.sqlite"
+DB_FILE = "kb.sqlite"
+BM25_DIR = "bm25"
+DENSE_FILE = "dense.faiss"
+MANIFEST_FILE = "manifest.json"
+PACKAGES = ("faiss-cpu", "bm25s", "sentence-transformers", "torch", "onnxruntime", "jieba", "numpy")
+
+# Outline numbering at the start of a heading (一、 (二) 1. (3) 第四条 …) says where, not what: the embedding
+# context keeps only the heading's words.
+_ENUMERATOR = re.compile(
+    r"^\s*(?:第[一二三四五六七八九十百零〇\d]+[章节条部分]|[一二三四五六七八九十百]+[、.．]|[(（][一二三四五六七八九十\d]+[)）]"
+    r"|\d+[.．、](?!\d))\s*"
+)
+
+
+@dataclass
+class Manifest:
+    """What an index was built from and with; `open_index` refuses an index whose model the settings disagree with."""
+
+    format_version: int
+    policykb_version: str
+    model: str  # the embedder's name
+    model_setting: str  # the `model` setting the index was built under
+    embed_backend: str
+    dimension: int
+    documents: int
+    clauses: int
+    indexed_clauses: int
+    requirements: int
+    corpus_hash: str
+    created: str
+    dense_index: str  # "flat" | "ivf-sq8"
+    embed_text: str  # how a clause becomes the text that is embedded
+    tokenizer: str
+    build: str = ""  # the build folder's name
+    packages: dict[str, str] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Manifest:
+        known = {f.name for f in dataclasses.fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in known})
+
+    @classmethod
+    def read(cls, path: Path) -> Manifest:
+        try:
+            return cls.from_dict(json.loads(Path(path).read_text(encoding="utf-8")))
+        except (OSError, ValueError, TypeError) as exc:
+            raise IndexError_(f"unreadable index manifest {path}: {exc}: rebuild with `policykb ingest`") from exc
+
+
+class OpenIndex(NamedTuple):
+    store: Store
+    keyword_index: KeywordIndex
+    vector_index: VectorIndex
+    manifest: Manifest
+
+
+# ----- what gets indexed ---------------------------------------------------------------------------------------
+
+EMBED_TEXT = "heading+clause"
+
+
+def heading_words(heading: str) -> str:
+    """A heading without its outline number: `(二)加强学区和集团师资流动` → `加强学区和集团师资流动`."""
+    return _ENUMERATOR.sub("", heading, count=1).strip()
+
+
+def embedding_text(clause: Clause) -> str:
+    """The text embedded for a clause: its nearest heading's words as context, then the clause itself.
+
+    A clause such as `流动期限不少于3年` only says what is measured through its heading.
+    """
+    context = heading_words(clause.section[-1]) if clause.section else ""
+    if not context or context in clause.text:
+        return clause.text
+    return f"{context}：{clause.text}"
+
+
+def corpus_hash(processed: Sequence[ProcessedDocument]) -> str:
+    """sha256 over (doc_id, cleaned text) of every document, in doc_id order: same corpus, same hash."""
+    digest = hashlib.sha256()
+    for doc in sorted((p.document for p in processed), key=lambda d: d.doc_id):
+        for part in (doc.doc_id, doc.text):
+            data = part.encode("utf-8")
+            digest.update(len(data).to_bytes(8, "little"))
+            digest.update(data)
+    return digest.hexdigest()
+
+
+def package_versions() -> dict[str, str]:
+    out: dict[str, str] = {}
+    for name in PACKAGES:
+        try:
+            out[name] = importlib_metadata.version(name)
+        except importlib_metadata.PackageNotFoundError:
+            continue
+    return out
+
+
+def embedder_backend(embedder: Any, settings: Settings) -> str:
+    return str(getattr(embedder, "backend", None) or settings.embed_backend)
+
+
+# ----- building --------------------------------------------------------------------------------------------------
+
+
+def _encode(embedder: Any, texts: list[str], cache_path: Path, backend: str, progress: bool) -> np.ndarray:
+    """Embed texts through the shared cache, so text embedded by an earlier build is never embedded again."""
+    from policykb.embed import EmbeddingCache, cached_encode_passages
+
+    model_key = f"{embedder.name}|{backend}|{int(embedder.dimension)}"
+    cache = EmbeddingCache(cache_path, model_key)
+    try:
+        vectors = cached_encode_passages(embedder, texts, cache, progress)
+    finally:
+        close = getattr(cache, "close", None)
+        if close is not None:
+            close()
+    return np.asarray(vectors, dtype=np.float32).reshape(len(texts), int(embedder.dimension))
+
+
+def _fsync_tree(folder: Path) -> None:
+    """Flush every file and folder under folder to disk, so a power cut after the swap finds them whole."""
+    for path in sorted(folder.rglob("*"), reverse=True):
+        if path.is_file():
+            with open(path, "rb") as fh:
+                os.fsync(fh.fileno())
+    for path in [*sorted(p for p in folder.rglob("*") if p.is_dir()), folder]:
+        _fsync_dir(path)
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _swap_current(index_root: Path, build_name: str) -> None:
+    """Point `current` at build_name in one atomic rename (a reader sees the old build or the new, never neither)."""
+    tmp_link = index_root / f".current-{os.getpid()}.tmp"
+    tmp_link.unlink(missing_ok=True)
+    os.symlink(build_name, tmp_link)
+    os.replace(tmp_link, index_root / CURRENT)
+    _fsync_dir(index_root)
+
+
+def current_build(index_root: Path) -> Path | None:
+    """The build folder `current` points at, or None when there is no usable index."""
+    link = Path(index_root) / CURRENT
+    if not link.exists():
+        return None
+    return Path(os.path.realpath(link))
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _remove_stale(index_root: Path, keep: set[str]) -> None:
+    """Delete complete builds other than `keep`, and unfinished ones whose builder process is gone."""
+    for path in index_root.iterdir():
+        name = path.name
+        if name.startswith(BUILD_PREFIX) and path.is_dir() and name not in keep:
+            shutil.rmtree(path, ignore_errors=True)
+        elif name.startswith(TMP_PREFIX) and path.is_dir():
+            pid = name.rsplit("-", 1)[-1]
+            if pid.isdigit() and not _pid_alive(int(pid)):
+                shutil.rmtree(path, ignore_errors=True)
+        elif name.startswith(".current-") and name.endswith(".tmp"):
+            pid = name[len(".current-"):-len(".tmp")]
+            if pid.isdigit() and not _pid_alive(int(pid)):
+                path.unlink(missing_ok=True)
+
+
+def build_index(
+    processed: Sequence[ProcessedDocument],
+    index_root: Path,
+    embedder: Any,
+    settings: Settings,
+    progress: bool = False,
+) -> Manifest:
+    """Write a complete new build of processed documents under index_root, then make it `current` atomically.
+
+    The previous build is kept (a reader may still use it); older ones are deleted. Raises on failure, leaving
+    `current` untouched.
+    """
+    index_root = Path(index_root)
+    index_root.mkdir(parents=True, exist_ok=True)
+    stamp = time.strftime("%Y%m%dT%H%M%S", time.gmtime()) + f"{time.time() % 1:.6f}"[1:].replace(".", "")
+    build_name = f"{BUILD_PREFIX}{stamp}-{os.getpid()}"
+    tmp_dir = index_root / f"{TMP_PREFIX}{stamp}-{os.getpid()}"
+    tmp_dir.mkdir()
+    try:
+        manifest = _write_build(processed, tmp_dir, index_root / CACHE_FILE, embedder, settings, progress)
+        manifest.build = build_name
+        (tmp_dir / MANIFEST_FILE).write_text(json.dumps(manifest.to_dict(), ensure_ascii=False, indent=2),
+                                             encoding="utf-8")
+        _fsync_tree(tmp_dir)
+        os.rename(tmp_dir, index_root / build_name)
+        _fsync_dir(index_root)
+    except BaseException:
+        shutil.rmtree(tmp_dir, ignore_errors=True)
+        raise
+    previous = current_build(index_root)
+    _swap_current(index_root, build_name)
+    keep = {build_name} | ({previous.name} if previous is not None else set())
+    _remove_stale(index_root, keep)
+    log.info("index %s: %d documents, %d clauses (%d searchable), %s dense index", build_name,
+             manifest.documents, manifest.clauses, manifest.indexed_clauses, manifest.dense_index)
+    return manifest
+
+
+def _write_build(
+    processed: Sequence[ProcessedDocument],
+    folder: Path,
+    cache_path: Path,
+    embedder: Any,
+    settings: Settings,
+    progress: bool,
+) -> Manifest:
+    """Fill folder with kb.sqlite, bm25/ and dense.faiss; return the manifest (not yet written)."""
+    store = Store(folder / DB_FILE)
+    store.write_documents(processed)
+    try:
+        searchable = ordered_clauses(processed)[: store.indexed_count()]
+    finally:
+        store.close()
+    backend = embedder_backend(embedder, settings)
+    vectors = _encode(embedder, [embedding_text(c) for c in searchable], cache_path, backend, progress)
+    vector_index = VectorIndex.build(
+        vectors,
+        ann_threshold=int(settings.ann_threshold),
+        nlist=int(settings.ivf_nlist),
+        nprobe=int(settings.ivf_nprobe),
+        dimension=int(embedder.dimension),
+    )
+    vector_index.save(folder / DENSE_FILE)
+    keyword_index = KeywordIndex.build([c.text for c in searchable], progress=progress)
+    keyword_index.save(folder / BM25_DIR)
+    return Manifest(
+        format_version=FORMAT_VERSION,
+        policykb_version=policykb.__version__,
+        model=str(embedder.name),
+        model_setting=str(settings.model),
+        embed_backend=backend,
+        dimension=int(embedder.dimension),
+        documents=len(processed),
+        clauses=sum(len(p.clauses) for p in processed),
+        indexed_clauses=len(searchable),
+        requirements=sum(len(p.requirements) for p in processed),
+        corpus_hash=corpus_hash(processed),
+        created=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        dense_index=vector_index.kind,
+        embed_text=EMBED_TEXT,
+        tokenizer=keyword_index.tokenizer,
+        packages=package_versions(),
+    )
+
+
+# ----- opening ---------------------------------------------------------------------------------------------------
+
+
+def check_embedder(manifest: Manifest, embedder: Any) -> None:
+    """Raise IndexError_ when embedder is not the model the index was built with (name or dimension)."""
+    if str(embedder.name) != manifest.model or int(embedder.dimension) != manifest.dimension:
+        raise IndexError_(
+            f"the index was built with the model {manifest.model} ({manifest.dimension} dimensions) but the "
+            f"settings load {embedder.name} ({int(embedder.dimension)} dimensions): rebuild the index with "
+            "`policykb ingest`, or set POLICYKB_MODEL back"
+        )
+
+
+def open_index(index_root: Path, settings: Settings, embedder: Any = None) -> OpenIndex:
+    """Open the current build: (store, keyword index, vector index, manifest), checked against the settings.
+
+    `embedder` is optional: an Embedder is checked now against the manifest (name and dimension); a callable
+    that would load one is not called, since listing clauses needs no model (SearchEngine checks it on first use).
+    """
+    index_root = Path(index_root)
+    build = current_build(index_root)
+    if build is None or not (build / MANIFEST_FILE).is_file():
+        raise IndexError_(f"no index at {index_root}: run `policykb ingest` (or `make index`)")
+    manifest = Manifest.read(build / MANIFEST_FILE)
+    if manifest.format_version != FORMAT_VERSION:
+        raise IndexError_(
+            f"the index at {index_root} has format {manifest.format_version}, this policykb reads format "
+            f"{FORMAT_VERSION}: rebuild it with `policykb ingest`"
+        )
+    if manifest.model_setting != str(settings.model):
+        raise IndexError_(
+            f"the index at {index_root} was built with the model {manifest.model_setting} but the settings ask "
+            f"for {settings.model}: rebuild the index with `policykb ingest`, or set POLICYKB_MODEL="
+            f"{manifest.model_setting}"
+        )
+    if embedder is not None and hasattr(embedder, "encode_queries"):
+        check_embedder(manifest, embedder)
+    store = Store(build / DB_FILE)
+    keyword_index = KeywordIndex.load(build / BM25_DIR)
+    vector_index = VectorIndex.load(build / DENSE_FILE, nprobe=int(settings.ivf_nprobe))
+    if len(vector_index) != manifest.indexed_clauses or len(keyword_index) != manifest.indexed_clauses:
+        raise IndexError_(f"the index at {index_root} is damaged (index sizes disagree with its manifest): "
+                          "rebuild it with `policykb ingest`")
+    return OpenIndex(store, keyword_index, vector_index, manifest)
