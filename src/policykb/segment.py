@@ -64,8 +64,20 @@ _SENTENCE_END = "。！？!?"
 _SEMICOLON = "；;"
 _COMMA = "，,"
 _COLON = "：:"
-_OPENERS = {"《": "》", "“": "”", "‘": "’", "(": ")", "（": "）", "「": "」", "『": "』", "【": "】", "[": "]",
-            "〔": "〕", "<": ">", "〈": "〉"}
+_OPENERS = {
+    "《": "》",
+    "“": "”",
+    "‘": "’",
+    "(": ")",
+    "（": "）",
+    "「": "」",
+    "『": "』",
+    "【": "】",
+    "[": "]",
+    "〔": "〕",
+    "<": ">",
+    "〈": "〉",
+}
 _CLOSERS = {v: k for k, v in _OPENERS.items()}
 
 _NOTICE_CUE = re.compile(r"特此(?:通知|函告)|(?:印发|转发|下发|发)给你们|现将.{0,120}?(?:印发|转发|下发)")
@@ -81,6 +93,7 @@ _ISSUER_SUFFIX = re.compile(r"(?:局|委|会|府|厅|办|室|部|院|处|中心|
 _PUBLICATION_NOTE = re.compile(r"^[(（]此件[^)）]*[)）]$")
 _SENTENCE_PUNCT = re.compile(r"[。！？!?；;，,：:《》“”]")
 _TITLE_CONTINUATION = re.compile(r"^[(（—-]")
+_LABELLED_FIELD = re.compile(r"^[^:：,，。]{1,8}[:：]")  # `来源:…`, `发布时间:…`: page metadata, not a title
 
 
 @dataclass(frozen=True)
@@ -232,7 +245,9 @@ def _split_long(s: str, mask: list[bool], lo: int, hi: int) -> list[tuple[int, i
     last = lo
     for k in range(1, parts):
         goal = lo + k * target
-        best = min((c for c in commas if c > last + MIN_CLAUSE_CHARS), key=lambda c: abs(c - goal), default=None)
+        best = min(
+            (c for c in commas if c > last + MIN_CLAUSE_CHARS), key=lambda c: abs(c - goal), default=None
+        )
         if best is None or hi - best < MIN_CLAUSE_CHARS:
             break
         cuts.append(best)
@@ -280,8 +295,10 @@ def _merge_short(spans: list[tuple[int, int]], s: str) -> list[tuple[int, int]]:
     """Join fragments shorter than MIN_CLAUSE_CHARS to the previous span (or the next, for a leading one)."""
     merged: list[tuple[int, int]] = []
     for a, b in spans:
-        if merged and (_non_space_len(s[a:b]) < MIN_CLAUSE_CHARS
-                       or _non_space_len(s[merged[-1][0]:merged[-1][1]]) < MIN_CLAUSE_CHARS):
+        if merged and (
+            _non_space_len(s[a:b]) < MIN_CLAUSE_CHARS
+            or _non_space_len(s[merged[-1][0] : merged[-1][1]]) < MIN_CLAUSE_CHARS
+        ):
             merged[-1] = (merged[-1][0], b)
         else:
             merged.append((a, b))
@@ -297,19 +314,32 @@ def _is_date_line(t: str) -> bool:
 
 def _is_issuer_line(t: str) -> bool:
     compact = re.sub(r"\s+", "", t)
-    return (0 < len(compact) <= 40 and not _SENTENCE_PUNCT.search(compact)
-            and bool(_ISSUER_SUFFIX.search(compact)))
+    return (
+        0 < len(compact) <= 40
+        and not _SENTENCE_PUNCT.search(compact)
+        and bool(_ISSUER_SUFFIX.search(compact))
+    )
 
 
 def _is_title_like(t: str) -> bool:
-    return (4 <= _non_space_len(t) <= MAX_TITLE_CHARS and t[-1] not in "。！？!?；;：:，,、…"
-            and "。" not in t and not _is_date_line(t) and parse_marker(t) is None)
+    return (
+        4 <= _non_space_len(t) <= MAX_TITLE_CHARS
+        and t[-1] not in "。！？!?；;：:，,、…"
+        and "。" not in t
+        and not _is_date_line(t)
+        and parse_marker(t) is None
+        and not _LABELLED_FIELD.match(t)
+    )
 
 
 def _is_attachment_item(line: _Line) -> bool:
     """A numbered attachment name on the line after `附件:1.…` (no sentence punctuation)."""
-    return (line.marker is not None and line.marker.kind in ("arabic", "paren_arabic", "cn")
-            and _non_space_len(line.text) <= MAX_TITLE_CHARS and line.text[-1] not in "。；;")
+    return (
+        line.marker is not None
+        and line.marker.kind in ("arabic", "paren_arabic", "cn")
+        and _non_space_len(line.text) <= MAX_TITLE_CHARS
+        and line.text[-1] not in "。；;"
+    )
 
 
 def _signature_runs(lines: list[_Line]) -> set[int]:
@@ -341,7 +371,9 @@ def _mark_front(lines: list[_Line]) -> int:
             in_attachment = False
     front = lines[:body]
     signatures = _signature_runs(front)
-    cues = [i for i, line in enumerate(front) if _NOTICE_CUE.search(line.text) or _NOTICE_TITLE.match(line.text)]
+    cues = [
+        i for i, line in enumerate(front) if _NOTICE_CUE.search(line.text) or _NOTICE_TITLE.match(line.text)
+    ]
     rest = 0
     if cues:
         rest = cues[-1] + 1
@@ -355,7 +387,11 @@ def _mark_front(lines: list[_Line]) -> int:
     if rest < len(front) and _is_title_like(front[rest].text) and not _is_issuer_line(front[rest].text):
         front[rest].role = "title"
         rest += 1
-        while rest < len(front) and _TITLE_CONTINUATION.match(front[rest].text) and _is_title_like(front[rest].text):
+        while (
+            rest < len(front)
+            and _TITLE_CONTINUATION.match(front[rest].text)
+            and _is_title_like(front[rest].text)
+        ):
             front[rest].role = "title"
             rest += 1
     has_outline = body < len(lines)
@@ -428,16 +464,18 @@ def _inline_title_end(line: _Line, source: str) -> int | None:
     assert line.marker is not None
     lo = line.start + line.marker.length
     end = _first_terminator(source, lo, line.end, _SENTENCE_END + _SEMICOLON + _COLON)
-    if end is None or not source[end + 1:line.end].strip():
+    if end is None or not source[end + 1 : line.end].strip():
         return None
-    if 0 < _non_space_len(source[lo:end]) <= MAX_INLINE_TITLE_CHARS:
+    title = source[lo:end]
+    # A title names a task; a first sentence carrying a number (`到2025年,覆盖率达到90%`) is already a measure.
+    if 0 < _non_space_len(title) <= MAX_INLINE_TITLE_CHARS and not re.search(r"\d", title):
         return end + 1
     return None
 
 
 def _is_heading_only(line: _Line, source: str) -> bool:
     assert line.marker is not None
-    rest = line.text[line.marker.length:].strip()
+    rest = line.text[line.marker.length :].strip()
     if not rest:
         return True
     if line.marker.kind == "article":
@@ -447,7 +485,9 @@ def _is_heading_only(line: _Line, source: str) -> bool:
     return _non_space_len(rest) <= MAX_HEADING_LINE_CHARS
 
 
-def _titled_groups(lines: list[_Line], parents: dict[int, int | None], source: str) -> set[tuple[int | None, str]]:
+def _titled_groups(
+    lines: list[_Line], parents: dict[int, int | None], source: str
+) -> set[tuple[int | None, str]]:
     """List groups (parent line, marker kind) whose items carry inline titles, by majority of the items.
 
     One item reading `(五)对…,可试点…。其中…` looks like a title only beside siblings that have titles.
@@ -460,9 +500,11 @@ def _titled_groups(lines: list[_Line], parents: dict[int, int | None], source: s
             continue
         lo = line.start + line.marker.length
         end = _first_terminator(source, lo, line.end, _SENTENCE_END + _SEMICOLON + _COLON)
-        if end is None or not source[end + 1:line.end].strip():
+        if end is None or not source[end + 1 : line.end].strip():
             continue
-        eligible.setdefault((parents[i], line.marker.kind), []).append(_inline_title_end(line, source) is not None)
+        eligible.setdefault((parents[i], line.marker.kind), []).append(
+            _inline_title_end(line, source) is not None
+        )
     return {key for key, votes in eligible.items() if 2 * sum(votes) >= len(votes)}
 
 
@@ -475,9 +517,15 @@ def _inline_headings(lines: list[_Line], body: int) -> set[int]:
     found: set[int] = set()
     for i in range(body, len(lines) - 1):
         t, nxt = lines[i].text, lines[i + 1].text
-        if (lines[i].role is None and lines[i + 1].role is None
-                and _non_space_len(t) <= MAX_INLINE_HEADING_CHARS and t[-1] not in "。！？!?；;：:，,、…"
-                and "。" not in t and not _is_date_line(t) and _non_space_len(nxt) > _non_space_len(t)):
+        if (
+            lines[i].role is None
+            and lines[i + 1].role is None
+            and _non_space_len(t) <= MAX_INLINE_HEADING_CHARS
+            and t[-1] not in "。！？!?；;：:，,、…"
+            and "。" not in t
+            and not _is_date_line(t)
+            and _non_space_len(nxt) > _non_space_len(t)
+        ):
             found.add(i)
     return found
 
@@ -494,15 +542,27 @@ class _Emitter:
         start, end = _strip_span(self.source, start, end)
         if start >= end:
             return
-        self.clauses.append(Clause(
-            clause_id=f"{self.doc_id}/{path}#{n}", doc_id=self.doc_id, region_id=self.region_id,
-            section=list(section), text=self.source[start:end], start=start, end=end, role=role,
-            ordinal=len(self.clauses)))
+        self.clauses.append(
+            Clause(
+                clause_id=f"{self.doc_id}/{path}#{n}",
+                doc_id=self.doc_id,
+                region_id=self.region_id,
+                section=list(section),
+                text=self.source[start:end],
+                start=start,
+                end=end,
+                role=role,
+                ordinal=len(self.clauses),
+            )
+        )
 
     def add_role(self, line: _Line, role: str) -> None:
         """A front/back-matter line: one clause per line, or per sentence for a long notice or preamble."""
-        spans = split_sentences(self.source, line.start, line.end) if role in ("notice", "preamble") else [
-            (line.start, line.end)]
+        spans = (
+            split_sentences(self.source, line.start, line.end)
+            if role in ("notice", "preamble")
+            else [(line.start, line.end)]
+        )
         for a, b in spans:
             path = role
             first = 0 if role == "title" else 1
@@ -553,7 +613,7 @@ def segment_text(text: str, doc_id: str, region_id: str) -> list[Clause]:
             stack = []
             label, path = _heading_label(line.text), f"s{len(used_paths) + 1}"
         else:
-            stack = stack[:_nesting_level(stack, line.marker)]
+            stack = stack[: _nesting_level(stack, line.marker)]
             label = ""
             path = ".".join([*([stack[-1].path] if stack else []), line.marker.label])
         used = used_paths.get(path, 0)
@@ -561,8 +621,9 @@ def segment_text(text: str, doc_id: str, region_id: str) -> list[Clause]:
         if used:
             path = f"{path}~{used + 1}"
         node = _Node(line.marker, label, path, stack[-1] if stack else None)
-        _emit_node_line(emitter, node, line, text, (parents.get(i), line.marker.kind) in titled
-                        if line.marker else False)
+        _emit_node_line(
+            emitter, node, line, text, (parents.get(i), line.marker.kind) in titled if line.marker else False
+        )
         stack.append(node)
     return emitter.clauses
 
@@ -592,12 +653,12 @@ def _emit_node_line(emitter: _Emitter, node: _Node, line: _Line, source: str, ti
         return
     title_end = _inline_title_end(line, source) if titled else None
     if title_end is not None:
-        node.label = _heading_label(source[line.start:title_end])
+        node.label = _heading_label(source[line.start : title_end])
         node.section = [*parent_section, node.label]
         emitter.add(line.start, title_end, node.path, 0, node.section, "heading")
         emitter.add_body(node, title_end, line.end)
     else:
-        node.label = line.text[:line.marker.length].strip()
+        node.label = line.text[: line.marker.length].strip()
         node.section = [*parent_section, node.label]
         emitter.add_body(node, line.start, line.end)
 
