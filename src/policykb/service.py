@@ -295,3 +295,29 @@ class KnowledgeBase:
         from policykb.draft import export_draft
 
         return export_draft(draft, path)
+
+    # ----- web helpers: one call per page (added for the web UI) -----------------------------------------------
+    def document_view(self, doc_id: str) -> tuple[Document, list[Clause], list[Requirement]]:
+        """A document with its clauses and requirements, for the document page."""
+        doc = self.document(doc_id)
+        return doc, self.clauses(doc_id=doc_id), self.store.requirements(doc_id=doc_id)
+
+    def preview_upload(self, filename: str, data: bytes, overrides: dict[str, Any] | None = None) -> Document:
+        """Clean an uploaded file without indexing it; `overrides` (region, region_id, date, title) win."""
+        import tempfile
+
+        from policykb.loading import load_text
+
+        name = Path(filename.replace("\\", "/")).name
+        if Path(name).suffix.lower() not in SUPPORTED_SUFFIXES:
+            raise InputFileError(name, f"unsupported file type; expected one of {', '.join(SUPPORTED_SUFFIXES)}")
+        with tempfile.TemporaryDirectory(prefix="policykb-upload-") as tmp:
+            path = Path(tmp) / name
+            path.write_bytes(data)
+            raw_text = load_text(path, max_bytes=int(self.settings.max_file_mb * 1024 * 1024))
+        # A stable pseudo-path: the same upload gets the same doc_id, and no temp folder leaks into the index.
+        return pipeline.clean_raw_text(raw_text, source_path=Path("uploads") / name, overrides=overrides or None)
+
+    def add_upload(self, filename: str, data: bytes, overrides: dict[str, Any] | None = None) -> IngestReport:
+        """Clean an uploaded file (with corrected metadata) and add it to the index."""
+        return self.add_document(self.preview_upload(filename, data, overrides))

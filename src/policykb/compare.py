@@ -1,0 +1,416 @@
+"""Compare one measure across regions: the clauses that set it, a calibrated found/未规定 decision, aligned values.
+
+How `found` is decided (calibrated on a labelled table in tests/test_compare.py, see bench/calibrate_compare.py):
+
+1. The query is read as a *measure*: its topic terms (jieba words, weighted by jieba's IDF, function words and
+   quantity cues removed) and, when it asks for a number (比例, 占比, 次数, 期限, 多少, 几, a digit, a word ending
+   in 率 …), the units the answer can have.
+2. Each region's best clauses are scored by relevance = dense cosine + COVERAGE_WEIGHT × topic-term coverage.
+3. A region specifies a *quantitative* measure only when a relevant clause carries a requirement of a fitting unit
+   whose own phrase (the comma-delimited fragment around the number) names the measure's topic. A qualitative
+   measure (专项经费, 评价机制) is found when a clause is relevant enough and names most of the topic.
+
+Regions are listed in a stable order: by administrative level (province, city, district, county, unknown), then
+by region_id.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from policykb.query import fold
+from policykb.records import Hit, Requirement
+from policykb.render import format_value
+
+# ----- the decision rule's constants (calibrated, see module docstring) ----------------------------------------
+SEARCH_DEPTH = 10  # clauses looked at per region
+MATCHES_SHOWN = 3  # clauses returned per region (contract: up to 3)
+COVERAGE_WEIGHT = 0.2  # how much one full topic-term coverage adds to the dense cosine
+MIN_CLAUSE_COVERAGE = 0.5  # a qualitative measure must name at least this share of its topic in the clause
+MIN_VALUE_COVERAGE = 0.5  # a value counts when its own phrase names at least this share of the topic
+NUMERIC_RELEVANCE_MARGIN = 0.03  # a clause carrying a fitting value may sit this far below the threshold
+
+LEVEL_ORDER = {"province": 0, "city": 1, "district": 2, "county": 3}
+
+# Words that say "give me a number" and which unit the number has. Checked on the folded query text.
+UNIT_CUES: tuple[tuple[str, frozenset[str]], ...] = (
+    ("百分比", frozenset({"%"})),
+    ("比例", frozenset({"%"})),
+    ("占比", frozenset({"%"})),
+    ("比重", frozenset({"%"})),
+    ("权重", frozenset({"%"})),
+    ("满意度", frozenset({"%"})),
+    ("覆盖面", frozenset({"%"})),
+    ("次数", frozenset({"次"})),
+    ("频次", frozenset({"次"})),
+    ("频率", frozenset({"次"})),
+    ("几次", frozenset({"次"})),
+    ("多少次", frozenset({"次"})),
+    ("期限", frozenset({"年", "学年", "月", "学期"})),
+    ("年限", frozenset({"年", "学年"})),
+    ("几年", frozenset({"年", "学年"})),
+    ("多少年", frozenset({"年", "学年"})),
+    ("多久", frozenset({"年", "学年", "月", "学期"})),
+    ("几门", frozenset({"门"})),
+    ("门数", frozenset({"门"})),
+    ("人数", frozenset({"人", "名"})),
+    ("几人", frozenset({"人", "名"})),
+    ("多少人", frozenset({"人", "名"})),
+    ("几所", frozenset({"所"})),
+    ("多少所", frozenset({"所"})),
+)
+# A rate word: 合格率, 入学率, 覆盖率 … (the 率 of 效率/频率 is excluded by the cue table above or by the list).
+RATE_WORD = re.compile(r"[\u4e00-\u9fff]率")
+NOT_RATE = ("效率", "频率", "税率", "汇率", "利率", "概率", "草率", "坦率", "直率", "轻率")
+NUMBER_ASKED = re.compile(r"多少|几|数量|数值|\d")
+DIGIT_UNIT = re.compile(r"\d+(?:\.\d+)?\s*(%|％|次|年|门|人|名|所|个|项)")
+
+# Words that carry no topic in a measure query: function words, question words, quantity cues, generic nouns.
+QUERY_STOPWORDS = frozenset(
+    "的 了 和 与 及 或 等 在 是 对 为 以 于 把 被 将 由 从 向 并 其 之 也 而 则 就 都 又 中 上 下 这 那 个 着 "
+    "得 地 所 如 要 应 应当 须 必须 有 无 不 让 给 里 占 多 大 小 最 最少 最多 至少 "
+    "吗 呢 吧 啊 哪 什么 怎么 怎样 多少 哪些 如何 是否 几 几次 几年 几门 几人 多久 "
+    "一个 一些 这个 那个 以及 或者 并且 而且 进行 关于 通过 按照 根据 对于 其中 相关 有关 "
+    "比例 占比 比重 权重 百分比 次数 频次 频率 期限 年限 门数 人数 数量 数值 "
+    "要求 规定 目标 标准 指标 情况 水平 不少 不少于 不低于 不高于 不超过 低于 高于 超过 达到 以上 以下 左右 "
+    "每年 每学年 每学期 每月 每周 年度 学期 学年 "
+    "各地 各区 全市 全区 地区 区域".split()
+)
+
+# Near-synonyms of policy Chinese: a clause naming one counts as naming the other.
+SYNONYMS: tuple[frozenset[str], ...] = (
+    frozenset({"教师", "老师", "师资"}),
+    frozenset({"考核", "考评", "评估"}),
+    frozenset({"流动", "轮岗", "交流"}),
+    frozenset({"经费", "资金", "拨款"}),
+    frozenset({"学生", "学子"}),
+    frozenset({"家长", "家庭"}),
+    frozenset({"合格", "达标"}),
+    frozenset({"薄弱", "相对薄弱"}),
+    frozenset({"三年", "3年"}),
+)
+
+FRAGMENT_BREAK = re.compile(r"[，,；;。！？!?：:、\n]")
+COMPARATOR_FAMILY = {">=": ">=", ">": ">=", "<=": "<=", "<": "<=", "=": "=", "~": "=", "range": "range"}
+
+
+# ----- records --------------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class MeasureQuery:
+    """A query read as a measure: topic terms with weights, and the units a numeric answer may have."""
+
+    text: str
+    terms: tuple[tuple[str, float], ...]
+    wants_number: bool
+    units: frozenset[str]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "terms": [t for t, _ in self.terms],
+            "wants_number": self.wants_number,
+            "units": sorted(self.units),
+        }
+
+
+@dataclass
+class Candidate:
+    """One clause of a region judged against the measure."""
+
+    hit: Hit
+    relevance: float
+    coverage: float
+    value: Requirement | None = None
+    value_coverage: float = 0.0
+
+    def evidence(self) -> dict[str, Any]:
+        return {
+            "clause_id": self.hit.clause.clause_id,
+            "dense": None if self.hit.dense_score is None else round(float(self.hit.dense_score), 4),
+            "coverage": round(self.coverage, 3),
+            "relevance": round(self.relevance, 4),
+            "value_coverage": round(self.value_coverage, 3),
+        }
+
+
+@dataclass
+class RegionResult:
+    """One region's column: found or not, its best clauses, and the value it sets (if any)."""
+
+    region_id: str
+    region: str
+    level: str | None
+    found: bool
+    matches: list[Hit] = field(default_factory=list)
+    value: Requirement | None = None
+    nearest: Candidate | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "region_id": self.region_id,
+            "region": self.region,
+            "level": self.level,
+            "found": self.found,
+            "matches": [h.to_dict() for h in self.matches],
+            "value": requirement_view(self.value) if self.value is not None else None,
+            "evidence": self.nearest.evidence() if self.nearest is not None else None,
+        }
+
+
+@dataclass
+class AlignedValues:
+    """Values of the same unit and comparator family side by side, with the strictest region marked."""
+
+    unit: str | None
+    comparator: str
+    values: dict[str, Requirement]
+    strictest: str | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "unit": self.unit,
+            "comparator": self.comparator,
+            "values": {rid: r.value for rid, r in self.values.items()},
+            "display": {rid: format_value(r) for rid, r in self.values.items()},
+            "clause_ids": {rid: r.clause_id for rid, r in self.values.items()},
+            "strictest": self.strictest,
+        }
+
+
+@dataclass
+class Comparison:
+    """The compare result: every region in a stable order, plus the aligned values."""
+
+    query: str
+    measure: MeasureQuery
+    regions: list[RegionResult]
+    aligned: list[AlignedValues]
+    threshold: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "query": self.query,
+            "regions": [r.to_dict() for r in self.regions],
+            "aligned": [a.to_dict() for a in self.aligned],
+            "measure": self.measure.to_dict(),
+            "threshold": self.threshold,
+        }
+
+
+def requirement_view(req: Requirement) -> dict[str, Any]:
+    """A requirement as shown in a compare cell: the contract keys plus a display string."""
+    return {**req.to_dict(), "display": format_value(req)}
+
+
+# ----- reading the query ------------------------------------------------------------------------------------------
+@functools.cache
+def _idf() -> tuple[dict[str, float], float]:
+    """jieba's general-language IDF table: rare words (轮岗) weigh more than common ones (教师)."""
+    import jieba.analyse
+
+    tfidf = jieba.analyse.TFIDF()
+    return tfidf.idf_freq, float(tfidf.median_idf)
+
+
+def _cut(text: str) -> list[str]:
+    import jieba
+
+    return [t.strip() for t in jieba.lcut_for_search(text) if t.strip()]
+
+
+def topic_terms(text: str) -> list[str]:
+    """The topic words of a query, finest first: compounds whose parts are also listed are dropped."""
+    tokens = [t for t in _cut(text) if t not in QUERY_STOPWORDS and _is_wordlike(t)]
+    unique = list(dict.fromkeys(tokens))
+    out = []
+    for tok in unique:
+        parts = [o for o in unique if o != tok and o in tok]
+        if len(tok) > 2 and parts and sum(len(p) for p in parts) >= len(tok):
+            continue  # 骨干教师 is covered by 骨干 + 教师
+        out.append(tok)
+    return out
+
+
+def _is_wordlike(token: str) -> bool:
+    if re.fullmatch(r"[\d.%％]+", token):
+        return False  # a bare number is a value, not a topic
+    if len(token) == 1:
+        return False  # single characters (占, 多, 里) are grammar in a measure query, not topic
+    return bool(re.search(r"[\u4e00-\u9fffA-Za-z]", token))
+
+
+def parse_measure(query: str) -> MeasureQuery:
+    """Read a query as a measure: weighted topic terms, whether it asks for a number, and in which units."""
+    folded = fold(query)
+    idf, median = _idf()
+    terms = tuple((t, float(idf.get(t, median))) for t in topic_terms(folded))
+    units: set[str] = set()
+    for cue, cue_units in UNIT_CUES:
+        if cue in folded:
+            units |= cue_units
+    for match in RATE_WORD.finditer(folded):
+        if not any(w in folded[max(0, match.start() - 1) : match.end() + 1] for w in NOT_RATE):
+            units.add("%")
+    for match in DIGIT_UNIT.finditer(folded):
+        units.add("%" if match.group(1) in "%％" else match.group(1))
+    wants = bool(units) or bool(NUMBER_ASKED.search(folded))
+    return MeasureQuery(text=folded, terms=terms, wants_number=wants, units=frozenset(units))
+
+
+# ----- scoring ---------------------------------------------------------------------------------------------------
+def _term_credit(term: str, text: str) -> float:
+    """1 when the text names the term (or a synonym); partial credit when it shares characters with it."""
+    if term in text:
+        return 1.0
+    for group in SYNONYMS:
+        if term in group and any(s in text for s in group):
+            return 1.0
+    shared = sum(1 for ch in set(term) if ch in text)
+    return 0.4 * shared / len(set(term)) if len(term) > 1 else 0.0
+
+
+def coverage(terms: Sequence[tuple[str, float]], text: str) -> float:
+    """IDF-weighted share of the topic terms that the text names, in [0, 1]."""
+    if not terms:
+        return 0.0
+    folded = fold(text)
+    total = sum(w for _, w in terms)
+    return sum(w * _term_credit(t, folded) for t, w in terms) / total if total else 0.0
+
+
+def value_phrase(clause_text: str, req: Requirement) -> tuple[str, str]:
+    """The comma-delimited fragment that holds a requirement, and the fragment before it."""
+    start = max(0, min(req.span_start, len(clause_text)))
+    end = max(start, min(req.span_end, len(clause_text)))
+    breaks = [m.start() for m in FRAGMENT_BREAK.finditer(clause_text, 0, start)]
+    frag_start = breaks[-1] + 1 if breaks else 0
+    after = FRAGMENT_BREAK.search(clause_text, end)
+    frag_end = after.start() if after else len(clause_text)
+    prev_start = breaks[-2] + 1 if len(breaks) > 1 else 0
+    previous = clause_text[prev_start:frag_start] if breaks else ""
+    return clause_text[frag_start:frag_end], previous
+
+
+def value_coverage(terms: Sequence[tuple[str, float]], clause_text: str, req: Requirement) -> float:
+    """How well a requirement's own phrase names the measure; the phrase before it counts at half weight."""
+    own, previous = value_phrase(clause_text, req)
+    own_text = f"{req.subject or ''} {own}"
+    if not terms:
+        return 0.0
+    total = sum(w for _, w in terms)
+    folded_own, folded_prev = fold(own_text), fold(previous)
+    score = 0.0
+    for term, weight in terms:
+        score += weight * max(_term_credit(term, folded_own), 0.5 * _term_credit(term, folded_prev))
+    return score / total
+
+
+def unit_fits(req: Requirement, units: frozenset[str]) -> bool:
+    return not units or (req.unit or "") in units
+
+
+def judge(measure: MeasureQuery, hit: Hit) -> Candidate:
+    """Score one clause against the measure and pick the requirement in it that sets the measure, if any."""
+    cov = coverage(measure.terms, hit.clause.text)
+    dense = float(hit.dense_score) if hit.dense_score is not None else 0.0
+    cand = Candidate(hit=hit, relevance=dense + COVERAGE_WEIGHT * cov, coverage=cov)
+    best: tuple[float, int] | None = None
+    for i, req in enumerate(hit.requirements):
+        if req.kind != "requirement" or not unit_fits(req, measure.units):
+            continue
+        vc = value_coverage(measure.terms, hit.clause.text, req)
+        if best is None or vc > best[0] + 1e-9:
+            best = (vc, i)
+    if best is not None:
+        cand.value_coverage, cand.value = best[0], hit.requirements[best[1]]
+    return cand
+
+
+def decides_found(measure: MeasureQuery, cand: Candidate, threshold: float) -> bool:
+    """The calibrated rule: see the module docstring."""
+    if measure.wants_number:
+        return (
+            cand.value is not None
+            and cand.value_coverage >= MIN_VALUE_COVERAGE
+            and cand.relevance >= threshold - NUMERIC_RELEVANCE_MARGIN
+        )
+    return cand.relevance >= threshold and cand.coverage >= MIN_CLAUSE_COVERAGE
+
+
+def judge_region(
+    measure: MeasureQuery, region: dict[str, Any], hits: Sequence[Hit], threshold: float
+) -> RegionResult:
+    """One region's column from its best search hits."""
+    candidates = [judge(measure, h) for h in hits]
+    accepted = [c for c in candidates if decides_found(measure, c, threshold)]
+    result = RegionResult(
+        region_id=str(region["region_id"]),
+        region=str(region.get("region") or region["region_id"]),
+        level=region.get("level"),
+        found=bool(accepted),
+    )
+    if accepted:
+        accepted.sort(key=lambda c: (-(c.value_coverage if measure.wants_number else 0.0), -c.relevance))
+        result.matches = [c.hit for c in accepted[:MATCHES_SHOWN]]
+        result.nearest = accepted[0]
+        result.value = next((c.value for c in accepted if c.value is not None and
+                             c.value_coverage >= MIN_VALUE_COVERAGE), None)
+    elif candidates:
+        result.nearest = max(candidates, key=lambda c: c.relevance)
+    return result
+
+
+# ----- aligning values --------------------------------------------------------------------------------------------
+def comparator_family(comparator: str) -> str:
+    """`>=` and `>` are one family (a floor), `<=` and `<` another (a ceiling); = and ~ a target."""
+    return COMPARATOR_FAMILY.get(comparator, comparator)
+
+
+def strictest_region(values: dict[str, Requirement], family: str) -> str | None:
+    """For a floor the highest value is strictest, for a ceiling the lowest; a target has no strictest."""
+    numeric = {rid: float(r.value) for rid, r in values.items() if not isinstance(r.value, list)}
+    if len(numeric) < 2 or family not in (">=", "<="):
+        return None
+    pick = max if family == ">=" else min
+    best = pick(numeric.values())
+    winners = [rid for rid, v in numeric.items() if math.isclose(v, best)]
+    return winners[0] if len(winners) < len(numeric) else None  # all equal: nobody is stricter
+
+
+def align_values(regions: Sequence[RegionResult]) -> list[AlignedValues]:
+    """Each found region's value grouped by (unit, comparator family); groups in order of first appearance."""
+    groups: dict[tuple[str | None, str], dict[str, Requirement]] = {}
+    for r in regions:
+        if r.found and r.value is not None:
+            key = (r.value.unit, comparator_family(r.value.comparator))
+            groups.setdefault(key, {})[r.region_id] = r.value
+    return [
+        AlignedValues(unit=unit, comparator=family, values=vals, strictest=strictest_region(vals, family))
+        for (unit, family), vals in groups.items()
+    ]
+
+
+# ----- entry point -------------------------------------------------------------------------------------------------
+def ordered_regions(regions: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Stable column order: administrative level (province first), then region_id."""
+    return sorted(regions, key=lambda r: (LEVEL_ORDER.get(str(r.get("level")), len(LEVEL_ORDER)), r["region_id"]))
+
+
+def compare_measure(kb: Any, query: str, region_ids: Sequence[str] | None = None) -> Comparison:
+    """One measure across regions: each region's best clauses, `found` by the calibrated rule, values aligned."""
+    measure = parse_measure(query)
+    threshold = float(kb.settings.compare_threshold)
+    regions = ordered_regions(kb.regions())
+    if region_ids:
+        wanted = set(region_ids)
+        regions = [r for r in regions if r["region_id"] in wanted]
+    results = []
+    for region in regions:
+        hits = kb.search(query, k=SEARCH_DEPTH, region_ids=[region["region_id"]])
+        results.append(judge_region(measure, region, hits, threshold))
+    return Comparison(query=query, measure=measure, regions=results, aligned=align_values(results),
+                      threshold=threshold)

@@ -1,0 +1,179 @@
+"""The measure catalogue: every region's requirements grouped into measures (same subject and unit across regions).
+
+Subjects are normalised (folded, jieba words, frequency and modal words such as 每年/应/等 dropped); two
+requirements of one unit belong to the same measure when their subject word sets overlap enough (Jaccard) or
+one set contains the other. Groups are the connected components of that relation.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from policykb.compare import comparator_family, strictest_region
+from policykb.query import fold
+from policykb.records import Requirement
+from policykb.render import format_value
+
+MIN_JACCARD = 0.5  # two subjects of one unit with at least this word overlap name the same measure
+
+# Words that say how often, how firmly or where, not what: they must not split or join measures.
+SUBJECT_STOPWORDS = frozenset(
+    "的 了 和 与 及 或 等 在 是 对 为 以 于 把 被 将 由 从 向 并 其 之 也 而 则 都 又 中 上 下 个 "
+    "应 应当 须 必须 要 需 可 能 有 原则上 原则 至少 最多 不少 不少于 不低于 不高于 不超过 低于 高于 超过 达到 "
+    "其中 每年 每学年 每学期 每月 每周 每校 每所 年度 逐年 当年 学期 学年 "
+    "各 各校 各区 全区 全市 内 以上 以下 左右 约".split()
+)
+_WORD = re.compile(r"[\u4e00-\u9fffA-Za-z]")
+
+
+@dataclass
+class Measure:
+    """One measure: a name, a unit and every region's values for it."""
+
+    measure_id: str
+    name: str
+    unit: str | None
+    requirements: list[Requirement] = field(default_factory=list)
+    region_names: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def region_ids(self) -> list[str]:
+        return list(dict.fromkeys(r.region_id for r in self.requirements))
+
+    def strictest(self) -> str | None:
+        """The region with the strictest value, when all values share one comparator family."""
+        firsts: dict[str, Requirement] = {}
+        for r in self.requirements:
+            firsts.setdefault(r.region_id, r)
+        families = {comparator_family(r.comparator) for r in firsts.values()}
+        if len(families) != 1:
+            return None
+        return strictest_region(firsts, families.pop())
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "measure_id": self.measure_id,
+            "name": self.name,
+            "unit": self.unit,
+            "values": [
+                {
+                    "region_id": r.region_id,
+                    "region": self.region_names.get(r.region_id, r.region_id),
+                    "display": format_value(r),
+                    "comparator": r.comparator,
+                    "value": r.value,
+                    "period": r.period,
+                    "subject": r.subject,
+                    "clause_id": r.clause_id,
+                    "doc_id": r.doc_id,
+                    "span": r.span,
+                }
+                for r in self.requirements
+            ],
+            "regions": len(self.region_ids),
+            "strictest": self.strictest(),
+        }
+
+
+def subject_words(subject: str | None) -> frozenset[str]:
+    """A subject as a set of content words: 每年流入薄弱校的教师人数 → {流入, 薄弱, 教师, 人数}."""
+    if not subject:
+        return frozenset()
+    import jieba
+
+    text = re.sub(r"[\d.%％]+", " ", fold(subject))
+    words = {w for w in jieba.lcut(text) if w.strip() and w not in SUBJECT_STOPWORDS and _WORD.search(w)}
+    # A single character only counts when it is all the subject has (率, 次): otherwise it is grammar.
+    multi = {w for w in words if len(w) > 1}
+    return frozenset(multi or words)
+
+
+def same_measure(a: frozenset[str], b: frozenset[str]) -> bool:
+    """Word sets naming the same measure: enough overlap, or one a (non-trivial) subset of the other."""
+    if not a or not b:
+        return False
+    shared = len(a & b)
+    if shared == 0:
+        return False
+    if shared / len(a | b) >= MIN_JACCARD:
+        return True
+    smaller = a if len(a) <= len(b) else b
+    return shared == len(smaller) and len(smaller) >= 2
+
+
+def group_requirements(reqs: Sequence[Requirement]) -> list[list[Requirement]]:
+    """Connected components of `same_measure` within each unit; requirements without a subject stand alone."""
+    words = [subject_words(r.subject) for r in reqs]
+    parent = list(range(len(reqs)))
+
+    def find(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    by_unit: dict[str | None, list[int]] = {}
+    for i, r in enumerate(reqs):
+        by_unit.setdefault(r.unit, []).append(i)
+    for members in by_unit.values():
+        for x, i in enumerate(members):
+            for j in members[x + 1 :]:
+                if same_measure(words[i], words[j]):
+                    parent[find(i)] = find(j)
+    groups: dict[int, list[Requirement]] = {}
+    for i, r in enumerate(reqs):
+        groups.setdefault(find(i), []).append(r)
+    return list(groups.values())
+
+
+def measure_name(reqs: Sequence[Requirement]) -> str:
+    """The most common subject of the group, the shortest among equals; the span when no subject was found."""
+    subjects = Counter((r.subject or "").strip() for r in reqs if (r.subject or "").strip())
+    if subjects:
+        top = max(subjects.values())
+        return min((s for s, n in subjects.items() if n == top), key=lambda s: (len(s), s))
+    return reqs[0].span
+
+
+def measure_id(name: str, unit: str | None) -> str:
+    """A stable id from the measure's name and unit, so links survive a re-ingest."""
+    return "m" + hashlib.sha1(f"{fold(name)}|{unit or ''}".encode()).hexdigest()[:10]
+
+
+def build_measures(reqs: Sequence[Requirement], region_names: dict[str, str]) -> list[Measure]:
+    """Group requirements into measures; shared measures (more regions) first, then by name."""
+    measures = []
+    for group in group_requirements([r for r in reqs if r.kind == "requirement"]):
+        name = measure_name(group)
+        unit = group[0].unit
+        measures.append(Measure(measure_id(name, unit), name, unit, list(group), region_names))
+    seen: Counter[str] = Counter()
+    for m in measures:  # two groups may share a name: keep ids unique and stable by order
+        seen[m.measure_id] += 1
+        if seen[m.measure_id] > 1:
+            m.measure_id = f"{m.measure_id}-{seen[m.measure_id]}"
+    measures.sort(key=lambda m: (-len(m.region_ids), m.name, m.unit or ""))
+    return measures
+
+
+def build_catalogue(kb: Any) -> list[Measure]:
+    """The catalogue over everything indexed."""
+    names = {r["region_id"]: r.get("region") or r["region_id"] for r in kb.regions()}
+    return build_measures(kb.requirements(), names)
+
+
+SORT_KEYS = ("regions", "name", "unit")
+
+
+def sort_catalogue(measures: Sequence[dict[str, Any]], key: str = "regions") -> list[dict[str, Any]]:
+    """Catalogue rows (to_dict form) sorted by `regions` (most shared first), `name` or `unit`."""
+    if key == "name":
+        return sorted(measures, key=lambda m: (m["name"], m["unit"] or ""))
+    if key == "unit":
+        return sorted(measures, key=lambda m: (m["unit"] or "", -m["regions"], m["name"]))
+    return sorted(measures, key=lambda m: (-m["regions"], m["name"]))

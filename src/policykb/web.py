@@ -1,0 +1,654 @@
+"""The web UI (Jinja2 pages in Chinese) and its JSON twin under /api: each route parses, makes one service call, renders.
+
+Everything shown comes from `KnowledgeBase`; templates autoescape, so document text (which may hold HTML tags
+from the scrape) is always shown as text. Security headers go on every response; uploads and queries are
+bounded by the settings `max_upload_mb` and `max_query_chars`.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import threading
+from collections import Counter, OrderedDict
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote, urlencode
+
+from fastapi import FastAPI, File, Form, Query, Request, UploadFile
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+from pydantic import BaseModel, ConfigDict, Field
+from starlette.exceptions import HTTPException
+
+from policykb import exporting
+from policykb.errors import IndexError_, InputFileError, NotFoundError, PolicyKBError, QueryError
+from policykb.measures import SORT_KEYS, sort_catalogue
+from policykb.records import Clause, Document, Hit, Requirement
+from policykb.render import format_value
+from policykb.service import SUPPORTED_SUFFIXES, KnowledgeBase
+from policykb.settings import web_dir
+
+log = logging.getLogger(__name__)
+
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; object-src 'none'; "
+    "base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
+)
+SECURITY_HEADERS = {
+    "Content-Security-Policy": CSP,
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "no-referrer",
+}
+PENDING_UPLOADS = 16  # previews kept for a later "add to index"; the oldest is forgotten first
+ERROR_STATUS: tuple[tuple[type[PolicyKBError], int, str], ...] = (
+    (QueryError, 400, "查询无效"),
+    (NotFoundError, 404, "找不到"),
+    (InputFileError, 400, "文件无法读取"),
+    (IndexError_, 503, "索引不可用"),
+    (PolicyKBError, 400, "请求无效"),
+)
+HTTP_TITLES = {400: "请求无效", 404: "找不到页面", 405: "不支持的请求方法", 413: "文件太大", 415: "不支持的文件类型",
+               422: "参数无效", 503: "服务暂不可用"}
+CHANGE_KINDS = {
+    "spam": "垃圾广告", "chrome": "网页框架", "html": "HTML 标签", "pinyin": "拼音注音", "mojibake": "乱码修复",
+    "mojibake_unrepaired": "未能修复的乱码", "traditional": "繁体转简体", "whitespace": "空白", "punctuation": "标点",
+    "duplicate": "重复段落", "metadata": "元数据",
+}
+
+
+# ----- JSON shapes (documented in the OpenAPI schema; extra keys pass through) ----------------------------------
+class _Open(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+
+class RequirementOut(_Open):
+    clause_id: str
+    doc_id: str
+    region_id: str
+    text: str = Field(description="the whole clause")
+    span: str = Field(description="the matched words")
+    subject: str | None
+    comparator: str = Field(description="one of >=, <=, >, <, =, ~, range")
+    value: float | list[float] = Field(description="a number; [low, high] for range; percentages in percent")
+    unit: str | None
+    period: str | None
+    kind: str = Field(description="requirement | statistic")
+
+
+class ClauseOut(_Open):
+    clause_id: str
+    doc_id: str
+    region_id: str
+    section: list[str] = Field(description="headings above the clause, outermost first")
+    text: str
+
+
+class HitOut(ClauseOut):
+    region: str
+    score: float
+    requirements: list[RequirementOut]
+
+
+class SearchOut(_Open):
+    query: str
+    hits: list[HitOut]
+
+
+class CompareRegionOut(_Open):
+    region_id: str
+    region: str
+    found: bool = Field(description="false when the region has no clause that really specifies this measure")
+    matches: list[HitOut] = Field(description="up to 3 hits, best first")
+
+
+class AlignedOut(_Open):
+    unit: str | None
+    comparator: str = Field(description="comparator family: >= (a floor), <= (a ceiling), = or range")
+    values: dict[str, float | list[float]] = Field(description="region_id → value")
+    strictest: str | None = Field(description="region_id of the strictest value, if one is strictest")
+
+
+class CompareOut(_Open):
+    query: str
+    regions: list[CompareRegionOut] = Field(description="every indexed region, by level then region_id")
+    aligned: list[AlignedOut]
+
+
+class MeasureValueOut(_Open):
+    region_id: str
+    region: str
+    display: str
+    comparator: str
+    value: float | list[float]
+    clause_id: str
+    span: str
+
+
+class MeasureOut(_Open):
+    measure_id: str
+    name: str
+    unit: str | None
+    values: list[MeasureValueOut]
+    regions: int
+
+
+class ChangeOut(_Open):
+    kind: str
+    before: str
+    after: str
+    offset: int
+
+
+class DocumentSummaryOut(_Open):
+    doc_id: str
+    region_id: str | None
+    region: str | None
+    title: str | None
+    issuer: str | None
+    date: str | None
+    doc_number: str | None
+    kind: str
+
+
+class DocumentOut(DocumentSummaryOut):
+    text: str
+    changes: list[ChangeOut]
+
+
+class IngestPreviewOut(_Open):
+    token: str = Field(description="pass back to /api/ingest/commit to add this document")
+    document: DocumentOut
+    report: dict[str, Any] = Field(description="cleaning report: changes per kind, size of the text")
+
+
+class IngestCommitIn(BaseModel):
+    token: str
+    region: str | None = Field(None, description="corrected region name, e.g. 某某区")
+    region_id: str | None = Field(None, description="corrected region id (ASCII slug)")
+    date: str | None = Field(None, description="corrected date, YYYY-MM-DD")
+    title: str | None = None
+
+
+class IngestReportOut(_Open):
+    files: list[dict[str, Any]]
+    indexed: int
+
+
+class ErrorOut(BaseModel):
+    error: str
+    status: int
+
+
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    400: {"model": ErrorOut, "description": "bad query or input"},
+    404: {"model": ErrorOut, "description": "unknown id"},
+}
+
+
+# ----- pure view helpers -------------------------------------------------------------------------------------------
+def highlight(text: str, spans: Sequence[tuple[int, int, str]]) -> list[tuple[str, str | None]]:
+    """Split text into (piece, title) pairs; pieces inside a span carry its title, overlaps keep the first span."""
+    pieces: list[tuple[str, str | None]] = []
+    cursor = 0
+    for start, end, title in sorted(spans, key=lambda s: (s[0], -s[1])):
+        start, end = max(start, cursor), min(end, len(text))
+        if end <= start:
+            continue
+        if start > cursor:
+            pieces.append((text[cursor:start], None))
+        pieces.append((text[start:end], title))
+        cursor = end
+    if cursor < len(text):
+        pieces.append((text[cursor:], None))
+    return pieces
+
+
+def requirement_spans(reqs: Sequence[Requirement], offset: int = 0) -> list[tuple[int, int, str]]:
+    """Highlight spans for requirements, shifted by `offset` (a clause's start in its document)."""
+    return [(offset + r.span_start, offset + r.span_end, _req_title(r)) for r in reqs]
+
+
+def _req_title(req: Requirement) -> str:
+    kind = "要求" if req.kind == "requirement" else "统计"
+    subject = f"{req.subject}：" if req.subject else ""
+    return f"{kind} · {subject}{format_value(req)}"
+
+
+def doc_link(doc_id: str, clause_id: str | None = None) -> str:
+    return f"/documents/{quote(doc_id)}" + (f"#c-{quote(clause_id)}" if clause_id else "")
+
+
+def hit_view(hit: Hit) -> dict[str, Any]:
+    """A hit as the templates use it: the contract dict plus highlighted pieces and a link."""
+    out = hit.to_dict()
+    out["pieces"] = highlight(hit.clause.text, requirement_spans(hit.requirements))
+    out["values"] = [format_value(r) for r in hit.requirements if r.kind == "requirement"]
+    out["link"] = doc_link(hit.clause.doc_id, hit.clause.clause_id)
+    return out
+
+
+def bar_chart(group: dict[str, Any], regions: Sequence[dict[str, Any]]) -> dict[str, Any] | None:
+    """Geometry of a horizontal bar chart for one aligned group (server-side SVG: no script, no inline style)."""
+    numeric = {rid: v for rid, v in group["values"].items() if isinstance(v, int | float)}
+    if not numeric:
+        return None
+    top = max(numeric.values()) or 1.0
+    label_w, bar_w, row_h = 110, 300, 26
+    bars = []
+    for i, region in enumerate(regions):
+        rid = region["region_id"]
+        y = 10 + i * row_h
+        value = numeric.get(rid)
+        bars.append({
+            "label": region["region"], "y": y, "text_y": y + 15, "x": label_w,
+            "width": 0 if value is None else max(2, round(bar_w * value / top)),
+            "shown": group["display"].get(rid, "未规定"), "missing": value is None,
+            "strictest": rid == group.get("strictest"),
+        })
+    for b in bars:
+        b["text_x"] = label_w + b["width"] + 6
+    return {"width": label_w + bar_w + 120, "height": 20 + row_h * len(regions), "bars": bars,
+            "title": f"{group['comparator']} {group['unit'] or ''}".strip()}
+
+
+def document_pieces(
+    doc: Document, clauses: Sequence[Clause], reqs: Sequence[Requirement]
+) -> list[dict[str, Any]]:
+    """The cleaned text as runs: clauses (with anchors, roles and highlighted requirements) and the text between."""
+    by_clause: dict[str, list[Requirement]] = {}
+    for r in reqs:
+        by_clause.setdefault(r.clause_id, []).append(r)
+    runs: list[dict[str, Any]] = []
+    cursor = 0
+    for c in sorted(clauses, key=lambda c: (c.start, c.end)):
+        if c.start < cursor or c.end > len(doc.text):
+            continue  # overlapping or out-of-range offsets: show the text once, never twice
+        if c.start > cursor:
+            runs.append({"clause": None, "pieces": [(doc.text[cursor : c.start], None)]})
+        text = doc.text[c.start : c.end]
+        runs.append({"clause": c, "pieces": highlight(text, requirement_spans(by_clause.get(c.clause_id, [])))})
+        cursor = c.end
+    if cursor < len(doc.text):
+        runs.append({"clause": None, "pieces": [(doc.text[cursor:], None)]})
+    return runs
+
+
+def raw_marks(raw: str, changes: Sequence[Any], limit: int = 3000) -> list[tuple[str, str | None]]:
+    """The raw text with the text each cleaning change removed or rewrote marked (located by offset or search)."""
+    spans: list[tuple[int, int, str]] = []
+    taken: list[tuple[int, int]] = []
+    for ch in list(changes)[:limit]:
+        before = ch.before
+        if len(before.strip()) < 2:
+            continue  # a lone character could be marked anywhere: too weak to locate
+        start = ch.offset if raw[ch.offset : ch.offset + len(before)] == before else raw.find(before)
+        if start < 0 or any(start < e and start + len(before) > s for s, e in taken):
+            continue
+        taken.append((start, start + len(before)))
+        spans.append((start, start + len(before), f"{CHANGE_KINDS.get(ch.kind, ch.kind)} → {ch.after or '（删除）'}"))
+    return highlight(raw, spans)
+
+
+def cleaning_report(doc: Document) -> dict[str, Any]:
+    counts = Counter(c.kind for c in doc.changes)
+    return {
+        "changes": len(doc.changes),
+        "by_kind": dict(counts.most_common()),
+        "raw_chars": len(doc.raw_text),
+        "clean_chars": len(doc.text),
+    }
+
+
+# ----- uploads kept between preview and commit -------------------------------------------------------------------
+class PendingUploads:
+    """The last few previewed uploads (name and bytes), keyed by an unguessable token."""
+
+    def __init__(self, size: int = PENDING_UPLOADS) -> None:
+        self._items: OrderedDict[str, tuple[str, bytes]] = OrderedDict()
+        self._size = size
+        self._lock = threading.Lock()
+
+    def put(self, filename: str, data: bytes) -> str:
+        token = secrets.token_urlsafe(16)
+        with self._lock:
+            self._items[token] = (filename, data)
+            while len(self._items) > self._size:
+                self._items.popitem(last=False)
+        return token
+
+    def get(self, token: str) -> tuple[str, bytes]:
+        with self._lock:
+            item = self._items.get(token)
+        if item is None:
+            raise NotFoundError("上传的文件已过期或不存在，请重新上传 (unknown upload token)")
+        return item
+
+    def drop(self, token: str) -> None:
+        with self._lock:
+            self._items.pop(token, None)
+
+
+# ----- the app -------------------------------------------------------------------------------------------------------
+def create_app(kb: KnowledgeBase) -> FastAPI:
+    """The FastAPI app over one KnowledgeBase: HTML pages and their JSON twins under /api."""
+    settings = kb.settings
+    max_query = int(settings.max_query_chars)
+    max_upload = int(float(settings.max_upload_mb) * 1024 * 1024)
+    root = web_dir()
+    app = FastAPI(
+        title="policykb",
+        summary="地方教育政策知识库：检索、比较、指标目录、文件与导入",
+        description="The JSON twin of every page; shapes follow docs/cli-contract.md (extra keys may appear).",
+        version="0.1.0",
+        docs_url=None,  # Swagger UI loads from a CDN and runs inline script: not offline, not CSP-clean
+        redoc_url=None,
+    )
+    templates = Jinja2Templates(directory=str(root / "templates"))
+    templates.env.autoescape = True  # every template, whatever its suffix
+    templates.env.globals.update(doc_link=doc_link, change_kinds=CHANGE_KINDS, max_query=max_query,
+                                 max_upload_mb=settings.max_upload_mb)
+    app.mount("/static", StaticFiles(directory=str(root / "static")), name="static")
+    uploads = PendingUploads()
+
+    def page(request: Request, name: str, context: dict[str, Any], status: int = 200) -> HTMLResponse:
+        return templates.TemplateResponse(request, name, context, status_code=status)
+
+    def wants_json(request: Request) -> bool:
+        return request.url.path.startswith("/api/") or request.url.path == "/api"
+
+    def error_response(request: Request, status: int, title: str, message: str) -> Response:
+        if wants_json(request):
+            return JSONResponse({"error": message, "status": status, "title": title}, status_code=status)
+        return page(request, "error.html", {"title": title, "message": message, "status": status}, status)
+
+    # -- middleware and errors ------------------------------------------------------------------------------------
+    @app.middleware("http")
+    async def guard(request: Request, call_next: Any) -> Response:
+        length = request.headers.get("content-length")
+        if request.method == "POST" and length and length.isdigit() and int(length) > max_upload + 64 * 1024:
+            response = error_response(request, 413, HTTP_TITLES[413], _too_large(settings.max_upload_mb))
+        else:
+            response = await call_next(request)
+        for key, value in SECURITY_HEADERS.items():
+            response.headers.setdefault(key, value)
+        return response
+
+    @app.exception_handler(PolicyKBError)
+    async def service_error(request: Request, exc: PolicyKBError) -> Response:
+        for cls, status, title in ERROR_STATUS:
+            if isinstance(exc, cls):
+                return error_response(request, status, title, str(exc))
+        return error_response(request, 400, "请求无效", str(exc))  # pragma: no cover
+
+    @app.exception_handler(HTTPException)
+    async def http_error(request: Request, exc: HTTPException) -> Response:
+        generic = not isinstance(exc.detail, str) or exc.detail in ("Not Found", "Method Not Allowed")
+        message = {404: "没有这个页面或条目。", 405: "这个地址不支持该请求方法。"}.get(exc.status_code, "请求无效。")
+        if not generic:
+            message = str(exc.detail)
+        return error_response(request, exc.status_code, HTTP_TITLES.get(exc.status_code, "出错了"), message)
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(request: Request, exc: RequestValidationError) -> Response:
+        where = "; ".join(".".join(str(p) for p in e.get("loc", ())) + f": {e.get('msg')}" for e in exc.errors())
+        return error_response(request, 400, "参数无效", f"请求参数不正确：{where}")
+
+    def check_query(q: str) -> str:
+        q = (q or "").strip()
+        if not q:
+            raise HTTPException(400, "请输入要查询的内容，例如：教师交流轮岗比例")
+        if len(q) > max_query:
+            raise HTTPException(400, f"查询太长：共 {len(q)} 个字符，最多允许 {max_query} 个字符。请缩短后再试。")
+        return q
+
+    def regions_or_none(region: list[str]) -> list[str] | None:
+        out = [r.strip() for value in region for r in value.split(",") if r.strip()]
+        return out or None
+
+    # -- pages ------------------------------------------------------------------------------------------------------
+    @app.get("/", response_class=HTMLResponse, summary="搜索页", include_in_schema=False)
+    def search_page(
+        request: Request, q: str = "", region: list[str] = Query(default=[]), k: int = Query(10, ge=1, le=50)
+    ) -> HTMLResponse:
+        regions = kb.regions()
+        chosen = regions_or_none(region)
+        hits: list[dict[str, Any]] | None = None
+        if q.strip():
+            query = check_query(q)
+            hits = [hit_view(h) for h in kb.search(query, k=k, region_ids=chosen)]
+        return page(request, "search.html", {"q": q, "hits": hits, "regions": regions, "chosen": chosen or [],
+                                             "k": k})
+
+    @app.get("/compare", response_class=HTMLResponse, include_in_schema=False)
+    def compare_page(request: Request, q: str = "", region: list[str] = Query(default=[])) -> HTMLResponse:
+        chosen = regions_or_none(region)
+        if not q.strip():
+            return page(request, "compare.html", {"q": "", "data": None, "chosen": chosen or []})
+        data = kb.compare(check_query(q), region_ids=chosen).to_dict()
+        return page(request, "compare.html", _compare_context(q, data, chosen))
+
+    @app.get("/compare/export.csv", include_in_schema=False)
+    def compare_csv(q: str, region: list[str] = Query(default=[])) -> Response:
+        data = kb.compare(check_query(q), region_ids=regions_or_none(region)).to_dict()
+        return _download(exporting.to_csv(exporting.comparison_rows(data)), "text/csv; charset=utf-8",
+                         f"比较_{q}.csv")
+
+    @app.get("/compare/export.xlsx", include_in_schema=False)
+    def compare_xlsx(q: str, region: list[str] = Query(default=[])) -> Response:
+        data = kb.compare(check_query(q), region_ids=regions_or_none(region)).to_dict()
+        book = exporting.to_xlsx([("比较", exporting.comparison_rows(data)),
+                                  ("条款", exporting.comparison_clause_rows(data))])
+        return _download(book, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                         f"比较_{q}.xlsx")
+
+    @app.get("/measures", response_class=HTMLResponse, include_in_schema=False)
+    def measures_page(request: Request, sort: str = "regions") -> HTMLResponse:
+        rows = sort_catalogue([m.to_dict() for m in kb.measures()], sort if sort in SORT_KEYS else "regions")
+        regions = _regions_of(rows)
+        return page(request, "measures.html", {"measures": rows, "regions": regions, "sort": sort})
+
+    @app.get("/documents", response_class=HTMLResponse, include_in_schema=False)
+    def documents_page(request: Request) -> HTMLResponse:
+        return page(request, "documents.html", {"documents": [_summary(d) for d in kb.documents()]})
+
+    @app.get("/documents/{doc_id}", response_class=HTMLResponse, include_in_schema=False)
+    def document_page(request: Request, doc_id: str) -> HTMLResponse:
+        doc, clauses, reqs = kb.document_view(doc_id)
+        outline = [c for c in clauses if c.role == "heading"]
+        return page(request, "document.html", {
+            "doc": _summary(doc), "runs": document_pieces(doc, clauses, reqs), "outline": outline,
+            "raw": raw_marks(doc.raw_text, doc.changes), "changes": doc.changes[:2000],
+            "report": cleaning_report(doc), "requirements": reqs,
+        })
+
+    @app.get("/ingest", response_class=HTMLResponse, include_in_schema=False)
+    def ingest_page(request: Request) -> HTMLResponse:
+        return page(request, "ingest.html", {})
+
+    @app.post("/ingest", response_class=HTMLResponse, include_in_schema=False)
+    def ingest_preview_page(request: Request, file: UploadFile = File(...)) -> HTMLResponse:
+        name, data = _read_upload(file, max_upload, settings.max_upload_mb)
+        doc = kb.preview_upload(name, data)
+        token = uploads.put(name, data)
+        return page(request, "ingest_preview.html", {
+            "token": token, "doc": _summary(doc), "text": doc.text, "report": cleaning_report(doc),
+            "changes": doc.changes[:300], "filename": name,
+        })
+
+    @app.post("/ingest/commit", response_class=HTMLResponse, include_in_schema=False)
+    def ingest_commit_page(
+        request: Request, token: str = Form(...), region: str = Form(""), date: str = Form(""),
+        title: str = Form(""),
+    ) -> HTMLResponse:
+        name, data = uploads.get(token)
+        report = kb.add_upload(name, data, _overrides(region=region, date=date, title=title))
+        uploads.drop(token)
+        return page(request, "ingest_done.html", {"report": report.to_dict(), "outcome": report.files[0]})
+
+    @app.get("/api", response_class=HTMLResponse, include_in_schema=False)
+    def api_page(request: Request) -> HTMLResponse:
+        routes = [
+            {"method": method.upper(), "path": path, "summary": op.get("summary", ""),
+             "description": op.get("description", "")}
+            for path, ops in app.openapi()["paths"].items() for method, op in ops.items()
+        ]
+        return page(request, "api.html", {"routes": routes})
+
+    # -- JSON twins ------------------------------------------------------------------------------------------------
+    @app.get("/api/search", response_model=SearchOut, summary="Hybrid search, best first",
+             description="Same shape as `policykb search --json`.", responses=ERROR_RESPONSES)
+    def api_search(
+        q: str, region: list[str] = Query(default=[]), k: int = Query(10, ge=1, le=200),
+        has_requirement: bool = False,
+    ) -> dict[str, Any]:
+        query = check_query(q)
+        hits = kb.search(query, k=k, region_ids=regions_or_none(region), has_requirement=has_requirement)
+        return {"query": query, "hits": [h.to_dict() for h in hits]}
+
+    @app.get("/api/compare", response_model=CompareOut, summary="One measure across regions, side by side",
+             description="Same shape as `policykb compare --json`, plus `aligned` values and per-region `value`.",
+             responses=ERROR_RESPONSES)
+    def api_compare(q: str, region: list[str] = Query(default=[])) -> dict[str, Any]:
+        return kb.compare(check_query(q), region_ids=regions_or_none(region)).to_dict()
+
+    @app.get("/api/measures", response_model=list[MeasureOut], summary="The measure catalogue",
+             description="Same shape as `policykb measures --json`; `sort` is regions, name or unit.")
+    def api_measures(sort: str = Query("regions", pattern="^(regions|name|unit)$")) -> list[dict[str, Any]]:
+        return sort_catalogue([m.to_dict() for m in kb.measures()], sort)
+
+    @app.get("/api/documents", response_model=list[DocumentSummaryOut], summary="Indexed documents")
+    def api_documents() -> list[dict[str, Any]]:
+        return [_summary(d) for d in kb.documents()]
+
+    @app.get("/api/documents/{doc_id}", response_model=DocumentOut, summary="One document: cleaned text and changes",
+             description="The `clean --json` shape plus `raw_text`, `clauses` and `requirements`.",
+             responses=ERROR_RESPONSES)
+    def api_document(doc_id: str) -> dict[str, Any]:
+        doc, clauses, reqs = kb.document_view(doc_id)
+        return {**doc.to_dict(with_raw=True), "clauses": [c.to_dict() for c in clauses],
+                "requirements": [r.to_dict() for r in reqs]}
+
+    @app.get("/api/clauses", response_model=list[ClauseOut], summary="Indexed clauses",
+             description="Same shape as `policykb clauses --json`.", responses=ERROR_RESPONSES)
+    def api_clauses(region: list[str] = Query(default=[]), doc: str | None = None) -> list[dict[str, Any]]:
+        return [c.to_dict() for c in kb.clauses(regions_or_none(region), doc_id=doc)]
+
+    @app.get("/api/requirements", response_model=list[RequirementOut], summary="Quantitative requirements",
+             description="Same shape as `policykb requirements --json`.", responses=ERROR_RESPONSES)
+    def api_requirements(
+        region: list[str] = Query(default=[]), unit: str | None = None,
+        comparator: str | None = Query(None, pattern="^(>=|<=|>|<|=|~|range)$"),
+        min: float | None = None, max: float | None = None,  # noqa: A002 - the CLI's option names
+        kind: str | None = Query(None, pattern="^(requirement|statistic)$"),
+    ) -> list[dict[str, Any]]:
+        reqs = kb.requirements(regions_or_none(region), unit=unit, comparator=comparator, value_min=min,
+                               value_max=max, kind=kind)
+        return [r.to_dict() for r in reqs]
+
+    @app.get("/api/regions", summary="Indexed regions")
+    def api_regions() -> list[dict[str, Any]]:
+        return kb.regions()
+
+    @app.post("/api/ingest/preview", response_model=IngestPreviewOut, summary="Clean an uploaded file, not indexed",
+              description=f"Multipart field `file`: .txt, .html, .htm or .docx, at most max_upload_mb "
+                          f"({settings.max_upload_mb} MB). 413 when larger, 415 for other types.",
+              responses={**ERROR_RESPONSES, 413: {"model": ErrorOut}, 415: {"model": ErrorOut}})
+    def api_ingest_preview(file: UploadFile = File(...)) -> dict[str, Any]:
+        name, data = _read_upload(file, max_upload, settings.max_upload_mb)
+        doc = kb.preview_upload(name, data)
+        return {"token": uploads.put(name, data), "document": doc.to_dict(), "report": cleaning_report(doc)}
+
+    @app.post("/api/ingest/commit", response_model=IngestReportOut, summary="Add a previewed upload to the index",
+              description="Region, date and title override what was extracted. Searches keep answering from "
+                          "the old index until the new one is swapped in.", responses=ERROR_RESPONSES)
+    def api_ingest_commit(body: IngestCommitIn) -> dict[str, Any]:
+        name, data = uploads.get(body.token)
+        overrides = _overrides(region=body.region or "", region_id=body.region_id or "", date=body.date or "",
+                               title=body.title or "")
+        report = kb.add_upload(name, data, overrides)
+        uploads.drop(body.token)
+        return report.to_dict()
+
+    return app
+
+
+# ----- helpers used by the routes --------------------------------------------------------------------------------
+def _too_large(limit_mb: float) -> str:
+    return f"文件太大：上传上限为 {limit_mb:g} MB。"
+
+
+def _read_upload(file: UploadFile, max_bytes: int, limit_mb: float) -> tuple[str, bytes]:
+    """The upload's safe base name and bytes; 413 when too large, 415 when not a supported type."""
+    name = Path((file.filename or "").replace("\\", "/")).name.strip()
+    suffix = Path(name).suffix.lower()
+    if not name or suffix not in SUPPORTED_SUFFIXES:
+        raise HTTPException(415, f"不支持的文件类型“{suffix or name or '无扩展名'}”：只接受 .txt、.html、.htm 或 .docx 文件。")
+    data = file.file.read(max_bytes + 1)
+    if len(data) > max_bytes:
+        raise HTTPException(413, _too_large(limit_mb))
+    if not data:
+        raise HTTPException(400, "文件是空的。")
+    if suffix == ".docx" and not data.startswith(b"PK"):
+        raise HTTPException(415, "这个 .docx 文件不是 Word 文档（内容格式不符）。")
+    if suffix != ".docx" and b"\x00" in data[:4096] and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise HTTPException(415, "这个文件看起来是二进制文件，不是文本或网页。")
+    return name, data
+
+
+def _overrides(**fields: str) -> dict[str, str]:
+    return {k: v.strip() for k, v in fields.items() if v and v.strip()}
+
+
+def _download(body: bytes, media_type: str, filename: str) -> Response:
+    safe = "".join(ch for ch in filename if ch not in '\\/:*?"<>|\r\n')[:120]
+    disposition = f"attachment; filename=\"export{Path(safe).suffix}\"; filename*=UTF-8''{quote(safe)}"
+    return Response(body, media_type=media_type, headers={"Content-Disposition": disposition})
+
+
+def _summary(doc: Document) -> dict[str, Any]:
+    m = doc.metadata
+    return {"doc_id": doc.doc_id, "region_id": m.region_id, "region": m.region, "title": m.title,
+            "issuer": m.issuer, "date": m.date, "doc_number": m.doc_number, "kind": m.kind, "level": m.level,
+            "source_path": doc.source_path, "chars": len(doc.text), "changes": len(doc.changes)}
+
+
+def _regions_of(measures: Sequence[dict[str, Any]]) -> list[dict[str, str]]:
+    seen: dict[str, str] = {}
+    for m in measures:
+        for v in m["values"]:
+            seen.setdefault(v["region_id"], v["region"])
+    return [{"region_id": rid, "region": name} for rid, name in sorted(seen.items())]
+
+
+def _compare_context(q: str, data: dict[str, Any], chosen: list[str] | None) -> dict[str, Any]:
+    """Everything the compare page shows, derived from the compare JSON (so page and API cannot disagree)."""
+    regions = data["regions"]
+    for r in regions:
+        r["views"] = [_hit_dict_view(m) for m in r["matches"]]
+    charts = [c for c in (bar_chart(g, regions) for g in data["aligned"]) if c]
+    params = [("q", q)] + [("region", r) for r in (chosen or [])]
+    return {"q": q, "data": data, "regions": regions, "charts": charts, "chosen": chosen or [],
+            "strictest": {g["strictest"] for g in data["aligned"] if g.get("strictest")},
+            "export_query": urlencode(params)}
+
+
+def _hit_dict_view(m: dict[str, Any]) -> dict[str, Any]:
+    spans = [(r["span_start"], r["span_end"], f"{r['comparator']} {r['value']} {r['unit'] or ''}")
+             for r in m.get("requirements", [])]
+    return {**m, "pieces": highlight(m["text"], spans), "link": doc_link(m["doc_id"], m["clause_id"])}
+
+
+def serve(kb: KnowledgeBase, host: str = "127.0.0.1", port: int = 8000) -> None:
+    """Warm the model and index, then serve the UI and API with uvicorn (loopback by default)."""
+    import uvicorn
+
+    kb.warm_up()
+    uvicorn.run(create_app(kb), host=host, port=port, log_level="info", access_log=False)
+
+
+__all__ = ["create_app", "serve", "highlight", "bar_chart"]
