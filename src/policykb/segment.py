@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from policykb.records import Clause, Document
@@ -80,7 +79,7 @@ _OPENERS = {
 }
 _CLOSERS = {v: k for k, v in _OPENERS.items()}
 
-_NOTICE_CUE = re.compile(r"特此(?:通知|函告)|(?:印发|转发|下发|发)给你们|现将.{0,120}?(?:印发|转发|下发)")
+_NOTICE_CUE = re.compile(r"特此(?:通知|函告)|(?:印|转|下)?发给你们|现将.{0,120}?(?:印发|转发|下发)")
 _NOTICE_TITLE = re.compile(r"^关于(?:印发|转发|下发).*的通知$")
 _NOTICE_END = re.compile(r"^特此(?:通知|函告|公告)[。.]?$")
 _ATTACHMENT = re.compile(r"^附\s*件\s*\d{0,2}\s*(?:[:：].*)?$")
@@ -437,18 +436,17 @@ def _mark_back(lines: list[_Line], body: int) -> None:
 # --- outline -------------------------------------------------------------------------------------
 
 
-def _nesting_level(stack: list[_Node], marker: Marker) -> int:
-    """The stack depth at which a new marker goes: a sibling of an open kind, else one level deeper."""
-    kinds = [n.marker.kind if n.marker else "" for n in stack]
-    if marker.kind in kinds:
-        return kinds.index(marker.kind)
+def _nesting_level(open_kinds: list[str], marker: Marker) -> int:
+    """The depth at which a new marker goes: a sibling of an open kind, else one level deeper."""
+    if marker.kind in open_kinds:
+        return open_kinds.index(marker.kind)
     if marker.number <= 1:
-        return len(stack)
+        return len(open_kinds)
     # A list that does not start at one continues a level closed earlier: place it by convention.
-    for i, kind in enumerate(kinds):
+    for i, kind in enumerate(open_kinds):
         if kind in _RANK and _RANK[kind] >= _RANK[marker.kind]:
             return i
-    return len(stack)
+    return len(open_kinds)
 
 
 def _first_terminator(s: str, lo: int, hi: int, chars: str) -> int | None:
@@ -493,8 +491,9 @@ def _titled_groups(
     One item reading `(五)对…,可试点…。其中…` looks like a title only beside siblings that have titles.
     """
     eligible: dict[tuple[int | None, str], list[bool]] = {}
-    for i, line in enumerate(lines):
-        if line.marker is None or line.role is not None or line.marker.kind == "article":
+    for i in parents:
+        line = lines[i]
+        if line.marker is None or line.marker.kind == "article":
             continue
         if _is_heading_only(line, source):
             continue
@@ -595,51 +594,53 @@ def segment_text(text: str, doc_id: str, region_id: str) -> list[Clause]:
         if line.role is not None:
             emitter.add_role(line, line.role)
 
-    root = _Node(None, "", "body", None)
-    parents = _outline_parents(lines, body)
-    titled = _titled_groups(lines, parents, text)
     inline = set() if has_outline else _inline_headings(lines, body)
+    parents = _outline_parents(lines, body, inline)
+    titled = _titled_groups(lines, parents, text)
+    nodes: dict[int, _Node] = {}
+    current = _Node(None, "", "body", None)  # body text outside any node: `body#n`, section []
     used_paths: dict[str, int] = {}
-    stack: list[_Node] = []
     for i in range(body, len(lines)):
         line = lines[i]
         if line.role is not None:
             emitter.add_role(line, line.role)
-            continue
-        if line.marker is None and i not in inline:
-            emitter.add_body(stack[-1] if stack else root, line.start, line.end)
-            continue
-        if line.marker is None:  # an unnumbered heading of a news text: a top-level node
-            stack = []
-            label, path = _heading_label(line.text), f"s{len(used_paths) + 1}"
+        elif i not in parents:
+            emitter.add_body(current, line.start, line.end)
         else:
-            stack = stack[: _nesting_level(stack, line.marker)]
-            label = ""
-            path = ".".join([*([stack[-1].path] if stack else []), line.marker.label])
-        used = used_paths.get(path, 0)
-        used_paths[path] = used + 1
-        if used:
-            path = f"{path}~{used + 1}"
-        node = _Node(line.marker, label, path, stack[-1] if stack else None)
-        _emit_node_line(
-            emitter, node, line, text, (parents.get(i), line.marker.kind) in titled if line.marker else False
-        )
-        stack.append(node)
+            parent_index = parents[i]
+            parent = nodes[parent_index] if parent_index is not None else None
+            own = line.marker.label if line.marker else f"s{sum(1 for j in nodes if j in inline) + 1}"
+            path = _unique(f"{parent.path}.{own}" if parent else own, used_paths)
+            node = _Node(line.marker, "", path, parent)
+            is_titled = line.marker is not None and (parent_index, line.marker.kind) in titled
+            _emit_node_line(emitter, node, line, text, is_titled)
+            nodes[i] = current = node
     return emitter.clauses
 
 
-def _outline_parents(lines: list[_Line], body: int) -> dict[int, int | None]:
-    """For each outline line, the index of its parent outline line (None at top level)."""
+def _unique(path: str, used: dict[str, int]) -> str:
+    """`path`, or `path~2`, `path~3` when a numbering slip repeats it."""
+    count = used.get(path, 0) + 1
+    used[path] = count
+    return path if count == 1 else f"{path}~{count}"
+
+
+def _outline_parents(lines: list[_Line], body: int, inline: set[int]) -> dict[int, int | None]:
+    """For each line opening an outline node, the index of its parent's line (None at top level)."""
     parents: dict[int, int | None] = {}
-    stack: list[tuple[int, _Node]] = []
+    stack: list[tuple[int, str]] = []
     for i in range(body, len(lines)):
         line = lines[i]
-        if line.marker is None or line.role is not None:
+        if line.role is not None:
             continue
-        level = _nesting_level([n for _, n in stack], line.marker)
-        stack = stack[:level]
+        if i in inline:  # an unnumbered heading of a text without outline is always top level
+            stack = []
+        elif line.marker is not None:
+            stack = stack[: _nesting_level([kind for _, kind in stack], line.marker)]
+        else:
+            continue
         parents[i] = stack[-1][0] if stack else None
-        stack.append((i, _Node(line.marker, "", "", None)))
+        stack.append((i, line.marker.kind if line.marker else "inline"))
     return parents
 
 
@@ -666,8 +667,3 @@ def _emit_node_line(emitter: _Emitter, node: _Node, line: _Line, source: str, ti
 def segment_document(doc: Document) -> list[Clause]:
     """Segment a cleaned Document into clauses, using its doc_id and region_id."""
     return segment_text(doc.text, doc.doc_id, doc.metadata.region_id or "")
-
-
-def iter_headings(clauses: list[Clause]) -> Iterator[Clause]:
-    """The heading clauses of an outline, in order."""
-    return (c for c in clauses if c.role == "heading")
