@@ -581,3 +581,23 @@ def test_segment_never_crashes_on_any_unicode(text: str) -> None:
 def test_segment_corpus_covers_the_text_in_order(name: str) -> None:
     text = cleaned_text(name)
     check_invariants(text, segment_text(text, name, name))
+
+
+def test_segment_plan_without_notice_has_preamble_not_title_for_number_and_addressee() -> None:
+    text = "\n".join(
+        [
+            "沪教委基〔2023〕15号",
+            "各市、区人民政府,市发改委、教育局、财政局:",
+            "为进一步推进我市义务教育优质均衡发展,现就推行集团化办学工作,提出如下意见。",
+            "一、指导思想",
+            "以促进公平、提高质量为目标。",
+        ]
+    )
+    rows = [(c.clause_id, c.role) for c in segment_text(text, "z", "r")]
+    assert rows == [
+        ("z/preamble#1", "preamble"),
+        ("z/preamble#2", "preamble"),
+        ("z/preamble#3", "preamble"),
+        ("z/一#0", "heading"),
+        ("z/一#1", "body"),
+    ]

@@ -92,6 +92,7 @@ _ISSUER_SUFFIX = re.compile(r"(?:局|委|会|府|厅|办|室|部|院|处|中心|
 _PUBLICATION_NOTE = re.compile(r"^[(（]此件[^)）]*[)）]$")
 _SENTENCE_PUNCT = re.compile(r"[。！？!?；;，,：:《》“”]")
 _TITLE_CONTINUATION = re.compile(r"^[(（—-]")
+_DOC_NUMBER = re.compile(r"[〔\[［(（]\d{4}[〕\]］)）]\s*\d+\s*号$")  # 沪教委基〔2023〕15号
 _LABELLED_FIELD = re.compile(r"^[^:：,，。]{1,8}[:：]")  # `来源:…`, `发布时间:…`: page metadata, not a title
 
 
@@ -381,7 +382,9 @@ def _mark_front(lines: list[_Line]) -> int:
         for i in range(rest):
             if front[i].role is None:
                 front[i].role = "signature" if i in signatures else "notice"
-    while rest < len(front) and front[rest].role == "attachment":
+    while rest < len(front) and (front[rest].role == "attachment" or _DOC_NUMBER.search(front[rest].text)):
+        if front[rest].role is None:  # the plan's own document number, above its title
+            front[rest].role = "preamble"
         rest += 1
     if rest < len(front) and _is_title_like(front[rest].text) and not _is_issuer_line(front[rest].text):
         front[rest].role = "title"
