@@ -278,7 +278,21 @@ def _monotone_alignment(scorer: _Scorer, n: int, m: int) -> list[tuple[range, ra
         out.append((range(i - k, i), range(j - l, j)))
         i, j = i - k, j - l
     out.reverse()
-    return out
+    return _a_gaps_first(out)
+
+
+def _a_gaps_first(steps: list[tuple[range, range]]) -> list[tuple[range, range]]:
+    """Within each run of unpaired clauses list A's before B's, the way a side-by-side diff reads."""
+    out: list[tuple[range, range]] = []
+    run: list[tuple[range, range]] = []
+    for step in [*steps, (range(0, 1), range(0, 1))]:
+        if step[0] and step[1]:
+            out += [s for s in run if s[0]] + [s for s in run if s[1]]
+            run = []
+            out.append(step)
+        else:
+            run.append(step)
+    return out[:-1]
 
 
 def _make_pair(
