@@ -83,7 +83,10 @@ def decode_bytes(data: bytes, path: Path | str = "<bytes>", html: bool = False) 
             try:
                 return _check_text(data.decode(encoding), path)
             except UnicodeDecodeError as exc:
-                raise InputFileError(path, f"undecodable: starts with a {encoding} byte-order mark but {exc.reason}")
+                name = encoding.upper().replace("_SIG", "").replace("_", "-")
+                raise InputFileError(
+                    path, f"undecodable: starts with a {name} byte-order mark but is not valid {name}"
+                ) from exc
     for magic, what in MAGIC:
         if data.startswith(magic):
             raise InputFileError(path, f"looks like {what}, not text")

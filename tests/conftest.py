@@ -1,0 +1,41 @@
+"""Shared fixtures: the raw corpus. Import the helpers with `from conftest import raw_text, CORPUS_FILES`."""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+CORPUS_DIR = ROOT / "corpus"
+# The five raw scrapes, by the region_id each is about.
+CORPUS_FILES = {
+    "hongkou": "000_378b8ca429274a32.txt",
+    "shanghai": "001_867a7dc465003806.txt",
+    "zhenjiang": "002_f9aa5eef70a0c370.txt",
+    "haidian": "003_2aa76531205a0dc0.txt",
+    "linping": "004_ce93898c2184bccb.txt",
+}
+
+
+def corpus_path(name: str) -> Path:
+    """A raw corpus file by region id (`hongkou`), number prefix (`000`) or file name."""
+    if name in CORPUS_FILES:
+        return CORPUS_DIR / CORPUS_FILES[name]
+    matches = [f for f in CORPUS_FILES.values() if f == name or f.startswith(name + "_")]
+    if len(matches) != 1:
+        raise KeyError(f"no single corpus file named {name!r}")
+    return CORPUS_DIR / matches[0]
+
+
+@cache
+def raw_text(name: str) -> str:
+    """The raw text of a corpus file exactly as scraped (UTF-8, \\n newlines)."""
+    return corpus_path(name).read_text(encoding="utf-8")
+
+
+@pytest.fixture
+def corpus_dir() -> Path:
+    """The folder of raw corpus files (read only: never write into it)."""
+    return CORPUS_DIR
