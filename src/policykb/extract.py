@@ -1,0 +1,633 @@
+"""Tag the quantitative requirements of policy clauses: comparator, value, unit, period, subject, base, kind.
+
+How it works, in three inspectable layers:
+
+1. `lex(text)` cuts the number grammar at character level into lexemes (NUM, UNIT, APPROX, SEP, CMP_PRE,
+   CMP_POST, DE) and marks look-alikes as SKIP regions (dates, document numbers, quoted names, plan titles,
+   party congresses, ordinals, outline markers, ids, grades). Character level because jieba glues numbers to
+   neighbours unpredictably (`所以`+`上省`, `项体艺`, `万余名`).
+2. A spaCy pipeline (`spacy.blank("zh")` with the jieba segmenter) whose component `policykb_quantities`
+   retokenizes the doc so every lexeme is one token (`token._.qk` holds its kind) and runs `Matcher`
+   patterns that assemble quantities: `QUANTITY` (`9所以上`, `1-2次`) and `COMPARED` (a comparator, a short
+   gap, a quantity: `不低于符合…总数的20%`). Matches land in `doc.spans["quantities"]`.
+3. Post-processing turns each match into a `Requirement` and reads its sentence for the period, subject,
+   base and kind; it drops bare numbers that measure nothing.
+
+Decisions (documented because a reader would otherwise have to guess):
+- `达到`/`达` mean `>=`; `以上`/`以下`/`以内` include the number (`>=`/`<=`, the legal reading); `余`/`多`/`逾`
+  mean `>` (`19万余名` → > 190000 名); `左右`/`约`/`上下`/`近` mean `~`.
+- Units are kept as written: `50万元` is 50 with unit `万元`, while `1.5万人` is 15000 with unit `人`.
+  Fractions, `百分之N` and `N成` become percent.
+- `period` is the nearest frequency before the number in its sentence (`每学期`, `每年`, `年均`); failing that
+  a window or plan horizon (`2年内`, `经过3年努力` → `3年内`); failing that a deadline as written (`到2025年`).
+- A window with no quantity after it is itself the requirement: `3年内实现全覆盖` → <= 3 年, subject 全覆盖;
+  `3-5年内开展一次复核` → range [3, 5] 年, subject 复核. A plan horizon alone (`通过3年努力`, `用3年左右的
+  时间`) restates the plan's duration and is not tagged.
+- A bare number (no comparator) is tagged only when its sentence carries a requirement cue (应, 要, 须,
+  确保, a period, a deadline, `…经历`) or a statistic cue (已, 目前, 共, 累计, 涉及, 涵盖). A bare Chinese `一`
+  (`建设一批`, `开展一次`) and a bare count of categories (`三类`, `四级`, `五方面`) are never tagged.
+- `kind` follows the nearest cue before the number; with no cue, `余`/`多`/`约` approximations are
+  statistics and explicit comparators are requirements.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from policykb.numbers import CN_NUMERAL_CHARS, parse_number
+from policykb.records import Clause, Requirement
+
+COMPARATORS = (">=", "<=", ">", "<", "=", "~", "range")
+
+# --- lexicon -------------------------------------------------------------------------------------------
+
+# Comparators written before the number, longest first so `不低于` wins over `低于`.
+PRE_COMPARATORS: dict[str, str] = {
+    "不得低于": ">=", "不应低于": ">=", "不得少于": ">=", "不应少于": ">=", "不低于": ">=", "不少于": ">=",
+    "不小于": ">=", "至少": ">=", "最少": ">=", "最低": ">=", "提高到": ">=", "提升到": ">=",
+    "增加到": ">=", "达到": ">=",
+    "不得超过": "<=", "不应超过": "<=", "不宜超过": "<=", "不超过": "<=", "不高于": "<=", "不多于": "<=",
+    "不大于": "<=", "最多": "<=", "至多": "<=", "控制在": "<=",
+    "低于": "<", "少于": "<", "小于": "<",
+    "高于": ">", "超过": ">", "多于": ">", "大于": ">",
+    "大约": "~", "接近": "~", "将近": "~",
+}
+# Single characters that are comparators only right before a number (`达90%`, `约3万人`, `逾百所`).
+PRE_COMPARATORS_ADJACENT: dict[str, str] = {"达": ">=", "约": "~", "近": "~", "逾": ">"}
+# Comparators that only restate or soften; an explicit suffix (`达到90%以上`) wins over them.
+WEAK_PRE = {"达到", "达", "提高到", "提升到", "增加到", "控制在"}
+POST_COMPARATORS: dict[str, str] = {
+    "以上(含)": ">=", "及以上": ">=", "或以上": ">=", "以上": ">=",
+    "及以下": "<=", "或以下": "<=", "以下": "<=", "以内": "<=", "之内": "<=", "内": "<=",
+    "左右": "~", "上下": "~",
+}
+APPROX_MORE = ("余", "多")  # 19万余名, 100多所: more than
+UNITS = (
+    "个百分点", "百分点", "个学期", "个学年", "个月", "学年", "学期", "课时", "学时", "学分", "小时", "分钟",
+    "万元", "亿元", "千元", "平方米", "公里", "千米", "周岁", "人次", "个方面", "方面",
+    "%", "％", "元", "岁", "米", "年", "周", "天", "次", "个", "所", "项", "人", "名", "校", "节", "门", "倍",
+    "届", "期", "批", "家", "篇", "类", "种", "件", "场", "轮", "位", "支", "套", "间", "台", "份", "本",
+    "册", "部", "座", "条", "级", "成", "班", "户", "分",
+)
+TIME_UNITS = {"年", "学年", "个学年", "学期", "个学期", "个月", "周", "天", "小时"}
+# Counting categories or levels (`三类拓展性课程`, `四级培训架构`) structures a text; it measures nothing.
+CATEGORY_UNITS = {"类", "种", "级", "方面", "个方面"}
+
+_CN = f"[{CN_NUMERAL_CHARS}]"
+_NUM_CN_OR_DIGIT = r"[\d一二两三四五六七八九十百]+"
+NUMBER_RE = re.compile(
+    rf"百分之(?:\d+(?:\.\d+)?|{_CN}+)"
+    rf"|(?:\d+|{_CN}+)分之(?:\d+(?:\.\d+)?|{_CN}+)"
+    r"|(?<![\d.])\d+(?:\.\d+)?[万亿]?(?![\d.])"
+    rf"|{_CN}+"
+)
+UNIT_RE = re.compile("|".join(re.escape(u) + (r"(?![级龄代])" if u == "年" else "") for u in UNITS))
+POST_RE = re.compile("|".join(re.escape(p) for p in POST_COMPARATORS))
+PRE_RE = re.compile("|".join(re.escape(p) for p in PRE_COMPARATORS))
+SEP_RE = re.compile(r"\s*(?:-|~|～|—|–|至|到)\s*")
+APPROX_RE = re.compile(r"余|多(?![元样种])")
+
+# Look-alike numbers, each a named rule so a reader can see why a number was left alone.
+SKIP_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("url", re.compile(r"https?://\S+|www\.[\w.-]+")),
+    ("quoted_name", re.compile(r"“[^”]{0,30}”|《[^》]{0,80}》|「[^」]{0,30}」|『[^』]{0,30}』")),
+    ("doc_number", re.compile(r"[〔\[(【]\s*(?:19|20)\d{2}\s*[〕\])】]\s*第?\s*\d+\s*号")),
+    ("index_number", re.compile(r"\d{6,}(?:[/\-]\d+)*|\d+(?:[/\-]\d+){2,}")),
+    ("datetime", re.compile(r"(?:19|20)\d{2}\s*[-/.]\s*\d{1,2}\s*[-/.]\s*\d{1,2}(?:\s+\d{1,2}:\d{2}(?::\d{2})?)?")),
+    ("year_range", re.compile(r"(?:19|20)\d{2}\s*[-—–~～至到]\s*(?:(?:19|20)\d{2}|\d{2})\s*(?:年度|学年|年)?")),
+    ("date", re.compile(
+        r"(?:(?:19|20)\d{2}|[〇零一二三四五六七八九]{4})\s*(?:年度|学年|年)"
+        r"(?:\s*(?:\d{1,2}|[一二三四五六七八九十]{1,3})\s*月(?:\s*(?:\d{1,2}|[一二三四五六七八九十]{1,3})\s*[日号])?)?"
+        r"(?:底|末|初|前|后|起|以来|左右|上半年|下半年)?"
+        r"|(?:\d{1,2}|[一二三四五六七八九十]{1,3})\s*月(?:\s*(?:\d{1,2}|[一二三四五六七八九十]{1,3})\s*[日号])?"
+        r"(?:上旬|中旬|下旬|底|初|份)?"
+    )),
+    ("time_of_day", re.compile(r"\d{1,2}:\d{2}(?::\d{2})?")),
+    ("phone", re.compile(r"\d{3,4}-\d{7,8}")),
+    ("ordinal", re.compile(rf"第\s*(?:\d+|{_CN}+)")),
+    ("outline_marker", re.compile(
+        r"(?<![^\s。;:!?])(?:[一二三四五六七八九十]+[、.](?!\d)|[(（][一二三四五六七八九十\d]{1,3}[)）]|\d{1,2}[.、．](?!\d))"
+    )),
+    ("party_congress", re.compile(r"[一二三四五六七八九]?十[一二三四五六七八九]?(?:届[一二三四五六七八九]中全会|大)")),
+    ("five_year_plan", re.compile(r"十[一二三四五六七八九]五")),
+    ("programme_plus", re.compile(r"[\dA-Za-z]+\s*\+\s*[\dA-Za-z]+")),
+    ("plan_title", re.compile(
+        rf"{_NUM_CN_OR_DIGIT}\s*年(?!内|以内|之内)(?=[^,;:。!?，；：]{{0,5}}?(?:计划|规划|行动|方案|工程|目标|纲要))"
+    )),
+    ("grade", re.compile(rf"{_NUM_CN_OR_DIGIT}(?:\s*[-~至到、和]\s*{_NUM_CN_OR_DIGIT})?\s*年级|[初高][一二三]")),
+    ("recent_past", re.compile(rf"近\s*{_NUM_CN_OR_DIGIT}\s*个?(?:年|月)(?:来|以来)?|{_NUM_CN_OR_DIGIT}年(?:来|以来)")),
+    ("school_system", re.compile(rf"{_NUM_CN_OR_DIGIT}年一贯制|{_NUM_CN_OR_DIGIT}年制")),
+    ("distributive_idiom", re.compile(r"一([\u4e00-\u9fff])一([\u4e00-\u9fff])")),
+    ("fixed_word", re.compile(
+        r"十分|万分|百分百|一分为二|千方百计|百舸|百花|万众|一次性|一体|一致|一起|一同|一般|一律|一样|一直|一切"
+        r"|一定|一些|一系列|一流|一线|一条龙|一揽子|一把手|一站式|统一|单一|唯一|同一|进一步|逐一|专一|万一"
+    )),
+)
+
+# Kind cues. The nearest cue before the number decides.
+STATISTIC_CUE = re.compile(
+    r"已(?!于)|目前|现有|共有|共计|共(?=[\u4e00-\u9fff]{0,3}[\d一二两三四五六七八九十])|累计|截至目前|涉及|涵盖"
+    r"|包括|包含|以来|年来|(?<=[\u4e00-\u9fff])了(?=[\d一二两三四五六七八九十])"
+)
+# `从2019年5月…到2022年7月` narrates the past: its `到2022年` is no deadline.
+PAST_SPAN = re.compile(r"从[^,，;；。]{0,20}?(?:到|至)\s*(?:19|20)\d{2}\s*年")
+REQUIREMENT_CUE = re.compile(
+    r"(?<![适相响对供反效答])应(?![用急届聘对])|须|确保|力争|争取|原则上|不得|务必"
+    r"|(?<![主重需纲摘只])要(?![素点闻是])|每(?:学年|学期|年|月|周|天|日|季度)|年均|(?:到|至)(?:19|20)\d{2}年"
+)
+QUALIFICATION = re.compile(r"经历|经验|教龄|工龄|任教")
+
+FREQUENCY_RE = re.compile(
+    r"每(?:个)?(?:学年|学期|年度|季度|年|月|周|星期|天|日)"
+    r"|每(?:[两二三四五六七八九十]|\d+)(?:个)?(?:学年|学期|年|月|周)|年均|年平均"
+)
+DEADLINE_RE = re.compile(
+    r"(?:力争|争取)?(?:到|至|截至|截止到?)\s*(?:19|20)\d{2}\s*年(?:底|末)?|(?:19|20)\d{2}\s*年(?:底|末)?前"
+)
+HORIZON_BEFORE = re.compile(r"(?:通过|经过|用|历时|利用|花)\s*$")
+HORIZON_AFTER = re.compile(r"^(?:左右)?(?:的)?(?:时间|努力)")
+
+SENTENCE_END = "。!?！？\n"
+SEGMENT_BOUNDARY = "。!?！？,，;；:：、\n()（）“”《》"
+PUNCT = set(SEGMENT_BOUNDARY) | set("·—-[]【】〔〕<>\"' \t")
+
+# Words that surround a subject but are not part of it.
+LEADING_NOISE = re.compile(
+    r"^(?:其中|且|并且|并|同时|另外|此外|原则上|确保|力争|要求|均|都|对|使|让|在|将|把)+"
+)
+LOCATIVE_SCOPE = re.compile(r"^[^的]{1,10}?[内中里](?=各|每)")
+DISTRIBUTIVE = re.compile(r"每(?:一)?(?:个|所)?(?:校|学校|所|位|名|人|班|生|教师|学生)")
+DETERMINER = re.compile(r"^(?:各(?:种形式的?|类|级)?|所有|全部|全体)")
+TRAILING_NOISE = re.compile(
+    r"(?:应当|应该|应|要|须|需|必须|均|都|原则上|一般|通常|将|可|力争|确保|共有|共计|已有|现有|共|有|为|是)+$"
+)
+LEADING_VERB = re.compile(r"^(?:实现|建立|建成|完成|开展|进行|形成|达成|组织|推进|基本|全面|逐步)+")
+FOLLOWING_STOP = re.compile(
+    r"[,，;；:：。!?！？、()（）“”《》\n]|在|有|作为|进行|参加|参与|就读|并|且|用于|以及|开展|等"
+)
+SCOPE_WORD = re.compile(r"年级|学段|小学|初中|高中|幼儿园|城区|乡村|农村|城市")
+ENUMERATION_HEAD = re.compile(r"^.*[^平均]等(?![级第待同于])(?=..)")  # `梯队等骨干教师` → 骨干教师
+RATIO = re.compile(r"^(?P<subject>.+?)占(?P<base>.+?)的?(?:比例|比重|比率|份额)$")
+MAX_SUBJECT = 12
+
+
+# --- lexer ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Lexeme:
+    """A character range of the text and its kind (NUM, UNIT, APPROX, SEP, CMP_PRE, CMP_POST, DE, SKIP)."""
+
+    start: int
+    end: int
+    kind: str
+    rule: str = ""
+
+
+def skip_regions(text: str) -> list[Lexeme]:
+    """The look-alike numbers of `text`, as SKIP lexemes named by the rule that caught them."""
+    found: list[Lexeme] = []
+    for rule, pattern in SKIP_PATTERNS:
+        for m in pattern.finditer(text):
+            if m.end() > m.start():
+                found.append(Lexeme(m.start(), m.end(), "SKIP", rule))
+    return found
+
+
+def _covered(pos: int, regions: list[Lexeme]) -> bool:
+    return any(r.start <= pos < r.end for r in regions)
+
+
+def _overlaps(start: int, end: int, regions: list[Lexeme]) -> bool:
+    return any(r.start < end and start < r.end for r in regions)
+
+
+def _match_number(text: str, pos: int) -> tuple[int, int] | None:
+    """A valid number starting exactly at `pos`, as (start, end); `万`/`亿` before `元` belongs to the unit."""
+    m = NUMBER_RE.match(text, pos)
+    if not m:
+        return None
+    end = m.end()
+    if text[end - 1] in "万亿" and text[end:end + 1] == "元":
+        end -= 1
+    if end <= pos or parse_number(text[pos:end]) is None:
+        return None
+    return pos, end
+
+
+def _lex_quantity(text: str, start: int, end: int, out: list[Lexeme]) -> int:
+    """Lex the approximation, unit, range and suffix comparator after a number; return where it stops."""
+    out.append(Lexeme(start, end, "NUM"))
+    pos = end
+    m = APPROX_RE.match(text, pos)
+    if m:
+        out.append(Lexeme(pos, m.end(), "APPROX"))
+        pos = m.end()
+    m = UNIT_RE.match(text, pos)
+    if m:
+        out.append(Lexeme(pos, m.end(), "UNIT"))
+        pos = m.end()
+    sep = SEP_RE.match(text, pos)
+    if sep and sep.end() > pos:
+        second = _match_number(text, sep.end())
+        low, high = parse_number(text[start:end]), parse_number(text[second[0]:second[1]]) if second else None
+        if second and low and high and low.value <= high.value:
+            out.append(Lexeme(pos, sep.end(), "SEP"))
+            return _lex_quantity(text, second[0], second[1], out)
+    m = POST_RE.match(text, pos)
+    if m:
+        out.append(Lexeme(pos, m.end(), "CMP_POST"))
+        pos = m.end()
+    return pos
+
+
+def lex(text: str) -> list[Lexeme]:
+    """Cut `text` into quantity lexemes and SKIP regions, sorted by position and never overlapping."""
+    skips = skip_regions(text)
+    # Merge overlapping skip regions so each character belongs to at most one.
+    merged: list[Lexeme] = []
+    for region in sorted(skips, key=lambda r: (r.start, -r.end)):
+        if merged and region.start < merged[-1].end:
+            last = merged[-1]
+            merged[-1] = Lexeme(last.start, max(last.end, region.end), "SKIP", last.rule)
+        else:
+            merged.append(region)
+    out: list[Lexeme] = list(merged)
+    quantities: list[Lexeme] = []
+    pos = 0
+    while pos < len(text):
+        m = NUMBER_RE.search(text, pos)
+        if not m:
+            break
+        if _covered(m.start(), merged):
+            pos = m.start() + 1
+            continue
+        number = _match_number(text, m.start())
+        if number is None:
+            pos = m.end()
+            continue
+        lexed: list[Lexeme] = []
+        stop = _lex_quantity(text, number[0], number[1], lexed)
+        lexed = [x for x in lexed if not _overlaps(x.start, x.end, merged)]
+        if not lexed or lexed[0].kind != "NUM":
+            pos = m.end()
+            continue
+        quantities.extend(lexed)
+        prev = number[0] - 1
+        if prev >= 0 and text[prev] == "的":
+            quantities.append(Lexeme(prev, number[0], "DE"))
+        elif prev >= 0 and text[prev] in PRE_COMPARATORS_ADJACENT and not _covered(prev, merged):
+            quantities.append(Lexeme(prev, number[0], "CMP_PRE"))
+        pos = max(stop, m.start() + 1)
+    taken = merged + quantities
+    for m in PRE_RE.finditer(text):
+        if not _overlaps(m.start(), m.end(), taken):
+            out.append(Lexeme(m.start(), m.end(), "CMP_PRE"))
+    out.extend(quantities)
+    return sorted(out, key=lambda x: x.start)
+
+
+# --- spaCy pipeline ------------------------------------------------------------------------------------
+
+NUMQ: list[dict[str, Any]] = [
+    {"_": {"qk": "NUM"}}, {"_": {"qk": "APPROX"}, "OP": "?"}, {"_": {"qk": "UNIT"}, "OP": "?"},
+]
+RANGEQ = [*NUMQ, {"_": {"qk": "SEP"}}, *NUMQ]
+POSTQ: list[dict[str, Any]] = [{"_": {"qk": "CMP_POST"}, "OP": "?"}]
+PREQ: list[dict[str, Any]] = [{"_": {"qk": "CMP_PRE"}}, {"_": {"qk": {"IN": ["WORD", "DE"]}}, "OP": "{0,10}"}]
+MATCHER_PATTERNS: dict[str, list[list[dict[str, Any]]]] = {
+    "QUANTITY": [[*NUMQ, *POSTQ], [*RANGEQ, *POSTQ]],
+    "COMPARED": [[*PREQ, *NUMQ, *POSTQ], [*PREQ, *RANGEQ, *POSTQ]],
+}
+
+
+class QuantityTagger:
+    """spaCy component: retokenize lexemes into single tokens, then assemble quantities with a Matcher."""
+
+    def __init__(self, nlp: Any, name: str) -> None:
+        from spacy.matcher import Matcher
+
+        self.name = name
+        self.matcher = Matcher(nlp.vocab)
+        for key, patterns in MATCHER_PATTERNS.items():
+            self.matcher.add(key, patterns, greedy="LONGEST")
+
+    def __call__(self, doc: Any) -> Any:
+        from spacy.util import filter_spans
+
+        lexemes = lex(doc.text)
+        _align_tokens(doc, lexemes)
+        for token in doc:
+            token._.qk = "PUNCT" if token.text.strip() == "" or all(c in PUNCT for c in token.text) else "WORD"
+        for x in lexemes:
+            span = doc.char_span(x.start, x.end)
+            if span is not None:
+                for token in span:
+                    token._.qk = x.kind
+        spans = self.matcher(doc, as_spans=True)
+        doc.spans["quantities"] = filter_spans(spans)
+        return doc
+
+
+def _align_tokens(doc: Any, lexemes: list[Lexeme]) -> None:
+    """Split tokens at lexeme boundaries, then merge each lexeme into one token."""
+    bounds = {b for x in lexemes for b in (x.start, x.end)}
+    with doc.retokenize() as retokenizer:
+        for token in doc:
+            cuts = [b - token.idx for b in sorted(bounds) if token.idx < b < token.idx + len(token.text)]
+            if cuts:
+                edges = [0, *cuts, len(token.text)]
+                pieces = [token.text[a:b] for a, b in zip(edges, edges[1:], strict=False)]
+                retokenizer.split(token, pieces, heads=[(token, i) for i in range(len(pieces))])
+    with doc.retokenize() as retokenizer:
+        for x in lexemes:
+            span = doc.char_span(x.start, x.end)
+            if span is not None and len(span) > 1:
+                retokenizer.merge(span)
+
+
+@functools.cache
+def nlp() -> Any:
+    """The blank Chinese pipeline with the jieba segmenter and the quantity tagger, built once."""
+    import logging
+
+    import jieba
+    import spacy
+    from spacy.language import Language
+    from spacy.tokens import Token
+
+    jieba.setLogLevel(logging.WARNING)
+    if not Token.has_extension("qk"):
+        Token.set_extension("qk", default="WORD")
+    if "policykb_quantities" not in Language.factories:
+        Language.factory("policykb_quantities", func=QuantityTagger)
+    pipeline = spacy.blank("zh", config={"nlp": {"tokenizer": {"segmenter": "jieba"}}})
+    pipeline.add_pipe("policykb_quantities")
+    return pipeline
+
+
+# --- post-processing -----------------------------------------------------------------------------------
+
+
+@dataclass
+class _Candidate:
+    start: int
+    end: int
+    comparator: str
+    value: float | list[float]
+    unit: str | None
+    pre: str | None
+    post: str | None
+    gap: str
+    chinese_one: bool
+
+    @property
+    def is_window(self) -> bool:
+        return self.unit in TIME_UNITS and self.post in ("内", "以内", "之内")
+
+
+def _candidate(span: Any) -> _Candidate | None:
+    """Read comparator, value and unit off one matched span."""
+    kinds: dict[str, list[Any]] = {}
+    for token in span:
+        kinds.setdefault(token._.qk, []).append(token)
+    nums = [parse_number(t.text) for t in kinds.get("NUM", [])]
+    if not nums or any(n is None for n in nums):
+        return None
+    units = [t.text for t in kinds.get("UNIT", [])]
+    unit = units[-1] if units else next((n.unit for n in nums if n and n.unit), None)
+    values = [n.value for n in nums if n]
+    if unit == "成":  # 七成 is seventy percent
+        values, unit = [v * 10 for v in values], "%"
+    unit = "%" if unit == "％" else unit
+    pre_tokens = kinds.get("CMP_PRE", [])
+    pre = pre_tokens[0].text if pre_tokens else None
+    post = kinds["CMP_POST"][0].text if "CMP_POST" in kinds else None
+    approx = "APPROX" in kinds
+    gap_tokens = [t for t in span if t._.qk in ("WORD", "DE")]
+    gap = "".join(t.text for t in gap_tokens)
+    value: float | list[float]
+    if len(values) == 2:
+        comparator, value = "range", [values[0], values[1]]
+    else:
+        value = values[0]
+        comparator = _comparator(pre, post, approx)
+    first_num = kinds["NUM"][0].text
+    return _Candidate(span.start_char, span.end_char, comparator, value, unit, pre, post, gap,
+                      chinese_one=first_num in ("一", "壹") and len(values) == 1)
+
+
+def _comparator(pre: str | None, post: str | None, approx: bool) -> str:
+    """Combine prefix, suffix and approximation words into one comparator."""
+    pre_cmp = PRE_COMPARATORS.get(pre or "") or PRE_COMPARATORS_ADJACENT.get(pre or "")
+    post_cmp = POST_COMPARATORS.get(post or "")
+    if pre_cmp and pre not in WEAK_PRE:
+        return pre_cmp
+    if post_cmp:
+        return post_cmp
+    if pre_cmp:
+        return pre_cmp
+    if approx:
+        return ">"
+    return "="
+
+
+def _sentence_bounds(text: str, start: int, end: int) -> tuple[int, int]:
+    s = max((text.rfind(c, 0, start) for c in SENTENCE_END), default=-1) + 1
+    ends = [i for i in (text.find(c, end) for c in SENTENCE_END) if i >= 0]
+    return s, min(ends) if ends else len(text)
+
+
+def _segment_start(text: str, pos: int, floor: int) -> int:
+    """Where the phrase ending at `pos` begins: after the last boundary mark, never before `floor`."""
+    return max(floor, max((text.rfind(c, 0, pos) for c in SEGMENT_BOUNDARY), default=-1) + 1)
+
+
+def _strip_context(phrase: str) -> str:
+    """Remove periods, windows, distributive scopes and modal words around a subject."""
+    phrase = FREQUENCY_RE.sub("", phrase)
+    phrase = re.sub(rf"{_NUM_CN_OR_DIGIT}(?:{SEP_RE.pattern}{_NUM_CN_OR_DIGIT})?\s*(?:个)?(?:年|月|学期)(?:内|以内|之内)",
+                    "", phrase)
+    phrase = DEADLINE_RE.sub("", phrase)
+    phrase = DISTRIBUTIVE.sub("", phrase)
+    for _ in range(2):
+        phrase = LEADING_NOISE.sub("", phrase)
+        phrase = LOCATIVE_SCOPE.sub("", phrase)
+        phrase = DETERMINER.sub("", phrase)
+        phrase = TRAILING_NOISE.sub("", phrase)
+    return phrase.strip()
+
+
+def _shorten(phrase: str) -> str | None:
+    """Keep a subject short: drop an `X等` list head, cut after the last 的, else keep the tail words."""
+    phrase = ENUMERATION_HEAD.sub("", phrase)
+    if len(phrase) > MAX_SUBJECT and "的" in phrase[:-4]:
+        phrase = phrase[phrase.rindex("的", 0, len(phrase) - 4) + 1:]
+    if len(phrase) > MAX_SUBJECT:
+        # Keep whole words from the end, so a cut never splits one (`高中名额` → `名额`).
+        words = [t.text for t in nlp().tokenizer(phrase)]
+        tail: list[str] = []
+        while words and sum(map(len, tail)) + len(words[-1]) <= MAX_SUBJECT:
+            tail.insert(0, words.pop())
+        phrase = "".join(tail) or phrase[-MAX_SUBJECT:]
+    return phrase if len(phrase) >= 2 else None
+
+
+def _split_ratio(phrase: str) -> tuple[str, str | None]:
+    """`A占B的比例` → (A, B); anything else → (phrase, None)."""
+    m = RATIO.match(phrase)
+    return (m.group("subject"), m.group("base")) if m else (phrase, None)
+
+
+def _following_phrase(text: str, end: int, limit: int) -> str:
+    """The noun phrase right after a quantity (`1门共享课程` → 共享课程), up to a stop word or mark."""
+    rest = text[end:limit]
+    rest = rest[1:] if rest.startswith("的") else rest
+    m = FOLLOWING_STOP.search(rest)
+    return rest[: m.start()] if m else rest
+
+
+def _subject_and_base(text: str, cand: _Candidate, floor: int, sent_start: int) -> tuple[str | None, str | None]:
+    """The thing measured, and the base of a ratio, from the words around the quantity."""
+    base = cand.gap[:-1] if cand.gap.endswith("的") and len(cand.gap) > 2 else None
+    base = LEADING_NOISE.sub("", base) if base else None
+    following = _following_phrase(text, cand.end, len(text))
+    if following and not cand.is_window:
+        return _shorten(following), base
+    seg_start = _segment_start(text, cand.start, floor)
+    local = _strip_context(text[seg_start:cand.start])
+    # `比例:一至六年级15%左右`: the segment is a scope; the subject is the list's lead-in.
+    colon = max(text.rfind(":", sent_start, seg_start), text.rfind("：", sent_start, seg_start))
+    if colon >= 0 and len(local) <= 8 and (not local or SCOPE_WORD.search(local)):
+        head_start = _segment_start(text, colon, sent_start)
+        head, head_base = _split_ratio(_strip_context(text[head_start:colon]))
+        head_short = _shorten(head)
+        if head_short:
+            return (f"{head_short}({local})" if local else head_short), base or head_base
+    local, ratio_base = _split_ratio(local)
+    return _shorten(local), base or ratio_base
+
+
+def _window_subject(text: str, cand: _Candidate, limit: int) -> str | None:
+    """What a window requires: `3年内实现全覆盖` → 全覆盖, `3-5年内开展一次复核` → 复核."""
+    rest = text[cand.end:limit]
+    m = re.search(r"[,，;；:：。!?！？]", rest)
+    rest = rest[: m.start()] if m else rest
+    rest = LEADING_VERB.sub("", rest)
+    rest = re.sub(r"^(?:一|1)次", "", rest)
+    rest = LEADING_VERB.sub("", rest)
+    if len(rest) > MAX_SUBJECT and "的" in rest[:-2]:
+        rest = rest[rest.rindex("的", 0, len(rest) - 2) + 1:]
+    return _shorten(rest)
+
+
+def _kind(text: str, cand: _Candidate, sent_start: int, following: str) -> str | None:
+    """`requirement`, `statistic`, or None when a bare number measures nothing."""
+    # Mask past narration in place so offsets stay valid; cues may look one character past the number.
+    sentence = PAST_SPAN.sub(lambda m: "从" + "_" * (len(m.group()) - 1), text[sent_start:cand.end])
+    rel = cand.start - sent_start
+    stat = [m.end() for m in STATISTIC_CUE.finditer(sentence) if m.start() < rel]
+    req = [m.end() for m in REQUIREMENT_CUE.finditer(sentence) if m.start() < rel]
+    if QUALIFICATION.search(following):
+        req.append(rel)
+    if stat and (not req or max(stat) >= max(req)):
+        return "statistic"
+    if req:
+        return "requirement"
+    if cand.comparator == "=":
+        return None
+    if cand.comparator in (">", "~") and (cand.pre in (None, "约", "大约", "近", "逾", "将近", "接近")):
+        return "statistic"
+    return "requirement"
+
+
+def _measures_something(cand: _Candidate) -> bool:
+    """Drop bare numbers that only structure or decorate the text."""
+    if cand.comparator != "=":
+        return True
+    if cand.unit is None or cand.chinese_one or cand.unit in CATEGORY_UNITS:
+        return False
+    return True
+
+
+def _period(text: str, cand: _Candidate, sent_start: int, seg_start: int,
+            windows: list[tuple[int, str]]) -> str | None:
+    """The nearest frequency or window before the quantity in its sentence, else a deadline."""
+    before = text[sent_start:cand.start]
+    found = [(sent_start + m.start(), m.group()) for m in FREQUENCY_RE.finditer(before)]
+    # A duration (`流动期限不少于3年`) takes no frequency from an earlier phrase of its sentence.
+    if cand.unit in TIME_UNITS:
+        found = [f for f in found if f[0] >= seg_start]
+    found += [w for w in windows if sent_start <= w[0] < cand.start]
+    if found:
+        return max(found)[1]
+    deadlines = list(DEADLINE_RE.finditer(PAST_SPAN.sub("", before)))
+    return deadlines[-1].group().strip() if deadlines else None
+
+
+def _extract(doc: Any) -> list[dict[str, Any]]:
+    """Requirement fields (without clause fields) for one processed doc."""
+    text = doc.text
+    cands = [c for c in (_candidate(s) for s in doc.spans["quantities"]) if c is not None]
+    results: list[dict[str, Any]] = []
+    windows: list[tuple[int, str]] = []  # (position, text) of windows and horizons that are periods
+    for i, cand in enumerate(cands):
+        sent_start, sent_end = _sentence_bounds(text, cand.start, cand.end)
+        later = [c for c in cands[i + 1:] if c.start < sent_end and _measures_something(c) and not c.is_window]
+        after = text[cand.end:sent_end]
+        horizon = (
+            cand.unit == "年" and HORIZON_BEFORE.search(text[sent_start:cand.start]) is not None
+            and HORIZON_AFTER.match(after) is not None
+        )
+        if horizon:
+            if later:
+                windows.append((cand.start, f"{text[cand.start:cand.end].removesuffix('左右')}内"))
+            continue
+        if cand.is_window and later:
+            windows.append((cand.start, text[cand.start:cand.end]))
+            continue
+        if not _measures_something(cand):
+            continue
+        floor = max([sent_start] + [r["_end"] for r in results if r["_end"] <= cand.start])
+        seg_start = _segment_start(text, cand.start, floor)
+        following = _following_phrase(text, cand.end, sent_end)
+        kind = "requirement" if cand.is_window else _kind(text, cand, sent_start, following)
+        if kind is None:
+            continue
+        if cand.is_window:
+            subject, base = _window_subject(text, cand, sent_end), None
+        else:
+            subject, base = _subject_and_base(text, cand, floor, sent_start)
+        results.append({
+            "span": text[cand.start:cand.end], "span_start": cand.start, "span_end": cand.end,
+            "subject": subject, "comparator": cand.comparator, "value": cand.value, "unit": cand.unit,
+            "period": None if cand.is_window else _period(text, cand, sent_start, seg_start, windows),
+            "base": base, "kind": kind, "_end": cand.end,
+        })
+    for r in results:
+        del r["_end"]
+    return results
+
+
+def _requirements(texts: Iterable[str]) -> list[list[dict[str, Any]]]:
+    return [_extract(doc) for doc in nlp().pipe(texts)]
+
+
+def extract_from_text(text: str) -> list[Requirement]:
+    """The requirements of one piece of cleaned text, with empty clause fields (for tests and highlighting)."""
+    return [Requirement(clause_id="", doc_id="", region_id="", text=text, **fields)
+            for fields in _requirements([text])[0]]
+
+
+def extract_requirements(clauses: list[Clause]) -> list[Requirement]:
+    """The requirements of every body clause, in clause order; headings, notices and signatures are skipped."""
+    body = [c for c in clauses if c.role == "body"]
+    out: list[Requirement] = []
+    for clause, found in zip(body, _requirements(c.text for c in body), strict=True):
+        out.extend(Requirement(clause_id=clause.clause_id, doc_id=clause.doc_id, region_id=clause.region_id,
+                               text=clause.text, **fields) for fields in found)
+    return out
