@@ -236,15 +236,24 @@ _ADMIN_NAME = re.compile(r"[\u4e00-\u9fff]{2,7}?(?:特别行政区|自治区|自
 _NOT_IN_NAMES = re.compile(r"[的和与及等于为在对从向关印发全各本我该]")
 
 
+_ORG_FOLLOWS = re.compile(r"(?:教育|人民|政府|党委|委员会|局|委|厅|办|院|中心|$)")
+
+
 def leading_regions(text: str) -> list[Region]:
-    """The chain of administrative names a string starts with (宁波市鄞州区教育局 → 宁波市, 鄞州区)."""
+    """The chain of administrative names a string starts with (宁波市鄞州区教育局 → 宁波市, 鄞州区).
+
+    A name the gazetteer does not know is only believed when an organisation follows it (义乌市教育局), so a
+    title such as 上海市示范性学区和集团… does not invent a region called 示范性学区.
+    """
     chain: list[Region] = []
     position = 0
     while True:
         match = _ADMIN_NAME.match(text, position)
         if not match or _NOT_IN_NAMES.search(match.group()[:-1]):
             return chain
+        known = lookup(match.group())
+        if known is None and not _ORG_FOLLOWS.match(text, match.end()):
+            return chain
         parent = chain[-1].region_id if chain else None
-        region = region_for_name(match.group(), parent)
-        chain.append(region)
+        chain.append(known or region_for_name(match.group(), parent))
         position = match.end()

@@ -44,7 +44,7 @@ GENRE = (
     r"决定|纲要|指南|标准|要点|工作要点|措施|条例|公告|通告|批复|报告|通报|章程|规程|清单)"
 )
 TITLE_SHAPE = re.compile(rf"^[^。;:,!?]{{4,80}}{GENRE}(?:\([^()]{{1,20}}\))?$")
-WRAPPER = re.compile(r"^关于(?:印发|转发|发布|颁布|公布)[^《》]{0,10}《(.+)》(?:的)?通知$")
+WRAPPER = re.compile(r"^(?:[\u4e00-\u9fff]{2,30}?)?关于(?:印发|转发|发布|颁布|公布)[^《》]{0,10}《(.+)》(?:的)?通知$")
 NOTICE_PLAN = re.compile(r"(?:现将|制定了|制订了|印发|研究制定了)《([^《》]{4,80})》")
 ATTACHMENT = re.compile(r"^附件\d*\s*[:：]?\s*\d*[.、]?\s*(.+)$")
 NUMBERED = re.compile(r"^(?:[一二三四五六七八九十]+、|\(?[一二三四五六七八九十\d]+\)|\d+[.、]|第[一二三四五六七八九十\d]+[章条节])")
@@ -261,7 +261,7 @@ def detect_region(issuer: str | None, title: str | None, doc_number: str | None,
     for source, weight in ((issuer, 10.0), (title, 6.0)):
         if not source:
             continue
-        named = [r for r, _ in gazetteer.find_mentions(source)] or gazetteer.leading_regions(source)
+        named = gazetteer.leading_regions(source) + [r for r, _ in gazetteer.find_mentions(source)]
         if named:
             vote(max(named, key=gazetteer.depth), weight)
     if doc_number:
@@ -277,8 +277,18 @@ def detect_region(issuer: str | None, title: str | None, doc_number: str | None,
         vote(regions[region_id], min(count, 5))
     if not scores:
         return None
-    best = max(scores, key=lambda rid: (scores[rid], gazetteer.depth(regions[rid])))
-    return regions[best]
+    best = regions[max(scores, key=lambda rid: (scores[rid], gazetteer.depth(regions[rid])))]
+    if best.parent_id is None and gazetteer.lookup(best.name) is None:
+        best = _with_parent_from_text(best, "\n".join(filter(None, (issuer, title, body))))
+    return best
+
+
+def _with_parent_from_text(region: Region, text: str) -> Region:
+    """Give a region the gazetteer does not know the parent written right before it (成都市武侯区 → 成都市)."""
+    parents = [known for known in gazetteer.REGIONS if known.name + region.name in text]
+    if not parents:
+        return region
+    return replace(region, parent_id=max(parents, key=gazetteer.depth).region_id)
 
 
 def qualify_issuer(issuer: str | None, region: Region | None) -> str | None:

@@ -141,7 +141,9 @@ NAV_WORDS = frozenset(
     .split()
 )
 NAV_SPLIT = re.compile(r"[|｜丨/·•>»\s【】\[\]()<>:]+")
-BREADCRUMB = re.compile(r"^(?:当前位置|您的位置|您现在的位置|所在位置|现在位置)\s*:|^首页\s*[>»]")
+BREADCRUMB = re.compile(
+    r"^(?:当前位置|您的位置|您现在的位置|所在位置|现在位置)\s*:|^首页\s*[>»]|^(?:上一篇|下一篇|上一条|下一条)\s*:"
+)
 
 # Labels of page metadata fields (`来源:区教育局 发布时间: 2023-06-07 浏览次数:`) and of the metadata tables
 # of government sites (`信息索引号 | … | 成文日期 | …`). Plain 时间:/日期: are left alone: notices use them.
