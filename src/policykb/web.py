@@ -24,7 +24,7 @@ from fastapi.templating import Jinja2Templates
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException
 
-from policykb import exporting
+from policykb import exporting, web_drafting
 from policykb.errors import IndexError_, InputFileError, NotFoundError, PolicyKBError, QueryError
 from policykb.measures import SORT_KEYS, sort_catalogue
 from policykb.records import Clause, Document, Hit, Requirement
@@ -574,6 +574,7 @@ def create_app(kb: KnowledgeBase) -> FastAPI:
         uploads.drop(body.token)
         return report.to_dict()
 
+    web_drafting.add_routes(app, kb, page)  # /align, /draft and their /api twins (H8)
     return app
 
 
