@@ -33,7 +33,8 @@ MATCHES_SHOWN = 3  # clauses returned per region (contract: up to 3)
 COVERAGE_WEIGHT = 0.2  # how much one full topic-term coverage adds to the dense cosine
 MIN_CLAUSE_COVERAGE = 0.5  # a qualitative measure must name at least this share of its topic in the clause
 MIN_VALUE_COVERAGE = 0.5  # a value counts when its own phrase names at least this share of the topic
-NUMERIC_RELEVANCE_MARGIN = 0.03  # a clause carrying a fitting value may sit this far below the threshold
+NUMERIC_RELEVANCE_MARGIN = 0.03
+CUE_TERM_WEIGHT = 0.3  # a quantity word (比例, 期限) names the measure only weakly  # a clause carrying a fitting value may sit this far below the threshold
 
 LEVEL_ORDER = {"province": 0, "city": 1, "district": 2, "county": 3}
 
@@ -45,7 +46,6 @@ UNIT_CUES: tuple[tuple[str, frozenset[str]], ...] = (
     ("比重", frozenset({"%"})),
     ("权重", frozenset({"%"})),
     ("满意度", frozenset({"%"})),
-    ("覆盖面", frozenset({"%"})),
     ("次数", frozenset({"次"})),
     ("频次", frozenset({"次"})),
     ("频率", frozenset({"次"})),
@@ -67,7 +67,8 @@ UNIT_CUES: tuple[tuple[str, frozenset[str]], ...] = (
 # A rate word: 合格率, 入学率, 覆盖率 … (the 率 of 效率/频率 is excluded by the cue table above or by the list).
 RATE_WORD = re.compile(r"[\u4e00-\u9fff]率")
 NOT_RATE = ("效率", "频率", "税率", "汇率", "利率", "概率", "草率", "坦率", "直率", "轻率")
-NUMBER_ASKED = re.compile(r"多少|几|数量|数值|\d")
+# A digit asks for a number, unless it is a year (2023-2025年 names a period, it does not ask for a value).
+NUMBER_ASKED = re.compile(r"多少|几|数量|数值|(?<!\d)(?!(?:19|20)\d\d(?!\d))\d")
 DIGIT_UNIT = re.compile(r"\d+(?:\.\d+)?\s*(%|％|次|年|门|人|名|所|个|项)")
 
 # Words that carry no topic in a measure query: function words, question words, quantity cues, generic nouns.
@@ -247,11 +248,15 @@ def parse_measure(query: str) -> MeasureQuery:
     """Read a query as a measure: weighted topic terms, whether it asks for a number, and in which units."""
     folded = fold(query)
     idf, median = _idf()
-    terms = tuple((t, float(idf.get(t, median))) for t in topic_terms(folded))
+    found_terms = [(t, float(idf.get(t, median))) for t in topic_terms(folded)]
     units: set[str] = set()
     for cue, cue_units in UNIT_CUES:
         if cue in folded:
             units |= cue_units
+            if len(cue) > 1 and cue[0] not in "几多" and cue not in dict(found_terms):
+                # 期限 in 流动期限 also names the measure: a weak topic term (it is often in the subject).
+                found_terms.append((cue, CUE_TERM_WEIGHT * float(idf.get(cue, median))))
+    terms = tuple(found_terms)
     for match in RATE_WORD.finditer(folded):
         if not any(w in folded[max(0, match.start() - 1) : match.end() + 1] for w in NOT_RATE):
             units.add("%")

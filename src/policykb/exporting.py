@@ -54,8 +54,8 @@ def comparison_clause_rows(data: dict[str, Any]) -> Rows:
 
 
 def _display(req: dict[str, Any]) -> str:
-    from policykb.render import format_value
     from policykb.records import Requirement
+    from policykb.render import format_value
 
     fields = {k: req[k] for k in Requirement.__dataclass_fields__ if k in req}
     return format_value(Requirement(**fields))

@@ -93,42 +93,51 @@ def subject_words(subject: str | None) -> frozenset[str]:
     return frozenset(multi or words)
 
 
+def similarity(a: frozenset[str], b: frozenset[str]) -> float:
+    """How surely two subject word sets name the same measure: Jaccard, or 1 when one contains the other."""
+    if not a or not b:
+        return 0.0
+    shared = len(a & b)
+    if shared and shared == min(len(a), len(b)) and shared >= 2:
+        return 1.0  # 集团满意度 ⊂ 群体对集团满意度
+    return shared / len(a | b)
+
+
 def same_measure(a: frozenset[str], b: frozenset[str]) -> bool:
     """Word sets naming the same measure: enough overlap, or one a (non-trivial) subset of the other."""
-    if not a or not b:
-        return False
-    shared = len(a & b)
-    if shared == 0:
-        return False
-    if shared / len(a | b) >= MIN_JACCARD:
-        return True
-    smaller = a if len(a) <= len(b) else b
-    return shared == len(smaller) and len(smaller) >= 2
+    return similarity(a, b) >= MIN_JACCARD
 
 
 def group_requirements(reqs: Sequence[Requirement]) -> list[list[Requirement]]:
-    """Connected components of `same_measure` within each unit; requirements without a subject stand alone."""
+    """Group requirements of one unit whose subjects name the same measure, most similar pairs first.
+
+    One document rarely states one measure twice under different subjects (每校至少1门共享课程 and 可共享课程
+    不低于5门 are two measures), so two groups holding different subjects from the same document never merge.
+    """
     words = [subject_words(r.subject) for r in reqs]
-    parent = list(range(len(reqs)))
+    keys = [fold(r.subject or "") for r in reqs]
+    members: dict[int, list[int]] = {i: [i] for i in range(len(reqs))}
+    owner = list(range(len(reqs)))
+    pairs = []
+    for i in range(len(reqs)):
+        for j in range(i + 1, len(reqs)):
+            if reqs[i].unit == reqs[j].unit:
+                score = 2.0 if keys[i] and keys[i] == keys[j] else similarity(words[i], words[j])
+                if score >= MIN_JACCARD:
+                    pairs.append((-score, i, j))
+    for _, i, j in sorted(pairs):
+        a, b = owner[i], owner[j]
+        if a == b or _conflict(reqs, keys, members[a], members[b]):
+            continue
+        for k in members[b]:
+            owner[k] = a
+        members[a].extend(members.pop(b))
+    return [[reqs[k] for k in sorted(group)] for _, group in sorted(members.items())]
 
-    def find(i: int) -> int:
-        while parent[i] != i:
-            parent[i] = parent[parent[i]]
-            i = parent[i]
-        return i
 
-    by_unit: dict[str | None, list[int]] = {}
-    for i, r in enumerate(reqs):
-        by_unit.setdefault(r.unit, []).append(i)
-    for members in by_unit.values():
-        for x, i in enumerate(members):
-            for j in members[x + 1 :]:
-                if same_measure(words[i], words[j]):
-                    parent[find(i)] = find(j)
-    groups: dict[int, list[Requirement]] = {}
-    for i, r in enumerate(reqs):
-        groups.setdefault(find(i), []).append(r)
-    return list(groups.values())
+def _conflict(reqs: Sequence[Requirement], keys: Sequence[str], a: list[int], b: list[int]) -> bool:
+    """Whether merging would put two differently named requirements of one document into one measure."""
+    return any(reqs[i].doc_id == reqs[j].doc_id and keys[i] != keys[j] for i in a for j in b)
 
 
 def measure_name(reqs: Sequence[Requirement]) -> str:

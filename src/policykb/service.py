@@ -315,6 +315,14 @@ class KnowledgeBase:
             path = Path(tmp) / name
             path.write_bytes(data)
             raw_text = load_text(path, max_bytes=int(self.settings.max_file_mb * 1024 * 1024))
+        if overrides:
+            from policykb.metadata import apply_overrides
+            from policykb.records import Metadata
+
+            try:  # refuse a bad correction (a malformed date, an unknown field) as the user's error
+                apply_overrides(Metadata(), overrides)
+            except ValueError as exc:
+                raise InputFileError(name, f"invalid metadata correction: {exc}") from exc
         # A stable pseudo-path: the same upload gets the same doc_id, and no temp folder leaks into the index.
         return pipeline.clean_raw_text(raw_text, source_path=Path("uploads") / name, overrides=overrides or None)
 

@@ -8,12 +8,13 @@ bounded by the settings `max_upload_mb` and `max_query_chars`.
 from __future__ import annotations
 
 import logging
+import re
 import secrets
 import threading
 from collections import Counter, OrderedDict
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import quote, urlencode
 
 from fastapi import FastAPI, File, Form, Query, Request, UploadFile
@@ -183,6 +184,11 @@ class ErrorOut(BaseModel):
     error: str
     status: int
 
+
+RegionParam = Annotated[
+    list[str] | None, Query(description="region id; repeat (region=a&region=b) or comma-separate")
+]
+UploadParam = Annotated[UploadFile, File(description="a raw .txt, .html, .htm or .docx file")]
 
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     400: {"model": ErrorOut, "description": "bad query or input"},
@@ -406,14 +412,14 @@ def create_app(kb: KnowledgeBase) -> FastAPI:
             raise HTTPException(400, f"查询太长：共 {len(q)} 个字符，最多允许 {max_query} 个字符。请缩短后再试。")
         return q
 
-    def regions_or_none(region: list[str]) -> list[str] | None:
-        out = [r.strip() for value in region for r in value.split(",") if r.strip()]
+    def regions_or_none(region: list[str] | None) -> list[str] | None:
+        out = [r.strip() for value in region or [] for r in value.split(",") if r.strip()]
         return out or None
 
     # -- pages ------------------------------------------------------------------------------------------------------
     @app.get("/", response_class=HTMLResponse, summary="搜索页", include_in_schema=False)
     def search_page(
-        request: Request, q: str = "", region: list[str] = Query(default=[]), k: int = Query(10, ge=1, le=50)
+        request: Request, q: str = "", region: RegionParam = None, k: Annotated[int, Query(ge=1, le=50)] = 10
     ) -> HTMLResponse:
         regions = kb.regions()
         chosen = regions_or_none(region)
@@ -425,7 +431,7 @@ def create_app(kb: KnowledgeBase) -> FastAPI:
                                              "k": k})
 
     @app.get("/compare", response_class=HTMLResponse, include_in_schema=False)
-    def compare_page(request: Request, q: str = "", region: list[str] = Query(default=[])) -> HTMLResponse:
+    def compare_page(request: Request, q: str = "", region: RegionParam = None) -> HTMLResponse:
         chosen = regions_or_none(region)
         if not q.strip():
             return page(request, "compare.html", {"q": "", "data": None, "chosen": chosen or []})
@@ -433,13 +439,13 @@ def create_app(kb: KnowledgeBase) -> FastAPI:
         return page(request, "compare.html", _compare_context(q, data, chosen))
 
     @app.get("/compare/export.csv", include_in_schema=False)
-    def compare_csv(q: str, region: list[str] = Query(default=[])) -> Response:
+    def compare_csv(q: str, region: RegionParam = None) -> Response:
         data = kb.compare(check_query(q), region_ids=regions_or_none(region)).to_dict()
         return _download(exporting.to_csv(exporting.comparison_rows(data)), "text/csv; charset=utf-8",
                          f"比较_{q}.csv")
 
     @app.get("/compare/export.xlsx", include_in_schema=False)
-    def compare_xlsx(q: str, region: list[str] = Query(default=[])) -> Response:
+    def compare_xlsx(q: str, region: RegionParam = None) -> Response:
         data = kb.compare(check_query(q), region_ids=regions_or_none(region)).to_dict()
         book = exporting.to_xlsx([("比较", exporting.comparison_rows(data)),
                                   ("条款", exporting.comparison_clause_rows(data))])
@@ -471,7 +477,7 @@ def create_app(kb: KnowledgeBase) -> FastAPI:
         return page(request, "ingest.html", {})
 
     @app.post("/ingest", response_class=HTMLResponse, include_in_schema=False)
-    def ingest_preview_page(request: Request, file: UploadFile = File(...)) -> HTMLResponse:
+    def ingest_preview_page(request: Request, file: UploadParam) -> HTMLResponse:
         name, data = _read_upload(file, max_upload, settings.max_upload_mb)
         doc = kb.preview_upload(name, data)
         token = uploads.put(name, data)
@@ -482,8 +488,8 @@ def create_app(kb: KnowledgeBase) -> FastAPI:
 
     @app.post("/ingest/commit", response_class=HTMLResponse, include_in_schema=False)
     def ingest_commit_page(
-        request: Request, token: str = Form(...), region: str = Form(""), date: str = Form(""),
-        title: str = Form(""),
+        request: Request, token: Annotated[str, Form()], region: Annotated[str, Form()] = "",
+        date: Annotated[str, Form()] = "", title: Annotated[str, Form()] = "",
     ) -> HTMLResponse:
         name, data = uploads.get(token)
         report = kb.add_upload(name, data, _overrides(region=region, date=date, title=title))
@@ -503,7 +509,7 @@ def create_app(kb: KnowledgeBase) -> FastAPI:
     @app.get("/api/search", response_model=SearchOut, summary="Hybrid search, best first",
              description="Same shape as `policykb search --json`.", responses=ERROR_RESPONSES)
     def api_search(
-        q: str, region: list[str] = Query(default=[]), k: int = Query(10, ge=1, le=200),
+        q: str, region: RegionParam = None, k: Annotated[int, Query(ge=1, le=200)] = 10,
         has_requirement: bool = False,
     ) -> dict[str, Any]:
         query = check_query(q)
@@ -513,12 +519,12 @@ def create_app(kb: KnowledgeBase) -> FastAPI:
     @app.get("/api/compare", response_model=CompareOut, summary="One measure across regions, side by side",
              description="Same shape as `policykb compare --json`, plus `aligned` values and per-region `value`.",
              responses=ERROR_RESPONSES)
-    def api_compare(q: str, region: list[str] = Query(default=[])) -> dict[str, Any]:
+    def api_compare(q: str, region: RegionParam = None) -> dict[str, Any]:
         return kb.compare(check_query(q), region_ids=regions_or_none(region)).to_dict()
 
     @app.get("/api/measures", response_model=list[MeasureOut], summary="The measure catalogue",
              description="Same shape as `policykb measures --json`; `sort` is regions, name or unit.")
-    def api_measures(sort: str = Query("regions", pattern="^(regions|name|unit)$")) -> list[dict[str, Any]]:
+    def api_measures(sort: Annotated[str, Query(pattern="^(regions|name|unit)$")] = "regions") -> list[dict[str, Any]]:
         return sort_catalogue([m.to_dict() for m in kb.measures()], sort)
 
     @app.get("/api/documents", response_model=list[DocumentSummaryOut], summary="Indexed documents")
@@ -535,16 +541,16 @@ def create_app(kb: KnowledgeBase) -> FastAPI:
 
     @app.get("/api/clauses", response_model=list[ClauseOut], summary="Indexed clauses",
              description="Same shape as `policykb clauses --json`.", responses=ERROR_RESPONSES)
-    def api_clauses(region: list[str] = Query(default=[]), doc: str | None = None) -> list[dict[str, Any]]:
+    def api_clauses(region: RegionParam = None, doc: str | None = None) -> list[dict[str, Any]]:
         return [c.to_dict() for c in kb.clauses(regions_or_none(region), doc_id=doc)]
 
     @app.get("/api/requirements", response_model=list[RequirementOut], summary="Quantitative requirements",
              description="Same shape as `policykb requirements --json`.", responses=ERROR_RESPONSES)
     def api_requirements(
-        region: list[str] = Query(default=[]), unit: str | None = None,
-        comparator: str | None = Query(None, pattern="^(>=|<=|>|<|=|~|range)$"),
+        region: RegionParam = None, unit: str | None = None,
+        comparator: Annotated[str | None, Query(pattern="^(>=|<=|>|<|=|~|range)$")] = None,
         min: float | None = None, max: float | None = None,  # noqa: A002 - the CLI's option names
-        kind: str | None = Query(None, pattern="^(requirement|statistic)$"),
+        kind: Annotated[str | None, Query(pattern="^(requirement|statistic)$")] = None,
     ) -> list[dict[str, Any]]:
         reqs = kb.requirements(regions_or_none(region), unit=unit, comparator=comparator, value_min=min,
                                value_max=max, kind=kind)
@@ -558,7 +564,7 @@ def create_app(kb: KnowledgeBase) -> FastAPI:
               description=f"Multipart field `file`: .txt, .html, .htm or .docx, at most max_upload_mb "
                           f"({settings.max_upload_mb} MB). 413 when larger, 415 for other types.",
               responses={**ERROR_RESPONSES, 413: {"model": ErrorOut}, 415: {"model": ErrorOut}})
-    def api_ingest_preview(file: UploadFile = File(...)) -> dict[str, Any]:
+    def api_ingest_preview(file: UploadParam) -> dict[str, Any]:
         name, data = _read_upload(file, max_upload, settings.max_upload_mb)
         doc = kb.preview_upload(name, data)
         return {"token": uploads.put(name, data), "document": doc.to_dict(), "report": cleaning_report(doc)}
@@ -602,7 +608,11 @@ def _read_upload(file: UploadFile, max_bytes: int, limit_mb: float) -> tuple[str
 
 
 def _overrides(**fields: str) -> dict[str, str]:
-    return {k: v.strip() for k, v in fields.items() if v and v.strip()}
+    """The user's corrections (empty fields mean "keep what was extracted"); a malformed date is refused."""
+    out = {k: v.strip() for k, v in fields.items() if v and v.strip()}
+    if "date" in out and not re.fullmatch(r"\d{4}-\d{2}-\d{2}", out["date"]):
+        raise HTTPException(400, f"日期格式不正确：“{out['date']}”，应为 YYYY-MM-DD，例如 2024-03-01。")
+    return out
 
 
 def _download(body: bytes, media_type: str, filename: str) -> Response:
