@@ -1,0 +1,363 @@
+"""Metadata: golden values for the five corpus files, made-up pages from unseen regions, sidecars, doc ids."""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+
+import pytest
+from conftest import corpus_path, raw_text
+
+from policykb import gazetteer
+from policykb.cleaning import clean_text
+from policykb.errors import InputFileError
+from policykb.metadata import (
+    apply_overrides,
+    extract_metadata,
+    make_doc_id,
+    normalise_doc_number,
+    parse_date,
+    qualify_issuer,
+    read_sidecar,
+)
+from policykb.records import Metadata
+
+
+@cache
+def corpus_metadata(name: str) -> tuple[Metadata, str]:
+    raw = raw_text(name)
+    text = clean_text(raw).text
+    return extract_metadata(raw, text, corpus_path(name)), text
+
+
+def extract(raw: str, name: str = "page.txt") -> Metadata:
+    return extract_metadata(raw, clean_text(raw).text, Path(name))
+
+
+# --- golden: the five corpus files (corpus-notes.md) ---------------------------------------------------------
+
+GOLDEN = {
+    "hongkou": Metadata(
+        region_id="hongkou", region="虹口区", level="district", parent_region_ids=["shanghai"],
+        title="虹口区推进学区化集团化办学高质量发展的实施意见",  # the plan, not the 关于印发《…》的通知 wrapper
+        issuer="虹口区教育局", date="2025-03-10", doc_number=None, kind="policy",
+    ),
+    "shanghai": Metadata(
+        region_id="shanghai", region="上海市", level="province", parent_region_ids=[],
+        title="上海市示范性学区和集团建设三年行动计划(2023-2025年)",
+        issuer="上海市教育委员会",  # signed letter-spaced: 上 海 市 教 育 委 员 会
+        date="2023-05-04", doc_number="沪教委基〔2023〕15号", kind="policy",
+    ),
+    "zhenjiang": Metadata(
+        region_id="zhenjiang", region="镇江市", level="city", parent_region_ids=["jiangsu"],
+        title=None,  # genuinely missing from the scrape
+        issuer=None,  # the page never names its issuer; the addressees only suggest one
+        date="2019-08-05",  # 来源时间为:2019-08-05
+        doc_number=None,  # 苏政发〔2017〕1号 is a cited provincial document
+        kind="policy",
+    ),
+    "haidian": Metadata(
+        region_id="haidian", region="海淀区", level="district", parent_region_ids=["beijing"],
+        title="海淀区集团化办学进入新阶段,目前海淀区已建立36个教育集团",  # the headline
+        issuer="海淀区教委",  # the news source: 海淀区教委发布了…
+        date="2022-07-26", doc_number=None, kind="news",
+    ),
+    "linping": Metadata(
+        region_id="linping", region="临平区", level="district", parent_region_ids=["hangzhou", "zhejiang"],
+        title="临平区义务教育“优质均衡”行动计划",
+        issuer="临平区教育局",  # 区教育局 in the metadata table, qualified by the region
+        date="2023-06-07",  # 成文日期
+        doc_number=None, kind="policy",
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(GOLDEN))
+def test_metadata_of_corpus_file(name: str) -> None:
+    assert corpus_metadata(name)[0] == GOLDEN[name]
+
+
+GOLDEN_IDS = {
+    "hongkou": "hongkou-2025-03-10",
+    "shanghai": "shanghai-2023-15",
+    "zhenjiang": "zhenjiang-2019-08-05",
+    "haidian": "haidian-2022-07-26",
+    "linping": "linping-2023-06-07",
+}
+
+
+@pytest.mark.parametrize("name", sorted(GOLDEN_IDS))
+def test_doc_id_of_corpus_file(name: str) -> None:
+    meta, text = corpus_metadata(name)
+    assert make_doc_id(meta, corpus_path(name), text) == GOLDEN_IDS[name]
+
+
+# --- unseen pages ------------------------------------------------------------------------------------------
+
+SHENZHEN_NOTICE = """首页 > 政务公开 > 通知公告
+深圳市教育局关于印发《深圳市义务教育集团化办学实施方案》的通知
+深教〔2024〕3号
+各区教育局:
+现将《深圳市义务教育集团化办学实施方案》印发给你们,请认真贯彻执行。
+深圳市教育局
+2024年3月5日
+【打印本页】【关闭窗口】
+"""
+
+
+def test_metadata_of_unseen_city_notice() -> None:
+    meta = extract(SHENZHEN_NOTICE)
+    assert meta == Metadata(
+        region_id="shenzhen", region="深圳市", level="city", parent_region_ids=["guangdong"],
+        title="深圳市义务教育集团化办学实施方案", issuer="深圳市教育局", date="2024-03-05",
+        doc_number="深教〔2024〕3号", kind="policy",
+    )
+    assert make_doc_id(meta, Path("x.txt"), "") == "shenzhen-2024-3"
+
+
+YIWU_PLAN = """浙江省义乌市教育局
+义乌市推进义务教育优质均衡发展实施方案
+为推进我市义务教育优质均衡发展,制定本方案。
+一、工作目标
+到2025年,集团化办学覆盖率达到100%。
+浙江省义乌市教育局
+二〇二三年九月一日
+"""
+
+
+def test_metadata_of_region_missing_from_gazetteer() -> None:
+    meta = extract(YIWU_PLAN)
+    assert (meta.region, meta.region_id, meta.level, meta.parent_region_ids) == ("义乌市", "yiwu", "city", ["zhejiang"])
+    assert (meta.issuer, meta.date, meta.title) == ("浙江省义乌市教育局", "2023-09-01", "义乌市推进义务教育优质均衡发展实施方案")
+
+
+WUHOU_NEWS = """当前位置:首页 > 教育新闻
+成都市武侯区集团化办学实现公办学校全覆盖
+2023-09-01 10:20 来源:成都日报 编辑:王五 阅读:356
+近日,武侯区教育局发布消息,目前全区已组建教育集团25个,覆盖全部公办学校。
+成都市武侯区将继续深化集团化办学改革。
+"""
+
+
+def test_metadata_of_unseen_district_news() -> None:
+    meta = extract(WUHOU_NEWS)
+    assert meta == Metadata(
+        region_id="wuhou", region="武侯区", level="district", parent_region_ids=["chengdu", "sichuan"],
+        title="成都市武侯区集团化办学实现公办学校全覆盖", issuer="武侯区教育局", date="2023-09-01",
+        doc_number=None, kind="news",
+    )
+
+
+def test_metadata_ignores_cited_document_numbers() -> None:
+    raw = "各区教育局:\n根据《教育部关于进一步做好义务教育招生工作的通知》(教基〔2023〕2号)要求,现就有关事项通知如下。\n"
+    assert extract(raw).doc_number is None
+
+
+def test_metadata_without_anything_is_empty_not_invented() -> None:
+    meta = extract("一、总体要求\n加强学校管理,提高教育质量。")
+    assert (meta.region_id, meta.title, meta.issuer, meta.date, meta.doc_number) == (None, None, None, None, None)
+    assert make_doc_id(meta, Path("x.txt"), "一、总体要求") == "unknown-" + __import__("hashlib").sha1(
+        "一、总体要求".encode()).hexdigest()[:8]
+
+
+# --- parsers ------------------------------------------------------------------------------------------------
+
+DOC_NUMBERS = [
+    ("沪教委基〔2023〕15号", "沪教委基〔2023〕15号"),
+    ("沪教委基[2023]15号", "沪教委基〔2023〕15号"),
+    ("沪教委基【2023】15号", "沪教委基〔2023〕15号"),
+    ("沪教委基(2023)15号", "沪教委基〔2023〕15号"),
+    ("沪教委基 〔2023〕 15 号", "沪教委基〔2023〕15号"),
+    ("杭教基〔2022〕第8号", "杭教基〔2022〕8号"),
+    ("2023年5月4日", None),
+    ("十四五规划", None),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), DOC_NUMBERS)
+def test_normalise_doc_number(text: str, expected: str | None) -> None:
+    assert normalise_doc_number(text) == expected
+
+
+DATES = [
+    ("2023年5月4日", "2023-05-04"),
+    ("2023-06-07 11:44", "2023-06-07"),
+    ("2019/8/5", "2019-08-05"),
+    ("二〇二三年五月四日", "2023-05-04"),
+    ("二〇一九年十二月三十一日", "2019-12-31"),
+    ("2023年13月1日", None),  # no such month
+    ("36个教育集团", None),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), DATES)
+def test_parse_date(text: str, expected: str | None) -> None:
+    assert parse_date(text) == expected
+
+
+QUALIFY = [
+    ("区教育局", "临平区", "临平区教育局"),
+    ("市教育局", "镇江市", "镇江市教育局"),
+    ("市教委", "上海市", "上海市教委"),  # province-level city: 市 still fits
+    ("虹口区教育局", "虹口区", "虹口区教育局"),
+    ("区教育局", "镇江市", "区教育局"),  # a city cannot qualify 区…
+    ("教育部", "临平区", "教育部"),
+]
+
+
+@pytest.mark.parametrize(("issuer", "region", "expected"), QUALIFY)
+def test_qualify_issuer(issuer: str, region: str, expected: str) -> None:
+    assert qualify_issuer(issuer, gazetteer.lookup(region)) == expected
+
+
+# --- doc ids ---------------------------------------------------------------------------------------------------
+
+DOC_IDS = [
+    (Metadata(region_id="shanghai", doc_number="沪教委基〔2023〕15号", date="2023-05-04"), "shanghai-2023-15"),
+    (Metadata(region_id="shanghai", doc_number="沪教委基〔2023〕015号"), "shanghai-2023-15"),
+    (Metadata(region_id="linping", date="2023-06-07"), "linping-2023-06-07"),
+    (Metadata(region_id=None, date="2023-06-07"), "unknown-2023-06-07"),
+    (Metadata(region_id="haidian"), "haidian-" + __import__("hashlib").sha1("正文".encode()).hexdigest()[:8]),
+]
+
+
+@pytest.mark.parametrize(("meta", "expected"), DOC_IDS)
+def test_make_doc_id(meta: Metadata, expected: str) -> None:
+    doc_id = make_doc_id(meta, Path("doc.txt"), "正文")
+    assert doc_id == expected
+    assert doc_id.isascii()
+
+
+# --- sidecars and overrides ---------------------------------------------------------------------------------------
+
+
+def test_read_sidecar_beside_raw_file(tmp_path: Path) -> None:
+    raw = tmp_path / "foo.txt"
+    raw.write_text("正文", encoding="utf-8")
+    (tmp_path / "foo.meta.toml").write_text('title = "镇江市义务教育集团化办学意见"\ndate = 2019-08-05\n', encoding="utf-8")
+    assert read_sidecar(raw) == {"title": "镇江市义务教育集团化办学意见", "date": __import__("datetime").date(2019, 8, 5)}
+
+
+def test_read_sidecar_absent_is_empty(tmp_path: Path) -> None:
+    assert read_sidecar(tmp_path / "foo.txt") == {}
+
+
+def test_read_sidecar_bad_toml_names_the_sidecar(tmp_path: Path) -> None:
+    sidecar = tmp_path / "foo.meta.toml"
+    sidecar.write_text("title = ", encoding="utf-8")
+    with pytest.raises(InputFileError) as info:
+        read_sidecar(tmp_path / "foo.txt")
+    assert info.value.path == str(sidecar)
+    assert info.value.reason.startswith("invalid TOML in metadata sidecar: ")
+
+
+def test_read_sidecar_unknown_key_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "foo.meta.toml").write_text('titel = "x"\n', encoding="utf-8")
+    with pytest.raises(InputFileError) as info:
+        read_sidecar(tmp_path / "foo.txt")
+    assert info.value.reason.startswith("unknown metadata field(s) titel; allowed: region_id, region, title")
+
+
+def test_override_region_recomputes_id_level_and_parents() -> None:
+    meta = apply_overrides(GOLDEN["zhenjiang"], {"region": "临平区", "issuer": "临平区教育局"})
+    assert (meta.region, meta.region_id, meta.level, meta.parent_region_ids, meta.issuer) == (
+        "临平区", "linping", "district", ["hangzhou", "zhejiang"], "临平区教育局")
+    assert meta.date == "2019-08-05"  # untouched fields stay
+
+
+def test_override_unknown_region_gets_pinyin_id() -> None:
+    meta = apply_overrides(Metadata(), {"region": "义乌市", "parent_region_ids": ["jinhua", "zhejiang"]})
+    assert (meta.region_id, meta.level, meta.parent_region_ids) == ("yiwu", "city", ["jinhua", "zhejiang"])
+
+
+def test_override_by_region_id() -> None:
+    meta = apply_overrides(Metadata(), {"region_id": "haidian"})
+    assert (meta.region, meta.level, meta.parent_region_ids) == ("海淀区", "district", ["beijing"])
+
+
+def test_override_empty_string_clears_field_and_date_object_is_accepted() -> None:
+    meta = apply_overrides(GOLDEN["shanghai"], {"doc_number": "", "date": __import__("datetime").date(2023, 5, 5)})
+    assert (meta.doc_number, meta.date) == (None, "2023-05-05")
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"titel": "x"}, "unknown metadata field(s) titel; allowed: "),
+        ({"date": "2023/05/04"}, "date must be YYYY-MM-DD, got '2023/05/04'"),
+        ({"title": 3}, "metadata field title must be a string, not int"),
+        ({"parent_region_ids": "shanghai"}, "parent_region_ids must be a list of region ids"),
+    ],
+)
+def test_override_errors(overrides: dict, message: str) -> None:
+    with pytest.raises(ValueError) as info:
+        apply_overrides(Metadata(), overrides)
+    assert str(info.value).startswith(message)
+
+
+# --- gazetteer ---------------------------------------------------------------------------------------------------
+
+PROVINCIAL = (
+    "北京市 天津市 上海市 重庆市 河北省 山西省 内蒙古自治区 辽宁省 吉林省 黑龙江省 江苏省 浙江省 安徽省 福建省 江西省 山东省 "
+    "河南省 湖北省 湖南省 广东省 广西壮族自治区 海南省 四川省 贵州省 云南省 西藏自治区 陕西省 甘肃省 青海省 "
+    "宁夏回族自治区 新疆维吾尔自治区 台湾省 香港特别行政区 澳门特别行政区"
+).split()
+
+
+def test_gazetteer_has_all_provincial_divisions() -> None:
+    assert len(PROVINCIAL) == 34
+    for name in PROVINCIAL:
+        region = gazetteer.lookup(name)
+        assert region is not None and region.level == "province" and region.parent_id is None, name
+
+
+def test_gazetteer_ids_are_unique_ascii_and_parents_exist() -> None:
+    ids = [r.region_id for r in gazetteer.REGIONS]
+    assert len(ids) == len(set(ids))
+    assert all(i.isascii() and i.isalnum() and i.islower() for i in ids)
+    assert all(r.parent_id is None or gazetteer.by_id(r.parent_id) for r in gazetteer.REGIONS)
+
+
+PARENTS = [
+    ("虹口区", ["shanghai"]),
+    ("海淀区", ["beijing"]),
+    ("临平区", ["hangzhou", "zhejiang"]),
+    ("镇江市", ["jiangsu"]),
+    ("上海市", []),
+    ("石家庄市", ["hebei"]),
+]
+
+
+@pytest.mark.parametrize(("name", "parents"), PARENTS)
+def test_gazetteer_parents_nearest_first(name: str, parents: list[str]) -> None:
+    region = gazetteer.lookup(name)
+    assert region is not None and gazetteer.parent_ids(region) == parents
+
+
+SLUGS = [
+    ("深圳市", "shenzhen"),
+    ("广东省", "guangdong"),
+    ("义乌市", "yiwu"),
+    ("鄞州区", "yinzhou"),
+    ("绿春县", "lvchun"),
+    ("延边朝鲜族自治州", "yanbianchaoxianzu"),
+]
+
+
+@pytest.mark.parametrize(("name", "slug"), SLUGS)
+def test_gazetteer_slug_of_unknown_region(name: str, slug: str) -> None:
+    assert gazetteer.slug(name) == slug
+
+
+LEADING = [
+    ("宁波市鄞州区教育局", ["宁波市", "鄞州区"]),
+    ("上海市教育委员会", ["上海市"]),
+    ("上海市示范性学区和集团建设三年行动计划", ["上海市"]),  # no region called 示范性学区
+    ("区教育局", []),
+    ("关于印发《x》的通知", []),
+]
+
+
+@pytest.mark.parametrize(("text", "names"), LEADING)
+def test_gazetteer_leading_regions(text: str, names: list[str]) -> None:
+    assert [r.name for r in gazetteer.leading_regions(text)] == names
