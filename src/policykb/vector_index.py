@@ -89,7 +89,9 @@ class VectorIndex:
     ) -> VectorIndex:
         """Index vectors (row i gets id i): IndexFlatIP up to ann_threshold rows, IVF-SQ8 above it."""
         faiss = _faiss()
-        mat = _as_matrix(vectors) if len(vectors) else np.zeros((0, dimension or 0), dtype=np.float32)
+        mat = _as_matrix(vectors)
+        if mat.shape[0] == 0 and dimension:
+            mat = np.zeros((0, dimension), dtype=np.float32)
         n, d = mat.shape
         if d == 0:
             raise ValueError("cannot build a dense index without vectors or a dimension")

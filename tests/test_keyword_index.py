@@ -1,0 +1,162 @@
+"""BM25 keyword index: tokenisation (script folding, stopwords, bigrams), filtering, persistence, backends."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from policykb.keyword_index import KeywordIndex, choose_backend, fold_text, to_simplified, tokenize
+
+# Real sentences from the five documents (simplified, as the cleaner leaves them).
+TEXTS = [
+    "积极推进“县管校聘”“校长职级制”等人事制度改革,对集团内教师实施整体管理。",  # 0 zhenjiang
+    "严格落实“区管校聘”,按岗聘用、竞争择优、强化考核,加强校级教师交流力度,优化师资结构。",  # 1 linping
+    "每年流入相对薄弱校的教师人数应不低于符合交流轮岗条件教师总数的20%。",  # 2 shanghai
+    "其中学区、集团内各学科联合教研每学期不少于5次。",  # 3 shanghai
+    "每学年召开1-2次作业改革现场交流会。",  # 4 linping
+    "目前,海淀区共建立36个教育集团,涉及140余个校址。",  # 5 haidian
+    "同学段校际差异率低于0.15,相对薄弱学校进步明显。",  # 6 shanghai
+]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # jieba words first, then the character bigrams jieba did not already produce
+        ("县管校聘", ["县管", "校聘", "管校"]),
+        # traditional script and full-width brackets fold before splitting
+        ("積極推進「縣管校聘」", ["积极", "推进", "县管", "校聘", "极推", "管校"]),
+        # digits stay terms; a full-width percent sign folds to ASCII (NFKC)
+        ("骨干教师占比不低于30％",
+         ["骨干教师", "占", "比", "低于", "30%", "骨干", "干教", "教师", "师占", "占比", "比不", "不低"]),
+        # Latin is lowercased, full-width letters folded
+        ("ＡＢＣ和Policy KB", ["abc", "policy", "kb"]),
+        # should not produce terms: punctuation only, stopwords only
+        ("，。！、“”", []),
+        ("的", []),
+    ],
+)
+def test_tokenize_folds_and_splits(text: str, expected: list[str]) -> None:
+    assert tokenize(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("traditional", "simplified"),
+    [
+        ("縣管校聘", "县管校聘"),
+        ("優質學校每年要派多少比例的教師到薄弱學校", "优质学校每年要派多少比例的教师到薄弱学校"),
+        ("聯合教研每學期不少於5次", "联合教研每学期不少于5次"),
+    ],
+)
+def test_tokenize_gives_traditional_and_simplified_twins_the_same_terms(traditional: str, simplified: str) -> None:
+    assert tokenize(traditional) == tokenize(simplified)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("體製若幹", "体制若干"),
+        ("ＮＦＫＣ（一）", "NFKC(一)"),
+        # phrase-level conversion: 沈 is a surname alone but 沉 in 沈默
+        ("沈默", "沉默"),
+        ("沈阳", "沈阳"),
+        # should not change: already simplified text
+        ("县管校聘", "县管校聘"),
+    ],
+)
+def test_fold_text(text: str, expected: str) -> None:
+    assert fold_text(text) == expected
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(alphabet=st.sampled_from("县管校聘體製若幹沈默於的,。ABC 12%"), max_size=30))
+def test_to_simplified_fast_path_agrees_with_opencc(text: str) -> None:
+    from opencc import OpenCC
+
+    assert to_simplified(text) == OpenCC("t2s").convert(text)
+
+
+@pytest.fixture(scope="module")
+def index() -> KeywordIndex:
+    return KeywordIndex.build(TEXTS, backend="numpy")
+
+
+def test_keyword_search_finds_exact_policy_term_first(index: KeywordIndex) -> None:
+    ids, scores = index.search("县管校聘", 3)
+    # 0 holds the term; 1 (区管校聘) shares the bigrams 管校 and 校聘 and comes second
+    assert ids.tolist() == [0, 1]
+    assert scores[0] > scores[1] > 0
+
+
+def test_keyword_search_matches_traditional_query_like_simplified(index: KeywordIndex) -> None:
+    simplified = index.search("县管校聘", 5)
+    traditional = index.search("縣管校聘", 5)
+    assert simplified[0].tolist() == traditional[0].tolist()
+    np.testing.assert_array_equal(simplified[1], traditional[1])
+
+
+def test_keyword_search_keeps_only_allowed_ids(index: KeywordIndex) -> None:
+    ids, _ = index.search("县管校聘", 3, allowed_ids=np.array([1, 5]))
+    assert ids.tolist() == [1]
+    ids, _ = index.search("县管校聘", 3, allowed_ids=np.array([], dtype=np.int64))
+    assert ids.tolist() == []
+
+
+@pytest.mark.parametrize(
+    ("query", "k", "expected"),
+    [
+        # 4 shares only 每学 and 次 with the query, so it comes second
+        ("联合教研每学期几次", 10, [3, 4]),
+        # 5 has 教育集团; 3 and 0 only 集团
+        ("教育集团数量", 10, [5, 3, 0]),
+        # k caps the answer; ties are broken by id
+        ("交流", 2, [4, 1]),
+        # should not match: nothing in common, stopwords only, empty
+        ("飞机场", 10, []),
+        ("的了", 10, []),
+        ("", 10, []),
+    ],
+)
+def test_keyword_search_returns_only_documents_sharing_a_term(
+    index: KeywordIndex, query: str, k: int, expected: list[int]
+) -> None:
+    assert index.search(query, k)[0].tolist() == expected
+
+
+def test_keyword_index_round_trips_through_disk(index: KeywordIndex, tmp_path: Path) -> None:
+    index.save(tmp_path / "bm25")
+    loaded = KeywordIndex.load(tmp_path / "bm25", backend="numpy")
+    assert len(loaded) == len(TEXTS)
+    for query in ("县管校聘", "教师交流", "差异率"):
+        a, b = index.search(query, 5), loaded.search(query, 5)
+        assert a[0].tolist() == b[0].tolist()
+        np.testing.assert_array_equal(a[1], b[1])
+
+
+def test_keyword_index_of_nothing_answers_nothing(tmp_path: Path) -> None:
+    empty = KeywordIndex.build([])
+    empty.save(tmp_path / "bm25")
+    assert KeywordIndex.load(tmp_path / "bm25").search("县管校聘", 5)[0].tolist() == []
+
+
+@pytest.mark.parametrize(("n_docs", "expected"), [(10, "numpy"), (19_999, "numpy"), (20_000, "numba")])
+def test_keyword_backend_is_numba_only_where_it_pays(n_docs: int, expected: str) -> None:
+    assert choose_backend(n_docs) == expected
+    assert choose_backend(n_docs, "numpy") == "numpy"
+
+
+def test_numba_backend_scores_like_numpy(index: KeywordIndex, tmp_path: Path) -> None:
+    """Compiles the numba scorer (several seconds once): the backend the large benchmark indexes use."""
+    index.save(tmp_path / "bm25")
+    fast = KeywordIndex.load(tmp_path / "bm25", backend="numba")
+    fast.warm_up()
+    assert fast.backend == "numba"
+    for query in ("县管校聘", "教师交流轮岗", "学期"):
+        a, b = index.search(query, 5), fast.search(query, 5)
+        assert a[0].tolist() == b[0].tolist()
+        np.testing.assert_allclose(a[1], b[1], rtol=1e-6)
+    assert fast.search("县管校聘", 5, allowed_ids=np.array([1]))[0].tolist() == [1]
