@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import functools
+import os
+import tempfile
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from policykb.records import Clause, Document, Hit, Metadata, Requirement
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def clause(doc_id: str, region_id: str, n: int, text: str, section: list[str], role: str = "body") -> Clause:
@@ -133,3 +139,27 @@ class FakeKB:
             value = hits[0].requirements[0] if hits and hits[0].requirements else None
             columns.append(RegionColumn(region_id, name, bool(hits), hits, value))
         return FakeComparison(query, columns)
+
+
+# ----- the real corpus, indexed once per test process with the real model ----------------------------------
+
+@functools.cache
+def real_index_dir() -> Path:
+    """An index of corpus/ built with the real model (or $POLICYKB_TEST_INDEX, an index already built)."""
+    existing = os.environ.get("POLICYKB_TEST_INDEX")
+    if existing:
+        return Path(existing)
+    from policykb.service import KnowledgeBase
+    from policykb.settings import Settings
+
+    folder = Path(tempfile.mkdtemp(prefix="policykb-draft-tests-"))
+    report = KnowledgeBase(Settings.load(index_dir=str(folder))).ingest([ROOT / "corpus"])
+    assert report.indexed == 5, report.to_dict()
+    return folder
+
+
+def real_kb() -> Any:
+    from policykb.service import KnowledgeBase
+    from policykb.settings import Settings
+
+    return KnowledgeBase(Settings.load(index_dir=str(real_index_dir())))

@@ -186,3 +186,74 @@ def test_suggest_pairs_offers_parent_and_child_first() -> None:
     assert pairs[:2] == [("hz", "lp"), ("sh", "hk")]
     assert ("hk", "lp") in pairs  # two districts: offered after the parent pairs
     assert len(pairs) == 6
+
+
+# ----- the real corpus: Hongkou localises Shanghai ------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def shanghai_hongkou():
+    from conftest import corpus_path
+
+    from policykb import pipeline
+
+    sh = pipeline.process_file(corpus_path("shanghai"))
+    hk = pipeline.process_file(corpus_path("hongkou"))
+    return align_documents(sh.document, sh.clauses, hk.document, hk.clauses)
+
+
+def _pair_with(alignment, side: str, words: str):
+    found = [p for p in alignment.pairs if words in (p.a_text if side == "a" else p.b_text)]
+    assert len(found) == 1, f"{words!r} is in {len(found)} pairs"
+    return found[0]
+
+
+@pytest.mark.parametrize(
+    "shanghai_words, hongkou_words",
+    [
+        # the shared measures of the issue: each Shanghai clause pairs with Hongkou's version of it
+        ("教师总数的20%", "教师总数的20%"),  # teacher rotation 20%
+        ("骨干教师不低于30%", "骨干教师占比不低于30%"),  # backbone 30%, reworded
+        ("流动期限不少于3年", "流动期限不少于3年"),
+        ("每校至少有1门共享课程", "每校至少有1门共享课程"),  # shared courses
+        ("联合教研每学期不少于5次", "各种形式联合教研不少于5次"),  # joint research: one sentence split in two
+        ("满意度不低于90%", "满意度不低于90%"),
+        ("在校长考评中的占比不低于50%", "在校长考评中的占比不低于50%"),  # principal evaluation, moved
+        ("流入教师人数不少于3人", "流入教师人数不少于3人"),
+        ("2年交流轮岗工作经历", "2年交流轮岗工作经历和效果"),  # moved into another paragraph
+    ],
+)
+def test_hongkou_shanghai_shared_measures_are_paired(shanghai_hongkou, shanghai_words, hongkou_words) -> None:
+    pair = _pair_with(shanghai_hongkou, "a", shanghai_words)
+    assert pair.status in ("identical", "changed")
+    assert hongkou_words in pair.b_text
+
+
+def test_hongkou_backbone_wording_is_shown_as_a_diff(shanghai_hongkou) -> None:
+    pair = _pair_with(shanghai_hongkou, "a", "骨干教师不低于30%")
+    assert pair.status == "changed"
+    assert compact_diff(pair.diff) == (
+        "[-创建市示范性-]{+建设高质量+}学区和集团的优质校,每年流入相对薄弱校的教师人数应不低于符合交流轮岗条件教师总数的20%,"
+        "其中[-在教育教学领域表现突出的-]{+“五层级”梯队等+}骨干教师{+占比+}不低于30%,流动期限不少于3年。"
+    )
+
+
+@pytest.mark.parametrize(
+    "side, words, status",
+    [
+        # should not pair: clauses the other plan has no counterpart for
+        ("a", "城区教师在乡村交流轮岗期间", "only_a"),
+        ("a", "建立复核机制", "only_a"),
+        ("b", "虹优指数", "only_b"),
+        ("b", "向外加速扩容", "only_b"),
+        # headings pair too, so the outlines line up
+        ("a", "(一)健全学区和集团治理体系", "identical"),
+    ],
+)
+def test_hongkou_shanghai_one_sided_clauses(shanghai_hongkou, side, words, status) -> None:
+    assert _pair_with(shanghai_hongkou, side, words).status == status
+
+
+def test_hongkou_shanghai_alignment_keeps_shanghai_order(shanghai_hongkou) -> None:
+    ordinals = [c.ordinal for p in shanghai_hongkou.pairs for c in p.a]
+    assert ordinals == sorted(ordinals)
+    assert shanghai_hongkou.counts()["changed"] >= 20
