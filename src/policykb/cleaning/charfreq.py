@@ -19,8 +19,8 @@ MAX_WORD_LEN = 8
 # Costs (natural-log probabilities) for tokens the dictionary does not hold. Chosen relative to jieba's
 # floor for a known single character (about -17.9): ordinary punctuation is cheap, stray Latin letters
 # and symbols from the wrong code page are expensive, because misaligned GBK produces exactly those.
-PUNCT_COST = -7.0
-SPACE_COST = -2.0
+PUNCT_COST = -3.5  # about one character in eight in Chinese prose is punctuation
+SPACE_COST = -8.0  # a space inside Chinese is as odd as a stray punctuation mark
 DIGIT_RUN_COST = -8.0
 LATIN_RUN_COST = -14.0
 UNKNOWN_HAN_COST = -18.6

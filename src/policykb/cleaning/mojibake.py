@@ -36,23 +36,26 @@ MARGIN = 12.0  # nats a repair must gain over the damaged text: roughly one impl
 CONTEXT = 2  # characters either side of a window that are scored but never changed
 PAD_LEFT = 2  # a lost byte can garble characters that still look common, just before the rare ones
 PAD_RIGHT = 2
-BEAM = 6
+BEAM = 4
 MAX_PUNCT_VARIANTS = 2  # ASCII punctuation that may have been full-width before NFKC, tried both ways
 MAX_WINDOW = 24
 CACHE_WEIGHT = 0.5  # a weak tie-breaker: the dictionary model must still do most of the work
 CACHE_CAP = 2.0
+ANNOTATION_WEIGHT = 4.0
 FOREIGN_SCRIPT_COST = -6.0  # a simplified-only character in a traditional page (or the reverse) is suspect
 
 # A `?` that stands for one byte stands for a lead byte (0x81..0xFE): a lost trail byte takes its lead byte
 # with it, because the farm's decoder shows one `?` for an invalid pair.
 LEAD_BYTE = tuple(range(0x81, 0xFF))
+ANY_BYTE = tuple(range(0x20, 0x7F)) + LEAD_BYTE
 
 PINYIN_TAIL = re.compile(r"[a-zāáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜüê]{1,6}\)")
 TAG_TAIL = re.compile(r"/?[A-Za-z][A-Za-z0-9]*[^<>\n]{0,40}>")
 INDENT_RUN = re.compile(r"^[ \t\u3000]*\?{2,}", re.MULTILINE)
 STRAY_LETTERS = re.compile(r"[A-Za-z]{1,2}")
 
-SLOT = -1  # placeholder in a byte template for one unknown byte
+SLOT = -1  # placeholder in a byte template for one unknown lead byte
+ANY = -2  # placeholder for one unknown byte of any kind: a trail byte, or ASCII a decoder swallowed
 
 
 @dataclass
@@ -103,7 +106,7 @@ def _is_hole(text: str, i: int, indent: set[int]) -> bool:
     prev = text[i - 1] if i > 0 else ""
     nxt = text[i + 1] if i + 1 < len(text) else ""
     if PINYIN_TAIL.match(text, i + 1) or TAG_TAIL.match(text, i + 1):
-        return bool(prev) and not prev.isascii()
+        return bool(prev) and not (prev.isascii() and prev.isalnum())
     return any(c and not c.isascii() and not c.isspace() for c in (prev, nxt))
 
 
@@ -136,42 +139,46 @@ def _anchors(text: str) -> tuple[list[int], list[int]]:
     return sorted(set(anchors)), holes
 
 
+def _extent(text: str, i: int, is_hole: bool) -> int:
+    """Where the damage signalled at text[i] ends: a hole may consume the annotation after it."""
+    if is_hole:
+        tail = PINYIN_TAIL.match(text, i + 1) or TAG_TAIL.match(text, i + 1)
+        if tail:
+            return tail.end()
+    return i + 1
+
+
 def _windows(text: str) -> list[_Window]:
     """Group nearby anchors into windows, padded, cut at line breaks and at characters GBK cannot encode."""
     anchors, holes = _anchors(text)
     hole_set = set(holes)
-    windows: list[_Window] = []
+    groups: list[tuple[list[int], int]] = []  # anchors, end of their extent
     for a in anchors:
-        if windows and a - windows[-1].anchors[-1] <= PAD_LEFT + PAD_RIGHT + 1:
-            windows[-1].anchors.append(a)
-            continue
-        windows.append(_Window(a, a + 1, [a], []))
+        end = _extent(text, a, a in hole_set)
+        if groups and a <= groups[-1][1] + PAD_LEFT + PAD_RIGHT:
+            groups[-1][0].append(a)
+            groups[-1] = (groups[-1][0], max(groups[-1][1], end))
+        else:
+            groups.append(([a], end))
     out: list[_Window] = []
-    for w in windows:
-        lo, hi = w.anchors[0], w.anchors[-1] + 1
+    for members, end in groups:
+        lo, hi = members[0], end
         for _ in range(PAD_LEFT):
             if lo > 0 and text[lo - 1] != "\n" and _gbk(text[lo - 1]) is not None:
                 lo -= 1
         for _ in range(PAD_RIGHT):
             if hi < len(text) and text[hi] != "\n" and _gbk(text[hi]) is not None:
                 hi += 1
-        for h in w.anchors:
-            if h in hole_set:
-                tail = PINYIN_TAIL.match(text, h + 1) or TAG_TAIL.match(text, h + 1)
-                if tail and tail.end() > hi:
-                    hi = tail.end()  # a hole may consume its annotation: the window must hold all of it
         encodable = all(_gbk(c) is not None and c != "\n" for c in text[lo:hi])
         if not encodable or hi - lo > MAX_WINDOW:
             continue
         if MARKER in text[max(0, lo - 1) : hi + 1]:
             continue  # already marked as unrepairable by an earlier pass
-        w.start, w.end = lo, hi
-        w.holes = [h for h in w.anchors if h in hole_set]
-        out.append(w)
+        out.append(_Window(lo, hi, members, [h for h in members if h in hole_set]))
     return out
 
 
-def _hole_templates(text: str, i: int) -> list[tuple[list[int], int]]:
+def _hole_templates(text: str, i: int, pair_possible: bool) -> list[tuple[list[int], int]]:
     """What a `?` at text[i] may have been: (byte template, number of following characters it consumes)."""
     templates: list[tuple[list[int], int]] = [([0x3F], 0), ([0xA3, 0xBF], 0)]
     tail = PINYIN_TAIL.match(text, i + 1)
@@ -183,7 +190,9 @@ def _hole_templates(text: str, i: int) -> list[tuple[list[int], int]]:
     elif TAG_TAIL.match(text, i + 1):
         templates.append(([SLOT, 0x3C], 0))  # `/span>` with no `<`: the `<` was swallowed
     else:
-        templates.append(([SLOT], 0))
+        templates.append(([SLOT], 0))  # a lead byte replaced by `?`
+        if pair_possible:
+            templates.append(([SLOT, ANY], 0))  # an invalid pair in a misaligned stream, shown as one `?`
     return templates
 
 
@@ -276,7 +285,21 @@ def _score(left: str, middle: str, right: str) -> float:
             bonus += FOREIGN_SCRIPT_COST
         elif not ch.isascii():
             bonus += min(CACHE_CAP, CACHE_WEIGHT * math.log1p(doc.counts.get(ch, 0)))
-    return _log_prob(left + middle + right) + bonus
+    return _log_prob(left + middle + right) + bonus + _annotation_evidence(left + middle + right)
+
+
+ANNOTATED = re.compile(r"([\u3400-\u4dbf\u4e00-\u9fff])\(([a-zāáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜüê]{1,6})\)")
+
+
+@lru_cache(maxsize=65536)
+def _annotation_evidence(text: str) -> float:
+    """A pinyin annotation tells which character precedes it: 區(qū) confirms 區 and speaks against 过(qū)."""
+    from policykb.cleaning.pinyin import is_reading
+
+    return sum(
+        ANNOTATION_WEIGHT if is_reading(m.group(1), m.group(2)) else -ANNOTATION_WEIGHT
+        for m in ANNOTATED.finditer(text)
+    )
 
 
 @lru_cache(maxsize=65536)
@@ -284,37 +307,61 @@ def _log_prob(text: str) -> float:
     return log_prob(text)
 
 
-def _search_holes(text: str, w: _Window, punct: dict[int, bytes], left: str, right: str) -> list[tuple[float, str]]:
-    """Beam search over what each `?` was, left to right; returns scored full decodings."""
+Choices = dict[int, tuple[tuple[int, ...], int]]  # hole position → (byte template, characters consumed)
 
-    def build(choices: dict[int, tuple[list[int], int]]) -> bytes:
+
+def _search_holes(text: str, w: _Window, punct: dict[int, bytes], left: str, right: str) -> list[tuple[float, str]]:
+    """Beam search over what each `?` was, left to right, one unknown byte at a time."""
+
+    def build(choices: Choices) -> bytes:
         out = bytearray()
         i = w.start
         while i < w.end:
             if i in choices:
                 template, skip = choices[i]
-                out.extend(0x3F if b == SLOT else b for b in template)
+                out.extend(0x3F if b < 0 else b for b in template)  # unfilled slots stay invalid for now
                 i += 1 + skip
                 continue
             out.extend(punct.get(i) or _gbk(text[i]) or b"?")
             i += 1
         return bytes(out)
 
-    beam: list[tuple[float, dict[int, tuple[list[int], int]]]] = [(0.0, {})]
+    def consumed(choices: Choices, hole: int) -> bool:
+        return any(h < hole <= h + skip for h, (_, skip) in choices.items())
+
+    beam: list[tuple[float, Choices]] = [(0.0, {})]
     for hole in w.holes:
-        expanded: list[tuple[float, dict[int, tuple[list[int], int]]]] = []
-        for _, choices in beam:
-            if any(hole in range(h + 1, h + 1 + skip + 1) for h, (_, skip) in choices.items() if skip):
-                expanded.append((0.0, choices))  # consumed by an earlier hole's dropped annotation
+        states: list[tuple[float, Choices]] = []
+        for score, choices in beam:
+            if consumed(choices, hole):
+                states.append((score, choices))  # the `?` sat inside an annotation an earlier hole dropped
                 continue
-            for template, skip in _hole_templates(text, hole):
-                for filled in _fill_slots(template):
+            for template, skip in _hole_templates(text, hole, len(w.anchors) > 1):
+                trial = dict(choices)
+                trial[hole] = (tuple(template), skip)
+                states.append((0.0, trial))
+        # Fill the unknown bytes of this hole one at a time, pruning to the best few after each byte.
+        while True:
+            expanded: list[tuple[float, Choices]] = []
+            pending = False
+            for score, choices in states:
+                template, skip = choices.get(hole, ((), 0))
+                k = next((k for k, b in enumerate(template) if b < 0), None)
+                if k is None:
+                    expanded.append((_score(left, _decode_lenient(build(choices)), right), choices))
+                    continue
+                pending = True
+                for b in LEAD_BYTE if template[k] == SLOT else ANY_BYTE:
+                    if template[k] == ANY and k > 0 and _decode(bytes((template[k - 1], b))) is not None:
+                        continue  # a valid pair would have decoded as a character, not as `?`
                     trial = dict(choices)
-                    trial[hole] = (filled, skip)
-                    decoded = _decode_lenient(build(trial))
-                    expanded.append((_score(left, decoded, right), trial))
-        expanded.sort(key=lambda item: -item[0])
-        beam = _dedupe(expanded)[:BEAM]
+                    trial[hole] = (template[:k] + (b,) + template[k + 1 :], skip)
+                    expanded.append((_score(left, _decode_lenient(build(trial)), right), trial))
+            expanded.sort(key=lambda item: -item[0])
+            states = _prune_per_shape(_dedupe(expanded), hole, len(states) if not pending else 0)
+            if not pending:
+                break
+        beam = states[: 2 * BEAM]
     results = []
     for _, choices in beam:
         decoded = _decode(build(choices))
@@ -323,29 +370,25 @@ def _search_holes(text: str, w: _Window, punct: dict[int, bytes], left: str, rig
     return results
 
 
-def _fill_slots(template: list[int]) -> list[list[int]]:
-    slots = [k for k, b in enumerate(template) if b == SLOT]
-    if not slots:
-        return [template]
-    if len(slots) == 1:
-        k = slots[0]
-        return [template[:k] + [b] + template[k + 1 :] for b in LEAD_BYTE]
-    # Two unknown bytes: the first completes a lead byte before it or starts a character; trying every pair
-    # is 36k decodings, so the second byte is searched for the best few first bytes only (see _search_holes).
-    k1, k2 = slots[0], slots[1]
-    return [template[:k1] + [b1] + template[k1 + 1 : k2] + [b2] + template[k2 + 1 :] for b1, b2 in _pair_bytes()]
+def _prune_per_shape(items: list[tuple[float, Choices]], hole: int, _: int) -> list[tuple[float, Choices]]:
+    """Keep the best few of each kind of guess for this hole, so that a guess still missing a byte (scored
+    with a placeholder) does not crowd out complete ones, or the reverse."""
+    kept: dict[tuple, int] = {}
+    out = []
+    for score, choices in items:
+        template, skip = choices.get(hole, ((), 0))
+        shape = (len(template), skip, template[1:] if len(template) == 2 and template[1] in (0x28, 0x3C) else None)
+        if kept.get(shape, 0) < BEAM:
+            kept[shape] = kept.get(shape, 0) + 1
+            out.append((score, choices))
+    return out
 
 
-def _pair_bytes() -> list[tuple[int, int]]:
-    # Two lost bytes in a row are a whole character: a lead byte and a trail byte.
-    return [(lead, trail) for lead in range(0xB0, 0xF8) for trail in range(0xA1, 0xFF)]
-
-
-def _dedupe(items: list[tuple[float, dict]]) -> list[tuple[float, dict]]:
+def _dedupe(items: list[tuple[float, Choices]]) -> list[tuple[float, Choices]]:
     seen: set[tuple] = set()
     out = []
     for score, choices in items:
-        key = tuple(sorted((k, tuple(v[0]), v[1]) for k, v in choices.items()))
+        key = tuple(sorted((k, v) for k, v in choices.items()))
         if key not in seen:
             seen.add(key)
             out.append((score, choices))
@@ -412,9 +455,18 @@ def _trimmed_change(kind: str, before: str, after: str, offset: int) -> Change:
 
 
 def _is_strong_damage(text: str, w: _Window) -> bool:
-    """Enough evidence to mark a run we could not repair: a `?` plus another oddity, or several oddities."""
+    """Enough evidence to mark a run we could not repair.
+
+    A lone `?` between Chinese characters may be a real question mark (活力?如何), but not one that stands
+    next to another `?`, before a bracketless annotation, or among rare characters and stray letters.
+    """
     oddities = [a for a in w.anchors if a not in w.holes]
-    return bool(oddities) and (bool(w.holes) or len(oddities) >= 2)
+    if len(oddities) >= 2 or (oddities and w.holes):
+        return True
+    return any(
+        (h + 1 < len(text) and text[h + 1] == "?") or PINYIN_TAIL.match(text, h + 1) or TAG_TAIL.match(text, h + 1)
+        for h in w.holes
+    )
 
 
 def _mark(text: str, w: _Window) -> str:
