@@ -245,3 +245,50 @@ def test_markdown_export_writes_file(strict_draft, tmp_path: Path) -> None:
 @pytest.mark.parametrize("n, shown", [(1, "一"), (4, "四"), (10, "十"), (12, "十二"), (21, "二十一")])
 def test_cn_ordinal(n: int, shown: str) -> None:
     assert cn_ordinal(n) == shown
+
+
+# ----- the real corpus: the done-when of issue 6 ------------------------------------------------------------
+
+def _pdf_text(docx_path: Path, outdir: Path) -> str:
+    """Convert with headless LibreOffice (the check that the file really opens) and read the PDF's text back."""
+    import shutil
+    import subprocess
+
+    soffice, pdftotext = shutil.which("soffice"), shutil.which("pdftotext")
+    if not soffice or not pdftotext:
+        pytest.skip("LibreOffice (soffice) and poppler-utils (pdftotext) are needed: make system-deps")
+    profile = (outdir / "lo-profile").as_uri()  # a private profile: parallel runs do not lock each other out
+    subprocess.run([soffice, f"-env:UserInstallation={profile}", "--headless", "--convert-to", "pdf", "--outdir",
+                    str(outdir), str(docx_path)], check=True, capture_output=True, timeout=180)
+    pdf = outdir / (docx_path.stem + ".pdf")
+    assert pdf.exists(), "LibreOffice did not produce a PDF"
+    return subprocess.run([pdftotext, str(pdf), "-"], check=True, capture_output=True, text=True).stdout
+
+
+@pytest.mark.model
+def test_cli_draft_for_a_new_shanghai_district_opens_in_libreoffice(tmp_path: Path) -> None:
+    from draft_fakes import real_index_dir
+
+    from policykb.cli import main
+
+    out = tmp_path / "x.docx"
+    code = main(["--index-dir", str(real_index_dir()), "draft", "--region", "某某区", "--parent", "shanghai",
+                 "--measures", "教师流动比例,共享课程", "--policy", "strictest", "--out", str(out)])
+    assert code == 0
+    document = docx.Document(str(out))
+    cited = document.tables[0]
+    clause_ids = [row.cells[4].text for row in cited.rows[1:]]
+    markers = [p.runs[-1].text for p in document.paragraphs if p.runs and p.runs[-1].font.superscript]
+    assert markers == [f"[{n}]" for n in range(1, len(clause_ids) + 1)]  # every clause cites a source, in order
+    assert "shanghai-2023-15/二.(二).1#1" in clause_ids  # the teacher-rotation clause
+    assert any(cid.startswith("shanghai-2023-15/二.(三).1") for cid in clause_ids)  # the shared-course clause
+
+    text = _pdf_text(out, tmp_path)
+    flat = "".join(text.split())
+    assert "某某区示范性学区和集团建设实施方案（草案）" in flat
+    # strictest among the regions: Shanghai's and Hongkou's floors are equal, so Shanghai's numbers stand
+    assert "教师总数的20%,其中在教育教学领域表现突出的骨干教师不低于30%,流动期限不少于3年。[4]" in flat
+    assert "每校至少有1门共享课程,可共享课程应不低于5门且逐年增加。" in flat
+    assert "落实区委、区政府有关部署" in flat  # renamed for the district
+    for cid in clause_ids:
+        assert "".join(cid.split()) in flat

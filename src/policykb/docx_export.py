@@ -19,6 +19,8 @@ GENERATED_NOTE = (
     "（地区名称、发文机关和数值按所选策略替换），来源列于文末。"
 )
 _CN_DIGIT = "零一二三四五六七八九"
+# Widths of the source table's columns (序号, 地区, 文件, 章节, 条款编号) on an A4/Letter page, in cm.
+SOURCE_COLUMN_CM = (1.2, 1.8, 4.6, 4.4, 4.6)
 
 
 def cn_ordinal(n: int) -> str:
@@ -100,7 +102,7 @@ def write_docx(draft: Draft, path: Path) -> Path:
     """Write the draft as a .docx: title, numbered headings, body with [n] superscript citations, a source table."""
     import docx
     from docx.enum.text import WD_ALIGN_PARAGRAPH
-    from docx.shared import Pt, RGBColor
+    from docx.shared import Cm, Pt, RGBColor
 
     document = docx.Document()
     for name in ("Normal", "Title", "Heading 1", "Heading 2", "Table Grid"):
@@ -151,6 +153,11 @@ def write_docx(draft: Draft, path: Path) -> Path:
             cell.text = text
             for run in cell.paragraphs[0].runs:
                 run.font.size = Pt(9)
+
+    table.autofit = False
+    for row in table.rows:
+        for cell, width in zip(row.cells, SOURCE_COLUMN_CM, strict=True):
+            cell.width = Cm(width)
 
     path.parent.mkdir(parents=True, exist_ok=True)
     document.save(str(path))
