@@ -7,12 +7,16 @@ cleaner. Each golden row is one clause and the whole list of what it yields, as
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from policykb.extract import COMPARATORS, extract_from_text, extract_requirements, lex, skip_regions
 from policykb.records import Clause
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def _rows(text: str) -> list[tuple]:
@@ -202,6 +206,27 @@ HELD_OUT = [
         ("3-5年", "range", [3.0, 5.0], "年", None, "教师在流入校工作时间", "requirement")]),
     ("到2025年,建成7-9个示范性学区。", [
         ("7-9个", "range", [7.0, 9.0], "个", "到2025年", "示范性学区", "requirement")]),
+    # a bare number coordinated with a bounded one shares the bound
+    ("县域内义务教育学校校际差异系数,小学、初中分别不高于0.50和0.45。", [
+        ("不高于0.50", "<=", 0.5, None, None, "初中", "requirement"),
+        ("0.45", "<=", 0.45, None, None, "初中", "requirement")]),
+    # an explicit bound beats an earlier statistic word; 左右 in a plan is a target
+    ("教师每5年累计不少于360学时的培训。", [
+        ("不少于360学时", ">=", 360.0, "学时", "每5年", "培训", "requirement")]),
+    ("目前已有不少于100所学校加入集团。", [
+        ("不少于100所", ">=", 100.0, "所", None, "学校加入集团", "statistic")]),
+    ("首批遴选10个左右区域开展试点。", [("10个左右", "~", 10.0, "个", None, "区域", "requirement")]),
+    ("集团成员校原则上不超过6所,牵头学校与成员校距离一般在3公里以内。", [
+        ("不超过6所", "<=", 6.0, "所", None, "集团成员校", "requirement"),
+        ("3公里以内", "<=", 3.0, "公里", None, "牵头学校与成员校距离", "requirement")]),
+    ("义务教育学校每班学生数小学不超过45人、初中不超过50人,2025年底前全面消除56人以上大班额。", [
+        ("不超过45人", "<=", 45.0, "人", None, "义务教育学校学生数小学", "requirement"),
+        ("不超过50人", "<=", 50.0, "人", None, "初中", "requirement"),
+        ("56人以上", ">=", 56.0, "人", "2025年底前", "大班额", "requirement")]),
+    ("全市已建成紧密型教育集团120个,覆盖学校600余所,惠及学生近50万人。", [
+        ("120个", "=", 120.0, "个", None, "全市已建成紧密型教育集团", "statistic"),
+        ("600余所", ">", 600.0, "所", None, "覆盖学校", "statistic"),
+        ("近50万人", "~", 500000.0, "人", None, "惠及学生", "statistic")]),
     ("近三年来,全区共新建学校12所。", [("12所", "=", 12.0, "所", None, "全区共新建学校", "statistic")]),
     ("海淀区先后出台了两份关于集团化办学的重量级文件", [
         ("两份", "=", 2.0, "份", None, "重量级文件", "statistic")]),
@@ -272,6 +297,9 @@ SHOULD_NOT_TAG = [
     "1.优化学区和集团结构布局。",
     "文章来源于:http://www.xiangtianlong.com 初恋直播",
     "咨询电话:0571-86231234,工作时间为每周一至周五8:30-17:00。",
+    "根据《中华人民共和国教育法》第二十九条规定,制定本办法。",
+    "二〇二三年十二月十五日",
+    "三是加强队伍建设。第三,完善保障机制。",
 ]
 
 
@@ -360,3 +388,71 @@ def test_extract_properties_hold_on_any_text(text: str) -> None:
             assert isinstance(r.value, list) and len(r.value) == 2 and r.value[0] <= r.value[1]
         else:
             assert isinstance(r.value, float)
+
+
+# The real pipeline (loader, cleaner, segmenter) over the five raw files: the 40 requirements, in order, as
+# (span, comparator, value, unit, period). Skipped only while those stages are missing.
+CORPUS = {
+    "000": [
+        ('2年', '=', 2.0, '年', None),
+        ('不低于符合交流轮岗条件教师总数的20%', '>=', 20.0, '%', '每年'),
+        ('不低于30%', '>=', 30.0, '%', '每年'),
+        ('不少于3年', '>=', 3.0, '年', None),
+        ('不少于3人', '>=', 3.0, '人', None),
+        ('至少有1门', '>=', 1.0, '门', '每学期'),
+        ('不低于5门', '>=', 5.0, '门', '每学期'),
+        ('不少于二分之一', '>=', 50.0, '%', None),
+        ('不少于5次', '>=', 5.0, '次', '每学期'),
+        ('低于0.15', '<', 0.15, None, None),
+        ('不低于99%', '>=', 99.0, '%', None),
+        ('达到100%', '>=', 100.0, '%', None),
+        ('不低于90%', '>=', 90.0, '%', None),
+        ('不低于50%', '>=', 50.0, '%', None),
+    ],
+    "001": [
+        ('不低于符合交流轮岗条件教师总数的20%', '>=', 20.0, '%', '每年'),
+        ('不低于30%', '>=', 30.0, '%', '每年'),
+        ('不少于3年', '>=', 3.0, '年', None),
+        ('不少于3人', '>=', 3.0, '人', None),
+        ('2年', '=', 2.0, '年', None),
+        ('至少有1门', '>=', 1.0, '门', '每学期'),
+        ('不低于5门', '>=', 5.0, '门', '每学期'),
+        ('不少于5次', '>=', 5.0, '次', '每学期'),
+        ('不低于50%', '>=', 50.0, '%', None),
+        ('低于0.15', '<', 0.15, None, None),
+        ('不低于99%', '>=', 99.0, '%', None),
+        ('达到100%', '>=', 100.0, '%', None),
+        ('不低于90%', '>=', 90.0, '%', None),
+        ('3-5年内', 'range', [3.0, 5.0], '年', None),
+        ('至少在全区范围内有一次', '>=', 1.0, '次', '每年'),
+        ('至少面向全市有一次', '>=', 1.0, '次', '2年内'),
+        ('不超过一次', '<=', 1.0, '次', '每学期'),
+    ],
+    "002": [
+        ('两校及以上', '>=', 2.0, '校', None),
+    ],
+    "003": [
+    ],
+    "004": [
+        ('9所以上', '>=', 9.0, '所', '3年内'),
+        ('1-2次', 'range', [1.0, 2.0], '次', '每学年'),
+        ('1至2项', 'range', [1.0, 2.0], '项', None),
+        ('15%左右', '~', 15.0, '%', '每学年'),
+        ('20%左右', '~', 20.0, '%', '每学年'),
+        ('不得超过30%', '<=', 30.0, '%', '每学年'),
+        ('50%', '=', 50.0, '%', '到2023年'),
+        ('三年内', '<=', 3.0, '年', None),
+    ],
+}
+
+
+@pytest.mark.parametrize("prefix", sorted(CORPUS))
+def test_extract_finds_every_corpus_requirement_through_the_pipeline(prefix: str) -> None:
+    pipeline = pytest.importorskip("policykb.pipeline")
+    path = next((ROOT / "corpus").glob(f"{prefix}_*.txt"))
+    processed = pipeline.process_file(path)
+    found = [(r.span, r.comparator, r.value, r.unit, r.period) for r in processed.requirements
+             if r.kind == "requirement"]
+    assert found == CORPUS[prefix]
+    for r in processed.requirements:
+        assert r.text[r.span_start:r.span_end] == r.span

@@ -41,6 +41,7 @@ from typing import Any
 from policykb.numbers import CN_NUMERAL_CHARS, parse_number
 from policykb.records import Clause, Requirement
 
+COORDINATORS = {"和", "与", "或", "、", "及"}
 COMPARATORS = (">=", "<=", ">", "<", "=", "~", "range")
 
 # --- lexicon -------------------------------------------------------------------------------------------
@@ -59,6 +60,7 @@ PRE_COMPARATORS: dict[str, str] = {
 # Single characters that are comparators only right before a number (`达90%`, `约3万人`, `逾百所`).
 PRE_COMPARATORS_ADJACENT: dict[str, str] = {"达": ">=", "约": "~", "近": "~", "逾": ">"}
 # Comparators that only restate or soften; an explicit suffix (`达到90%以上`) wins over them.
+ESTIMATES = {"约", "大约", "近", "将近", "接近", "逾"}
 WEAK_PRE = {"达到", "达", "提高到", "提升到", "增加到", "控制在"}
 POST_COMPARATORS: dict[str, str] = {
     "以上(含)": ">=", "及以上": ">=", "或以上": ">=", "以上": ">=",
@@ -133,6 +135,7 @@ STATISTIC_CUE = re.compile(
     r"已(?!于)|目前|现有|共有|共计|共(?=[\u4e00-\u9fff]{0,3}[\d一二两三四五六七八九十])|累计|截至目前|涉及|涵盖"
     r"|包括|包含|以来|年来|(?<=[\u4e00-\u9fff])了(?=[\d一二两三四五六七八九十])"
 )
+PAST_FACT = re.compile(r"(?:已(?:有|经|达)?|目前|现有)$")
 # `从2019年5月…到2022年7月` narrates the past: its `到2022年` is no deadline.
 PAST_SPAN = re.compile(r"从[^,，;；。]{0,20}?(?:到|至)\s*(?:19|20)\d{2}\s*年")
 REQUIREMENT_CUE = re.compile(
@@ -163,11 +166,11 @@ LOCATIVE_SCOPE = re.compile(r"^[^的]{1,10}?[内中里](?=各|每)")
 DISTRIBUTIVE = re.compile(r"每(?:一)?(?:个|所)?(?:校|学校|所|位|名|人|班|生|教师|学生)")
 DETERMINER = re.compile(r"^(?:各(?:种形式的?|类|级)?|所有|全部|全体)")
 TRAILING_NOISE = re.compile(
-    r"(?:应当|应该|应|要|须|需|必须|均|都|原则上|一般|通常|将|可|力争|确保|共有|共计|已有|现有|共|有|为|是)+$"
+    r"(?:应当|应该|应|要|须|需|必须|均|都|原则上|一般|通常|分别|将|可|力争|确保|共有|共计|已有|现有|共|有|为|是|在)+$"
 )
 LEADING_VERB = re.compile(r"^(?:实现|建立|建成|完成|开展|进行|形成|达成|组织|推进|基本|全面|逐步)+")
 FOLLOWING_STOP = re.compile(
-    r"[,，;；:：。!?！？、()（）“”《》\n]|在|有|作为|进行|参加|参与|就读|并|且|用于|以及|开展|等"
+    r"[,，;；:：。!?！？、()（）“”《》\n\d]|^[和与或及]|在|有|作为|进行|参加|参与|就读|并|且|用于|以及|开展|等"
 )
 SCOPE_WORD = re.compile(r"年级|学段|小学|初中|高中|幼儿园|城区|乡村|农村|城市")
 ENUMERATION_HEAD = re.compile(r"^.*[^平均]等(?![级第待同于])(?=..)")  # `梯队等骨干教师` → 骨干教师
@@ -534,13 +537,18 @@ def _kind(text: str, cand: _Candidate, sent_start: int, following: str) -> str |
     req = [m.end() for m in REQUIREMENT_CUE.finditer(sentence) if m.start() < rel]
     if QUALIFICATION.search(following):
         req.append(rel)
+    # An explicit bound (`累计不少于360学时`) is itself a requirement word, nearer than the cue before it.
+    # ...unless a past-fact word sits right before it (`已有不少于100所`).
+    if cand.pre and cand.pre not in WEAK_PRE and cand.pre not in ESTIMATES and not PAST_FACT.search(sentence[:rel]):
+        req.append(rel + 1)
     if stat and (not req or max(stat) >= max(req)):
         return "statistic"
     if req:
         return "requirement"
     if cand.comparator == "=":
         return None
-    if cand.comparator in (">", "~") and (cand.pre in (None, "约", "大约", "近", "逾", "将近", "接近")):
+    # `19万余名`, `约3万人` estimate a fact; `10个左右` in a plan is a target.
+    if cand.pre in ESTIMATES or (cand.comparator == ">" and cand.pre is None and cand.post is None):
         return "statistic"
     return "requirement"
 
@@ -590,6 +598,17 @@ def _extract(doc: Any) -> list[dict[str, Any]]:
         if cand.is_window and later:
             windows.append((cand.start, text[cand.start:cand.end]))
             continue
+        previous = cands[i - 1] if i else None
+        coordinated = (
+            previous is not None
+            and cand.comparator == "="
+            and previous.comparator not in ("=", "range")
+            and text[previous.end : cand.start] in COORDINATORS
+            and cand.unit in (None, previous.unit)
+        )
+        if coordinated and previous is not None:
+            # `分别不高于0.50和0.45`: a bare number joined to a bounded one shares its bound and unit.
+            cand.comparator, cand.unit, cand.pre = previous.comparator, previous.unit, previous.pre
         if not _measures_something(cand):
             continue
         floor = max([sent_start] + [r["_end"] for r in results if r["_end"] <= cand.start])
@@ -600,6 +619,8 @@ def _extract(doc: Any) -> list[dict[str, Any]]:
             continue
         if cand.is_window:
             subject, base = _window_subject(text, cand, sent_end), None
+        elif coordinated and results and results[-1]["_end"] == cands[i - 1].end:
+            subject, base = results[-1]["subject"], results[-1]["base"]
         else:
             subject, base = _subject_and_base(text, cand, floor, sent_start)
         results.append({
