@@ -31,8 +31,10 @@ TEXTS = [
         # traditional script and full-width brackets fold before splitting
         ("積極推進「縣管校聘」", ["积极", "推进", "县管", "校聘", "极推", "管校"]),
         # digits stay terms; a full-width percent sign folds to ASCII (NFKC)
-        ("骨干教师占比不低于30％",
-         ["骨干教师", "占", "比", "低于", "30%", "骨干", "干教", "教师", "师占", "占比", "比不", "不低"]),
+        (
+            "骨干教师占比不低于30％",
+            ["骨干教师", "占", "比", "低于", "30%", "骨干", "干教", "教师", "师占", "占比", "比不", "不低"],
+        ),
         # Latin is lowercased, full-width letters folded
         ("ＡＢＣ和Policy KB", ["abc", "policy", "kb"]),
         # should not produce terms: punctuation only, stopwords only
@@ -52,7 +54,9 @@ def test_tokenize_folds_and_splits(text: str, expected: list[str]) -> None:
         ("聯合教研每學期不少於5次", "联合教研每学期不少于5次"),
     ],
 )
-def test_tokenize_gives_traditional_and_simplified_twins_the_same_terms(traditional: str, simplified: str) -> None:
+def test_tokenize_gives_traditional_and_simplified_twins_the_same_terms(
+    traditional: str, simplified: str
+) -> None:
     assert tokenize(traditional) == tokenize(simplified)
 
 

@@ -6,19 +6,26 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from test_store import sample_corpus
 
 from policykb.embed import HashEmbedder
 from policykb.errors import IndexError_, QueryError
 from policykb.indexer import build_index, open_index
 from policykb.search import SearchEngine, rrf_fuse
 from policykb.settings import Settings
+from test_store import sample_corpus
 
 
 @pytest.fixture(scope="module")
 def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
-    return Settings.load(model="hash", index_dir=str(tmp_path_factory.mktemp("indexes")), max_query_chars=200,
-                         candidates=100, fusion_k=60, dense_weight=1.0, keyword_weight=1.0)
+    return Settings.load(
+        model="hash",
+        index_dir=str(tmp_path_factory.mktemp("indexes")),
+        max_query_chars=200,
+        candidates=100,
+        fusion_k=60,
+        dense_weight=1.0,
+        keyword_weight=1.0,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -62,8 +69,11 @@ def test_search_finds_exact_policy_term_first(engine: SearchEngine, mode: str) -
 
 
 def test_search_traditional_query_finds_what_its_simplified_twin_finds(engine: SearchEngine) -> None:
-    for simplified, traditional in [("县管校聘", "縣管校聘"), ("联合教研每学期几次", "聯合教研每學期幾次"),
-                                    ("教师交流轮岗比例", "教師交流輪崗比例")]:
+    for simplified, traditional in [
+        ("县管校聘", "縣管校聘"),
+        ("联合教研每学期几次", "聯合教研每學期幾次"),
+        ("教师交流轮岗比例", "教師交流輪崗比例"),
+    ]:
         a, b = engine.search(simplified, k=10), engine.search(traditional, k=10)
         assert ids(a) == ids(b)
         assert [h.score for h in a] == [h.score for h in b]
@@ -78,7 +88,9 @@ def test_search_hits_carry_region_name_section_and_requirements(engine: SearchEn
         ("一至六年级15%左右", "~", 15.0, "%", "每学年")
     ]
     out = hit.to_dict()
-    assert {"clause_id", "doc_id", "region_id", "region", "section", "text", "score", "requirements"} <= set(out)
+    assert {"clause_id", "doc_id", "region_id", "region", "section", "text", "score", "requirements"} <= set(
+        out
+    )
     assert out["requirements"][0]["value"] == 15.0
 
 
@@ -96,13 +108,23 @@ def test_search_reports_both_rankers_scores(engine: SearchEngine) -> None:
         # region filter: 县管校聘 in Linping is its 区管校聘 clause
         ("县管校聘", {"region_ids": ["linping"]}, ["linping-2023/三.(一)#1"]),
         # several regions
-        ("骨干教师占比", {"region_ids": ["hongkou", "shanghai"]},
-         ["hongkou-2025/一#1", "shanghai-2023-15/二.(二).1#1"]),
+        (
+            "骨干教师占比",
+            {"region_ids": ["hongkou", "shanghai"]},
+            ["hongkou-2025/一#1", "shanghai-2023-15/二.(二).1#1"],
+        ),
         # one document
-        ("职称晋升优先", {"doc_id": "zhenjiang-2019"}, ["zhenjiang-2019/三.(二)#2", "zhenjiang-2019/三.(二)#1"]),
+        (
+            "职称晋升优先",
+            {"doc_id": "zhenjiang-2019"},
+            ["zhenjiang-2019/三.(二)#2", "zhenjiang-2019/三.(二)#1"],
+        ),
         # only clauses with a requirement: the 县管校聘 clause has none, its neighbour does
-        ("县管校聘 集团内教师", {"has_requirement": True, "region_ids": ["zhenjiang"]},
-         ["zhenjiang-2019/三.(二)#2"]),
+        (
+            "县管校聘 集团内教师",
+            {"has_requirement": True, "region_ids": ["zhenjiang"]},
+            ["zhenjiang-2019/三.(二)#2"],
+        ),
         # should not match: a statistic is not a requirement; a region without documents
         ("教育集团", {"has_requirement": True, "region_ids": ["haidian"]}, []),
         ("教育集团", {"region_ids": ["shenzhen"]}, []),
@@ -159,8 +181,9 @@ def test_search_loads_the_model_only_when_a_query_needs_it(engine: SearchEngine)
         calls.append(1)
         return HashEmbedder()
 
-    lazy = SearchEngine(engine.store, engine.keyword_index, engine.vector_index, factory, engine.settings,
-                        engine.manifest)
+    lazy = SearchEngine(
+        engine.store, engine.keyword_index, engine.vector_index, factory, engine.settings, engine.manifest
+    )
     lazy.search("县管校聘", mode="keyword")
     assert calls == []
     assert ids(lazy.search("县管校聘", k=2)) == ids(engine.search("县管校聘", k=2))
@@ -169,8 +192,14 @@ def test_search_loads_the_model_only_when_a_query_needs_it(engine: SearchEngine)
 
 
 def test_search_refuses_a_model_other_than_the_index_was_built_with(engine: SearchEngine) -> None:
-    other = SearchEngine(engine.store, engine.keyword_index, engine.vector_index, lambda: HashEmbedder(32),
-                         engine.settings, engine.manifest)
+    other = SearchEngine(
+        engine.store,
+        engine.keyword_index,
+        engine.vector_index,
+        lambda: HashEmbedder(32),
+        engine.settings,
+        engine.manifest,
+    )
     with pytest.raises(IndexError_) as err:
         other.search("县管校聘")
     assert str(err.value) == (
@@ -190,7 +219,9 @@ def test_search_engine_dense_mode_ranks_by_cosine(engine: SearchEngine, settings
     assert [h.score for h in hits] == [h.dense_score for h in hits]
     query = HashEmbedder().encode_queries(["县管校聘"])[0]
     texts = [h.clause.text for h in hits]
-    np.testing.assert_allclose([h.score for h in hits], HashEmbedder().encode_passages(texts) @ query, rtol=1e-5)
+    np.testing.assert_allclose(
+        [h.score for h in hits], HashEmbedder().encode_passages(texts) @ query, rtol=1e-5
+    )
 
 
 def test_search_works_on_a_store_path_in_another_thread(engine: SearchEngine) -> None:

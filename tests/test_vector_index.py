@@ -85,8 +85,9 @@ def test_vector_index_pads_with_minus_one_when_fewer_are_allowed(vectors: np.nda
 
 
 @pytest.mark.parametrize("mmap", [False, True])
-def test_vector_index_round_trips_through_disk(ivf: VectorIndex, vectors: np.ndarray, tmp_path: Path,
-                                               mmap: bool) -> None:
+def test_vector_index_round_trips_through_disk(
+    ivf: VectorIndex, vectors: np.ndarray, tmp_path: Path, mmap: bool
+) -> None:
     ivf.save(tmp_path / "dense.faiss")
     loaded = VectorIndex.load(tmp_path / "dense.faiss", mmap=mmap)
     assert (loaded.kind, loaded.nprobe, len(loaded)) == ("ivf-sq8", 16, 2000)
@@ -100,8 +101,9 @@ def test_vector_index_similarity_matches_search_scores(ivf: VectorIndex, vectors
     ids, scores = ivf.search(vectors[:1], 5)
     np.testing.assert_allclose(ivf.similarity(vectors[0], ids[0]), scores[0], rtol=1e-5, atol=1e-6)
     flat = VectorIndex.build(vectors[:10])
-    np.testing.assert_allclose(flat.similarity(vectors[0], np.array([3, 0])),
-                               [float(vectors[0] @ vectors[3]), 1.0], rtol=1e-5)
+    np.testing.assert_allclose(
+        flat.similarity(vectors[0], np.array([3, 0])), [float(vectors[0] @ vectors[3]), 1.0], rtol=1e-5
+    )
 
 
 def test_vector_index_of_nothing_answers_nothing(tmp_path: Path) -> None:

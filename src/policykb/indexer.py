@@ -49,6 +49,7 @@ DENSE_FILE = "dense.faiss"
 MANIFEST_FILE = "manifest.json"
 PACKAGES = ("faiss-cpu", "bm25s", "sentence-transformers", "torch", "onnxruntime", "jieba", "numpy")
 
+
 @dataclass
 class Manifest:
     """What an index was built from and with; `open_index` refuses an index whose model the settings disagree with."""
@@ -85,7 +86,9 @@ class Manifest:
         try:
             return cls.from_dict(json.loads(Path(path).read_text(encoding="utf-8")))
         except (OSError, ValueError, TypeError) as exc:
-            raise IndexError_(f"unreadable index manifest {path}: {exc}: rebuild with `policykb ingest`") from exc
+            raise IndexError_(
+                f"unreadable index manifest {path}: {exc}: rebuild with `policykb ingest`"
+            ) from exc
 
 
 class OpenIndex(NamedTuple):
@@ -206,7 +209,7 @@ def _remove_stale(index_root: Path, keep: set[str]) -> None:
             if pid.isdigit() and not _pid_alive(int(pid)):
                 shutil.rmtree(path, ignore_errors=True)
         elif name.startswith(".current-") and name.endswith(".tmp"):
-            pid = name[len(".current-"):-len(".tmp")]
+            pid = name[len(".current-") : -len(".tmp")]
             if pid.isdigit() and not _pid_alive(int(pid)):
                 path.unlink(missing_ok=True)
 
@@ -232,8 +235,9 @@ def build_index(
     try:
         manifest = _write_build(processed, tmp_dir, index_root / CACHE_FILE, embedder, settings, progress)
         manifest.build = build_name
-        (tmp_dir / MANIFEST_FILE).write_text(json.dumps(manifest.to_dict(), ensure_ascii=False, indent=2),
-                                             encoding="utf-8")
+        (tmp_dir / MANIFEST_FILE).write_text(
+            json.dumps(manifest.to_dict(), ensure_ascii=False, indent=2), encoding="utf-8"
+        )
         _fsync_tree(tmp_dir)
         os.rename(tmp_dir, index_root / build_name)
         _fsync_dir(index_root)
@@ -244,8 +248,14 @@ def build_index(
     _swap_current(index_root, build_name)
     keep = {build_name} | ({previous.name} if previous is not None else set())
     _remove_stale(index_root, keep)
-    log.info("index %s: %d documents, %d clauses (%d searchable), %s dense index", build_name,
-             manifest.documents, manifest.clauses, manifest.indexed_clauses, manifest.dense_index)
+    log.info(
+        "index %s: %d documents, %d clauses (%d searchable), %s dense index",
+        build_name,
+        manifest.documents,
+        manifest.clauses,
+        manifest.indexed_clauses,
+        manifest.dense_index,
+    )
     return manifest
 
 
@@ -354,6 +364,8 @@ def open_index(index_root: Path, settings: Settings, embedder: Any = None) -> Op
     keyword_index = KeywordIndex.load(build / BM25_DIR)
     vector_index = VectorIndex.load(build / DENSE_FILE, nprobe=int(settings.ivf_nprobe))
     if len(vector_index) != manifest.indexed_clauses or len(keyword_index) != manifest.indexed_clauses:
-        raise IndexError_(f"the index at {index_root} is damaged (index sizes disagree with its manifest): "
-                          "rebuild it with `policykb ingest`")
+        raise IndexError_(
+            f"the index at {index_root} is damaged (index sizes disagree with its manifest): "
+            "rebuild it with `policykb ingest`"
+        )
     return OpenIndex(store, keyword_index, vector_index, manifest)

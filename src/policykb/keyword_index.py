@@ -191,7 +191,9 @@ class KeywordIndex:
             self._retrieve([0], 1, None)
         self._warm = True
 
-    def _retrieve(self, token_ids: list[int], k: int, mask: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+    def _retrieve(
+        self, token_ids: list[int], k: int, mask: np.ndarray | None
+    ) -> tuple[np.ndarray, np.ndarray]:
         docs, scores = self._bm25.retrieve(
             [token_ids], k=k, show_progress=False, n_threads=0, weight_mask=mask, return_as="tuple"
         )

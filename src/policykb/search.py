@@ -34,9 +34,7 @@ class Ranked:
     keyword_score: float | None
 
 
-def rrf_fuse(
-    rankings: Sequence[tuple[np.ndarray, float]], fusion_k: int
-) -> list[tuple[int, float]]:
+def rrf_fuse(rankings: Sequence[tuple[np.ndarray, float]], fusion_k: int) -> list[tuple[int, float]]:
     """Reciprocal rank fusion: id → Σ weight / (fusion_k + rank), rank counted from 1; best first, ties by id."""
     fused: dict[int, float] = {}
     for ids, weight in rankings:
@@ -118,7 +116,10 @@ class SearchEngine:
     # -- searching -------------------------------------------------------------------------------------------
 
     def allowed_ids(
-        self, region_ids: Sequence[str] | None = None, doc_id: str | None = None, has_requirement: bool = False
+        self,
+        region_ids: Sequence[str] | None = None,
+        doc_id: str | None = None,
+        has_requirement: bool = False,
     ) -> np.ndarray | None:
         """Dense ids passing every filter (None when nothing is filtered)."""
         if not region_ids and doc_id is None and not has_requirement:
@@ -180,8 +181,13 @@ class SearchEngine:
             # Hits found by BM25 alone still get their cosine, which callers use as an absolute relevance.
             missing = [rowid for rowid, _ in fused if rowid not in dense]
             if missing:
-                dense.update(zip(missing, self.vector_index.similarity(query_vec[0], np.array(missing)).tolist(),
-                                 strict=True))
+                dense.update(
+                    zip(
+                        missing,
+                        self.vector_index.similarity(query_vec[0], np.array(missing)).tolist(),
+                        strict=True,
+                    )
+                )
         return [Ranked(rowid, score, dense.get(rowid), keyword.get(rowid)) for rowid, score in fused]
 
     def search(

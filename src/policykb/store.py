@@ -88,16 +88,47 @@ def _row_to_clause(row: sqlite3.Row | tuple[Any, ...]) -> Clause:
 
 
 def _row_to_requirement(row: tuple[Any, ...]) -> Requirement:
-    (clause_id, doc_id, region_id, text, span, s0, s1, subject, comparator, low, high, unit, period, base,
-     kind) = row
+    (
+        clause_id,
+        doc_id,
+        region_id,
+        text,
+        span,
+        s0,
+        s1,
+        subject,
+        comparator,
+        low,
+        high,
+        unit,
+        period,
+        base,
+        kind,
+    ) = row
     value: float | list[float] = [low, high] if comparator == "range" else low
-    return Requirement(clause_id, doc_id, region_id, text, span, s0, s1, subject, comparator, value, unit,
-                       period, base, kind)
+    return Requirement(
+        clause_id, doc_id, region_id, text, span, s0, s1, subject, comparator, value, unit, period, base, kind
+    )
 
 
 def _row_to_document(row: tuple[Any, ...]) -> Document:
-    (doc_id, _, region_id, region, title, issuer, date, doc_number, kind, level, parents, source_path, text,
-     raw_text, changes) = row
+    (
+        doc_id,
+        _,
+        region_id,
+        region,
+        title,
+        issuer,
+        date,
+        doc_number,
+        kind,
+        level,
+        parents,
+        source_path,
+        text,
+        raw_text,
+        changes,
+    ) = row
     meta = Metadata(region_id, region, title, issuer, date, doc_number, kind, level, json.loads(parents))
     return Document(doc_id, source_path, raw_text, text, meta, [Change(**c) for c in json.loads(changes)])
 
@@ -201,7 +232,8 @@ class Store:
         roles: Sequence[str] | None = None,
     ) -> list[Clause]:
         """Clauses in document order, optionally only some regions, one document, or some roles (None: all)."""
-        where, params = [], []
+        where: list[str] = []
+        params: list[Any] = []
         if region_ids is not None:
             where.append(f"c.region_id IN ({_placeholders(region_ids)})")
             params.extend(region_ids)
@@ -232,8 +264,9 @@ class Store:
         found: dict[int, Clause] = {}
         for start in range(0, len(wanted), 900):  # SQLite caps bound parameters
             chunk = wanted[start : start + 900]
-            for row in self._query(f"SELECT {_CLAUSE_COLUMNS} FROM clauses WHERE rowid IN ({_placeholders(chunk)})",
-                                   chunk):
+            for row in self._query(
+                f"SELECT {_CLAUSE_COLUMNS} FROM clauses WHERE rowid IN ({_placeholders(chunk)})", chunk
+            ):
                 found[row[0]] = _row_to_clause(row)
         missing = [r for r in wanted if r not in found]
         if missing:
@@ -264,7 +297,9 @@ class Store:
         """Per dense id: `region` and `doc` codes (indexes into the returned `region_ids`/`doc_ids` arrays) and
         `has_requirement` (a kind=requirement tag in the clause): the filters, as arrays for fast masking."""
         n = self.indexed_count()
-        rows = self._query("SELECT rowid, region_id, doc_id FROM clauses WHERE rowid < ? ORDER BY rowid", (n,))
+        rows = self._query(
+            "SELECT rowid, region_id, doc_id FROM clauses WHERE rowid < ? ORDER BY rowid", (n,)
+        )
         region_ids = sorted({r[1] for r in rows})
         doc_ids = sorted({r[2] for r in rows})
         region_code = {r: i for i, r in enumerate(region_ids)}
@@ -274,12 +309,17 @@ class Store:
         has_req = np.zeros(n, dtype=bool)
         req_rows = self._query(
             "SELECT DISTINCT c.rowid FROM requirements r JOIN clauses c ON c.clause_id = r.clause_id "
-            "WHERE r.kind = 'requirement' AND c.rowid < ?", (n,))
+            "WHERE r.kind = 'requirement' AND c.rowid < ?",
+            (n,),
+        )
         if req_rows:
             has_req[np.fromiter((r[0] for r in req_rows), dtype=np.int64)] = True
         return {
-            "region": region, "doc": doc, "has_requirement": has_req,
-            "region_ids": np.array(region_ids, dtype=object), "doc_ids": np.array(doc_ids, dtype=object),
+            "region": region,
+            "doc": doc,
+            "has_requirement": has_req,
+            "region_ids": np.array(region_ids, dtype=object),
+            "doc_ids": np.array(doc_ids, dtype=object),
         }
 
     def requirements(
@@ -297,11 +337,17 @@ class Store:
 
         value_min/value_max keep requirements whose value (or range) reaches into [value_min, value_max].
         """
-        where, params = [], []
+        where: list[str] = []
+        params: list[Any] = []
         if region_ids is not None:
             where.append(f"r.region_id IN ({_placeholders(region_ids)})")
             params.extend(region_ids)
-        for column, wanted in (("unit", unit), ("comparator", comparator), ("kind", kind), ("doc_id", doc_id)):
+        for column, wanted in (
+            ("unit", unit),
+            ("comparator", comparator),
+            ("kind", kind),
+            ("doc_id", doc_id),
+        ):
             if wanted is not None:
                 where.append(f"r.{column} = ?")
                 params.append(wanted)
@@ -316,8 +362,10 @@ class Store:
                 return []
             where.append(f"r.clause_id IN ({_placeholders(clause_ids)})")
             params.extend(clause_ids)
-        sql = (f"SELECT {_REQ_COLUMNS} FROM requirements r JOIN clauses c ON c.clause_id = r.clause_id "
-               "JOIN documents d ON d.doc_id = r.doc_id")
+        sql = (
+            f"SELECT {_REQ_COLUMNS} FROM requirements r JOIN clauses c ON c.clause_id = r.clause_id "
+            "JOIN documents d ON d.doc_id = r.doc_id"
+        )
         if where:
             sql += " WHERE " + " AND ".join(where)
         sql += " ORDER BY d.ordinal, c.ordinal, r.span_start, r.id"
@@ -341,9 +389,16 @@ class Store:
     def regions(self) -> list[dict[str, Any]]:
         """Every region with documents: `region_id`, `region`, `level`, `parent_region_ids`, sorted by id."""
         if self._regions is None:
-            rows = self._query("SELECT region_id, region, level, parent_region_ids FROM regions ORDER BY region_id")
+            rows = self._query(
+                "SELECT region_id, region, level, parent_region_ids FROM regions ORDER BY region_id"
+            )
             self._regions = {
-                r[0]: {"region_id": r[0], "region": r[1], "level": r[2], "parent_region_ids": json.loads(r[3])}
+                r[0]: {
+                    "region_id": r[0],
+                    "region": r[1],
+                    "level": r[2],
+                    "parent_region_ids": json.loads(r[3]),
+                }
                 for r in rows
             }
         return [dict(v) for v in self._regions.values()]
@@ -365,18 +420,49 @@ def _write(conn: sqlite3.Connection, processed: Sequence[ProcessedDocument]) -> 
         d, m = p.document, p.document.metadata
         conn.execute(
             "INSERT INTO documents VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-            (d.doc_id, ordinal, m.region_id, m.region, m.title, m.issuer, m.date, m.doc_number, m.kind, m.level,
-             json.dumps(m.parent_region_ids), d.source_path, d.text, d.raw_text,
-             json.dumps([c.to_dict() for c in d.changes], ensure_ascii=False)),
+            (
+                d.doc_id,
+                ordinal,
+                m.region_id,
+                m.region,
+                m.title,
+                m.issuer,
+                m.date,
+                m.doc_number,
+                m.kind,
+                m.level,
+                json.dumps(m.parent_region_ids),
+                d.source_path,
+                d.text,
+                d.raw_text,
+                json.dumps([c.to_dict() for c in d.changes], ensure_ascii=False),
+            ),
         )
         if m.region_id:
             # The first document naming a region wins; later ones only fill what it left empty.
             old = regions.get(m.region_id, (None, None, []))
-            regions[m.region_id] = (old[0] or m.region, old[1] or m.level, old[2] or list(m.parent_region_ids))
+            regions[m.region_id] = (
+                old[0] or m.region,
+                old[1] or m.level,
+                old[2] or list(m.parent_region_ids),
+            )
     conn.executemany(
         f"INSERT INTO clauses ({_CLAUSE_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?)",
-        ((i, c.clause_id, c.doc_id, c.region_id, json.dumps(c.section, ensure_ascii=False), c.text, c.start, c.end,
-          c.role, c.ordinal) for i, c in enumerate(ordered_clauses(processed))),
+        (
+            (
+                i,
+                c.clause_id,
+                c.doc_id,
+                c.region_id,
+                json.dumps(c.section, ensure_ascii=False),
+                c.text,
+                c.start,
+                c.end,
+                c.role,
+                c.ordinal,
+            )
+            for i, c in enumerate(ordered_clauses(processed))
+        ),
     )
     for p in processed:
         for c in p.clauses:
@@ -384,8 +470,25 @@ def _write(conn: sqlite3.Connection, processed: Sequence[ProcessedDocument]) -> 
     conn.executemany(
         "INSERT INTO requirements (clause_id, doc_id, region_id, span, span_start, span_end, subject, comparator, "
         "value_low, value_high, unit, period, base, kind) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-        ((r.clause_id, r.doc_id, r.region_id, r.span, r.span_start, r.span_end, r.subject, r.comparator,
-          *_value_bounds(r.value), r.unit, r.period, r.base, r.kind) for p in processed for r in p.requirements),
+        (
+            (
+                r.clause_id,
+                r.doc_id,
+                r.region_id,
+                r.span,
+                r.span_start,
+                r.span_end,
+                r.subject,
+                r.comparator,
+                *_value_bounds(r.value),
+                r.unit,
+                r.period,
+                r.base,
+                r.kind,
+            )
+            for p in processed
+            for r in p.requirements
+        ),
     )
     conn.executemany(
         "INSERT INTO regions VALUES (?,?,?,?)",
