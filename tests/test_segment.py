@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import unicodedata
 from pathlib import Path
 
 import pytest
@@ -28,31 +27,15 @@ CORPUS_FILES = {
     "haidian": "003_2aa76531205a0dc0.txt",
     "linping": "004_ce93898c2184bccb.txt",
 }
-# Files whose raw text is clean enough that removing the page chrome and applying t2s + NFKC stands in for
-# the cleaner while it is not importable.
-NEARLY_CLEAN = {"shanghai", "linping"}
 ROLE_PATHS = ("notice", "preamble", "signature", "attachment", "title", "body")
-
-
-def _stand_in_clean(raw: str) -> str:
-    from opencc import OpenCC
-
-    chrome = ("|", "【打印本页】")
-    kept = [ln for ln in raw.split("\n") if not any(c in ln for c in chrome) and not ln.startswith("来源:")]
-    return unicodedata.normalize("NFKC", OpenCC("t2s").convert("\n".join(kept)))
 
 
 @functools.cache
 def cleaned_text(name: str) -> str:
-    """The cleaned text of a corpus document: the real cleaner when it imports, else a stand-in or a skip."""
-    path = ROOT / "corpus" / CORPUS_FILES[name]
-    try:
-        from policykb.pipeline import clean_file
-    except ImportError as exc:
-        if name not in NEARLY_CLEAN:
-            pytest.skip(f"cleaner not importable yet ({exc}); {name} needs real cleaning")
-        return _stand_in_clean(path.read_text(encoding="utf-8"))
-    return clean_file(path).text
+    """The real cleaner's output for a corpus document (the segmenter's input in the pipeline)."""
+    from policykb.pipeline import clean_file
+
+    return clean_file(ROOT / "corpus" / CORPUS_FILES[name]).text
 
 
 def segment(name: str) -> list[Clause]:
@@ -460,6 +443,29 @@ def test_segment_corpus_outline_matches_golden(name: str) -> None:
             "七到九年级20%左右,要求全面开设三类拓展性课程,其中知识拓展类课程比例不得超过30%,"
             "推动我区中小学学校特色课程高水平发展。",
         ),
+        # Hongkou localises Shanghai's measure under its own outline
+        (
+            "hongkou",
+            "二.(二).2#4",
+            ["二、主要举措", "(二)加强师资队伍建设", "2.建立骨干人才智库"],
+            "建设高质量学区和集团的优质校,每年流入相对薄弱校的教师人数应不低于符合交流轮岗条件教师总数的20%,"
+            "其中“五层级”梯队等骨干教师占比不低于30%,流动期限不少于3年。",
+        ),
+        # Zhenjiang's `1.因地制宜原则。各市、区政府要…`: title and body on one line
+        ("zhenjiang", "三.1#0", ["三、基本原则", "1.因地制宜原则"], "1.因地制宜原则。"),
+        # a news article: body without section until its unnumbered `背景链接` heading
+        (
+            "haidian",
+            "body#2",
+            [],
+            "集团化办学作为海淀教育发展的重要改革举措,在提升区域教育教学质量,扩大优质教育资源等方面发挥了重要作用。",
+        ),
+        (
+            "haidian",
+            "s1#1",
+            ["背景链接"],
+            "目前,海淀区共建立36个教育集团,涉及140余个校址,涵盖100余所成员校,19万余名中小学生在教育集团内就读。",
+        ),
         ("linping", "四.(一)#0", ["四、保障措施", "(一)健全组织,统筹协调"], "(一)健全组织,统筹协调。"),
         (
             "linping",
@@ -493,6 +499,30 @@ def test_segment_corpus_body_clause(name: str, suffix: str, section: list[str], 
             ],
         ),
         ("linping", [("title#0", "临平区义务教育“优质均衡”行动计划")]),
+        (
+            "hongkou",
+            [
+                ("notice#1", "关于印发《虹口区推进学区化集团化办学高质量发展的实施意见》的通知"),
+                ("notice#2", "各中小学:"),
+                ("notice#4", "特此通知。"),
+                ("attachment#1", "附件:虹口区推进学区化集团化办学高质量发展的实施意见"),
+                ("signature#1", "虹口区教育局"),
+                ("signature#2", "2025年3月10日"),
+                ("attachment#2", "附件"),
+                ("title#0", "虹口区推进学区化集团化办学高质量发展的实施意见"),
+            ],
+        ),
+        # no notice and no title (the scrape lost it): the addressee line is front matter
+        (
+            "zhenjiang",
+            [
+                (
+                    "preamble#1",
+                    "各市、区人民政府,镇江新区、高新区管委会,市发改委、教育局、财政局、人社局、编办:",
+                )
+            ],
+        ),
+        ("haidian", [("title#0", "海淀区集团化办学进入新阶段,目前海淀区已建立36个教育集团")]),
     ],
 )
 def test_segment_corpus_front_matter(name: str, rows: list[tuple[str, str]]) -> None:
