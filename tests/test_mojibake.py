@@ -6,10 +6,10 @@ from functools import cache
 from pathlib import Path
 
 import pytest
-from damage import farm_decode, repair_chain
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from damage import farm_decode, repair_chain
 from policykb.cleaning.mojibake import MARKER, repair_mojibake
 
 CORPUS = Path(__file__).resolve().parents[1] / "corpus"
@@ -103,7 +103,9 @@ def test_mojibake_repairs_a_byte_replaced_by_question_mark() -> None:
     assert damaged != "方面提出要求。《管理辦法》則明確設立"
     import unicodedata
 
-    assert repair_mojibake(unicodedata.normalize("NFKC", damaged)).text == "方面提出要求。《管理辦法》則明確設立"
+    assert (
+        repair_mojibake(unicodedata.normalize("NFKC", damaged)).text == "方面提出要求。《管理辦法》則明確設立"
+    )
 
 
 def test_mojibake_marks_what_it_cannot_repair() -> None:

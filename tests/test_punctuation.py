@@ -46,7 +46,9 @@ def test_normalise_punctuation(raw: str, clean: str) -> None:
 
 def test_normalise_punctuation_groups_runs() -> None:
     result = normalise_punctuation("是否？！好")
-    assert [(c.kind, c.before, c.after, c.offset) for c in result.changes] == [("punctuation", "？！", "?!", 2)]
+    assert [(c.kind, c.before, c.after, c.offset) for c in result.changes] == [
+        ("punctuation", "？！", "?!", 2)
+    ]
 
 
 @settings(max_examples=80, deadline=None)

@@ -6,10 +6,10 @@ from pathlib import Path
 
 import opencc
 import pytest
-from damage import repair_chain
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from damage import repair_chain
 from policykb.cleaning.script import to_simplified
 
 CORPUS = Path(__file__).resolve().parents[1] / "corpus"

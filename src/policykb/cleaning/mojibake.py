@@ -11,6 +11,10 @@ stray Latin letters glued to Chinese), re-encode them to GBK bytes, try what the
 lost bytes, a byte plus a swallowed `(` or `<`) or put back / take out a byte, decode, and keep the most
 plausible Chinese only when it beats the damaged text by a clear margin. Otherwise the `?` becomes U+FFFD and
 the run is reported as unrepaired.
+
+Known limits: a deleted byte whose garbled run holds only common characters is not detected at all, and a
+deleted byte combined with a `?` in the same run needs two edits, which the search does not try; where the
+dictionary model cannot tell two readings apart (有/市 before 示范) the page's own vocabulary decides.
 """
 
 from __future__ import annotations
@@ -19,13 +23,13 @@ import itertools
 import math
 import re
 import unicodedata
+from collections import Counter
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from collections import Counter
 from functools import cache, lru_cache
 from pathlib import Path
 
-from policykb.cleaning.charfreq import char_log_prob, is_han, is_latin_letter, log_prob
+from policykb.cleaning.charfreq import char_log_prob, is_han, log_prob
 from policykb.cleaning.script import t2s_char_table
 from policykb.records import Change, CleanResult
 
@@ -130,7 +134,11 @@ def _anchors(text: str) -> tuple[list[int], list[int]]:
         s, e = m.start(), m.end()
         before = text[s - 1] if s > 0 else ""
         after = text[e] if e < len(text) else ""
-        if before.isascii() and (before.isalnum() or before in "(/.-_@") or (after.isascii() and after.isalnum()):
+        if (
+            before.isascii()
+            and (before.isalnum() or before in "(/.-_@")
+            or (after.isascii() and after.isalnum())
+        ):
             continue  # part of a longer Latin token, a URL or an annotation
         if after == ")" or PINYIN_TAIL.fullmatch(text, s, min(len(text), e + 1)):
             continue
@@ -269,7 +277,7 @@ class _Document:
     counts: Counter[str] = field(default_factory=Counter)
 
 
-_DOCUMENT: ContextVar[_Document] = ContextVar("document", default=_Document())
+_DOCUMENT: ContextVar[_Document | None] = ContextVar("document", default=None)
 
 
 def _score(left: str, middle: str, right: str) -> float:
@@ -278,7 +286,7 @@ def _score(left: str, middle: str, right: str) -> float:
     The vocabulary bonus is a cache model: a page reuses its characters (入 in 入學, 入園 ... makes 入口 more
     likely than 半空 where the dictionary alone cannot tell them apart).
     """
-    doc = _DOCUMENT.get()
+    doc = _DOCUMENT.get() or _Document()
     bonus = 0.0
     for ch in middle:
         if ch in doc.foreign:
@@ -310,7 +318,9 @@ def _log_prob(text: str) -> float:
 Choices = dict[int, tuple[tuple[int, ...], int]]  # hole position → (byte template, characters consumed)
 
 
-def _search_holes(text: str, w: _Window, punct: dict[int, bytes], left: str, right: str) -> list[tuple[float, str]]:
+def _search_holes(
+    text: str, w: _Window, punct: dict[int, bytes], left: str, right: str
+) -> list[tuple[float, str]]:
     """Beam search over what each `?` was, left to right, one unknown byte at a time."""
 
     def build(choices: Choices) -> bytes:
@@ -344,21 +354,21 @@ def _search_holes(text: str, w: _Window, punct: dict[int, bytes], left: str, rig
         while True:
             expanded: list[tuple[float, Choices]] = []
             pending = False
-            for score, choices in states:
-                template, skip = choices.get(hole, ((), 0))
-                k = next((k for k, b in enumerate(template) if b < 0), None)
+            for _, choices in states:
+                filled, skip = choices.get(hole, ((), 0))
+                k = next((k for k, b in enumerate(filled) if b < 0), None)
                 if k is None:
                     expanded.append((_score(left, _decode_lenient(build(choices)), right), choices))
                     continue
                 pending = True
-                for b in LEAD_BYTE if template[k] == SLOT else ANY_BYTE:
-                    if template[k] == ANY and k > 0 and _decode(bytes((template[k - 1], b))) is not None:
+                for b in LEAD_BYTE if filled[k] == SLOT else ANY_BYTE:
+                    if filled[k] == ANY and k > 0 and _decode(bytes((filled[k - 1], b))) is not None:
                         continue  # a valid pair would have decoded as a character, not as `?`
                     trial = dict(choices)
-                    trial[hole] = (template[:k] + (b,) + template[k + 1 :], skip)
+                    trial[hole] = (filled[:k] + (b,) + filled[k + 1 :], skip)
                     expanded.append((_score(left, _decode_lenient(build(trial)), right), trial))
             expanded.sort(key=lambda item: -item[0])
-            states = _prune_per_shape(_dedupe(expanded), hole, len(states) if not pending else 0)
+            states = _prune_per_shape(_dedupe(expanded), hole)
             if not pending:
                 break
         beam = states[: 2 * BEAM]
@@ -370,14 +380,18 @@ def _search_holes(text: str, w: _Window, punct: dict[int, bytes], left: str, rig
     return results
 
 
-def _prune_per_shape(items: list[tuple[float, Choices]], hole: int, _: int) -> list[tuple[float, Choices]]:
+def _prune_per_shape(items: list[tuple[float, Choices]], hole: int) -> list[tuple[float, Choices]]:
     """Keep the best few of each kind of guess for this hole, so that a guess still missing a byte (scored
     with a placeholder) does not crowd out complete ones, or the reverse."""
     kept: dict[tuple, int] = {}
     out = []
     for score, choices in items:
         template, skip = choices.get(hole, ((), 0))
-        shape = (len(template), skip, template[1:] if len(template) == 2 and template[1] in (0x28, 0x3C) else None)
+        shape = (
+            len(template),
+            skip,
+            template[1:] if len(template) == 2 and template[1] in (0x28, 0x3C) else None,
+        )
         if kept.get(shape, 0) < BEAM:
             kept[shape] = kept.get(shape, 0) + 1
             out.append((score, choices))
@@ -395,7 +409,9 @@ def _dedupe(items: list[tuple[float, Choices]]) -> list[tuple[float, Choices]]:
     return out
 
 
-def _search_shifts(text: str, w: _Window, punct: dict[int, bytes], left: str, right: str) -> list[tuple[float, str]]:
+def _search_shifts(
+    text: str, w: _Window, punct: dict[int, bytes], left: str, right: str
+) -> list[tuple[float, str]]:
     """Put back one lost lead byte, or take out one extra byte, at every offset of the window."""
     data = b"".join(punct.get(i) or _gbk(text[i]) or b"?" for i in range(w.start, w.end))
     results = []
@@ -464,7 +480,9 @@ def _is_strong_damage(text: str, w: _Window) -> bool:
     if len(oddities) >= 2 or (oddities and w.holes):
         return True
     return any(
-        (h + 1 < len(text) and text[h + 1] == "?") or PINYIN_TAIL.match(text, h + 1) or TAG_TAIL.match(text, h + 1)
+        (h + 1 < len(text) and text[h + 1] == "?")
+        or PINYIN_TAIL.match(text, h + 1)
+        or TAG_TAIL.match(text, h + 1)
         for h in w.holes
     )
 
