@@ -1,0 +1,239 @@
+"""`make bench`: retrieval quality, ingest throughput, embedding paths, latency and memory at scale, load test.
+
+Everything is measured side by side in one run (the machine is shared and noisy) and printed as one table.
+Options: --sizes 1000,100000,1000000  --skip-scale  --skip-load  --quick (sizes 1000,100000 only).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "bench"))
+
+
+@dataclass
+class Row:
+    section: str
+    measure: str
+    value: str
+    baseline: str = ""
+    target: str = ""
+    ok: str = ""
+
+
+def load_queries() -> list[dict[str, Any]]:
+    return tomllib.loads((ROOT / "bench" / "queries.toml").read_text(encoding="utf-8"))["query"]
+
+
+def relevant(hit: Any, expect: list[list[str]]) -> int | None:
+    """Index of the expectation this hit satisfies, or None."""
+    from policykb.query import fold
+
+    text = fold(hit.clause.text)
+    for i, (region_id, needle) in enumerate(expect):
+        if hit.clause.region_id == region_id and fold(needle) in text:
+            return i
+    return None
+
+
+def retrieval_scores(kb: Any, queries: list[dict[str, Any]], mode: str) -> dict[str, float]:
+    """recall@5, recall@10 (share of expected clauses found) and MRR (first relevant hit) over the query set."""
+    r5, r10, rr = [], [], []
+    for q in queries:
+        hits = kb.search(q["text"], k=10, mode=mode)
+        found10: set[int] = set()
+        found5: set[int] = set()
+        first = 0.0
+        for rank, hit in enumerate(hits, 1):
+            idx = relevant(hit, q["expect"])
+            if idx is None:
+                continue
+            found10.add(idx)
+            if rank <= 5:
+                found5.add(idx)
+            if not first:
+                first = 1.0 / rank
+        n = len(q["expect"])
+        r5.append(len(found5) / n)
+        r10.append(len(found10) / n)
+        rr.append(first)
+    return {"recall@5": float(np.mean(r5)), "recall@10": float(np.mean(r10)), "mrr": float(np.mean(rr))}
+
+
+def traditional_twins(kb: Any, queries: list[dict[str, Any]]) -> float:
+    """Share of traditional-script queries whose top-10 equals that of their simplified fold."""
+    from policykb.query import fold
+
+    same = []
+    for q in (q for q in queries if q["style"] == "traditional"):
+        a = [h.clause.clause_id for h in kb.search(q["text"], k=10)]
+        b = [h.clause.clause_id for h in kb.search(fold(q["text"]), k=10)]
+        same.append(a == b)
+    return float(np.mean(same)) if same else float("nan")
+
+
+def percentile(values: list[float], p: float) -> float:
+    return float(np.percentile(np.array(values), p))
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--sizes", default="1000,100000,1000000")
+    ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--skip-scale", action="store_true")
+    ap.add_argument("--skip-load", action="store_true")
+    args = ap.parse_args()
+    sizes = [1000, 100000] if args.quick else [int(s) for s in args.sizes.split(",") if s]
+
+    from policykb import pipeline
+    from policykb.embed import load_embedder
+    from policykb.service import KnowledgeBase
+    from policykb.settings import Settings
+
+    rows: list[Row] = []
+    queries = load_queries()
+    work = Path(tempfile.mkdtemp(prefix="policykb-bench-"))
+    corpus_files = sorted((ROOT / "corpus").glob("*.txt"))
+    print(f"bench: {len(queries)} queries, {len(corpus_files)} documents, work folder {work}", file=sys.stderr)
+
+    # --- ingest throughput: clean + segment + extract --------------------------------------------------------
+    total_bytes = sum(f.stat().st_size for f in corpus_files)
+    pipeline.process_file(corpus_files[0])  # load jieba/spaCy/opencc once, outside the timing
+    rounds = 3
+    start = time.perf_counter()
+    for _ in range(rounds):
+        processed = [pipeline.process_file(f) for f in corpus_files]
+    elapsed = time.perf_counter() - start
+    mbps = total_bytes * rounds / elapsed / 1e6
+    rows.append(Row("ingest", "clean+segment+extract", f"{mbps:.3f} MB/s", f"{total_bytes / 1e3:.0f} kB corpus", "", ""))
+
+    # --- embedding: our pipeline path vs the model's raw encode, torch fp32 vs onnx int8 ----------------------
+    clause_texts = [c.text for d in processed for c in d.clauses if c.role == "body"]
+    speeds: dict[str, float] = {}
+    for backend in ("torch", "onnx-int8"):
+        settings = Settings.load(embed_backend=backend)
+        try:
+            embedder = load_embedder(settings)
+            embedder.encode_passages(clause_texts[:8])  # load (and export ONNX once)
+        except Exception as exc:  # report, do not hide, a missing path
+            rows.append(Row("embedding", f"{backend} path", f"unavailable: {exc}"))
+            continue
+        start = time.perf_counter()
+        embedder.encode_passages(clause_texts)
+        ours = len(clause_texts) / (time.perf_counter() - start)
+        speeds[backend] = ours
+        raw = ""
+        if backend == "torch":
+            from sentence_transformers import SentenceTransformer
+
+            model = SentenceTransformer(str(settings.model_path), device="cpu")
+            model.encode(clause_texts[:8], prompt="passage: ")
+            start = time.perf_counter()
+            model.encode(clause_texts, prompt="passage: ", batch_size=settings.embed_batch_size)
+            raw_speed = len(clause_texts) / (time.perf_counter() - start)
+            raw = f"raw encode {raw_speed:.1f}/s, ratio {ours / raw_speed:.2f}"
+            del model
+        rows.append(Row("embedding", f"{backend} passages ({len(clause_texts)} clauses)", f"{ours:.1f} clauses/s", raw))
+    if len(speeds) == 2:
+        ratio = speeds["onnx-int8"] / speeds["torch"]
+        rows.append(Row("embedding", "onnx-int8 / torch speed", f"{ratio:.2f}x", "", ">= 2x", "yes" if ratio >= 2 else "no"))
+
+    # --- retrieval quality: policykb vs BM25-only vs dense-only, per backend -----------------------------------
+    quality: dict[str, dict[str, float]] = {}
+    for backend in ("torch", "onnx-int8"):
+        if backend not in speeds:
+            continue
+        settings = Settings.load(index_dir=str(work / f"index-{backend}"), embed_backend=backend)
+        kb = KnowledgeBase(settings)
+        kb.ingest([ROOT / "corpus"])
+        for mode in ("hybrid", "keyword", "dense") if backend == "torch" else ("hybrid",):
+            s = retrieval_scores(kb, queries, mode)
+            quality[f"{backend}/{mode}"] = s
+            name = {"hybrid": "policykb (hybrid)", "keyword": "BM25 only", "dense": "dense only"}[mode]
+            target = ">= 0.95 / >= 0.85" if mode == "hybrid" else ""
+            ok = ("yes" if s["recall@10"] >= 0.95 and s["mrr"] >= 0.85 else "no") if mode == "hybrid" else ""
+            rows.append(Row(
+                "retrieval", f"{name} [{backend}] recall@5 / recall@10 / MRR",
+                f"{s['recall@5']:.3f} / {s['recall@10']:.3f} / {s['mrr']:.3f}", f"{len(queries)} queries", target, ok,
+            ))
+        if backend == "torch":
+            twins = traditional_twins(kb, queries)
+            rows.append(Row("retrieval", "traditional query top-10 == simplified twin", f"{twins:.2f}", "", "1.00",
+                            "yes" if twins == 1.0 else "no"))
+        kb.close()
+    if "torch/hybrid" in quality and "onnx-int8/hybrid" in quality:
+        drop = quality["torch/hybrid"]["recall@10"] - quality["onnx-int8/hybrid"]["recall@10"]
+        rows.append(Row("embedding", "onnx-int8 recall@10 change vs fp32", f"{-drop:+.3f}", "", "within 0.02",
+                        "yes" if drop <= 0.02 else "no"))
+
+    # --- latency and memory at scale, each size in its own process ---------------------------------------------
+    if not args.skip_scale:
+        settings = Settings.load()
+        embedder = load_embedder(settings)
+        vectors = embedder.encode_passages(clause_texts)
+        data = work / "scale-data.npz"
+        np.savez(data, texts=np.array(clause_texts, dtype=object), vectors=vectors,
+                 queries=np.array([q["text"] for q in queries], dtype=object))
+        backend = "onnx-int8" if "onnx-int8" in speeds else "torch"
+        for size in sizes:
+            print(f"bench: scale {size} …", file=sys.stderr)
+            proc = subprocess.run(
+                [sys.executable, str(ROOT / "bench" / "scale.py"), "--size", str(size), "--data", str(data),
+                 "--backend", backend],
+                capture_output=True, text=True, env={**os.environ, "OMP_WAIT_POLICY": "PASSIVE"},
+            )
+            if proc.returncode != 0:
+                rows.append(Row("scale", f"{size:,} clauses", "failed: " + proc.stderr.strip().splitlines()[-1]))
+                continue
+            r = json.loads(proc.stdout.strip().splitlines()[-1])
+            target = "p95 <= 50 ms, RSS <= 2048 MB" if size >= 1_000_000 else ""
+            ok = ("yes" if r["p95_ms"] <= 50 and r["rss_mb"] <= 2048 else "no") if target else ""
+            rows.append(Row(
+                "scale", f"{size:,} clauses warm query p50 / p95 [{r['index']}, bm25 {r['bm25_backend']}, {backend}]",
+                f"{r['p50_ms']:.1f} / {r['p95_ms']:.1f} ms, RSS {r['rss_mb']:.0f} MB",
+                f"embed {r['embed_p50_ms']:.1f} + faiss {r['faiss_p50_ms']:.2f} + bm25 {r['bm25_p50_ms']:.2f} ms; "
+                f"build {r['build_s']:.0f} s", target, ok,
+            ))
+
+    # --- load test: 200 searches from 8 clients against `policykb serve` ----------------------------------------
+    if not args.skip_load:
+        try:
+            from load_test import run_load_test
+
+            r = run_load_test(work / "index-torch")
+            rows.append(Row("serve", "200 searches, 8 concurrent clients: p50 / p95",
+                            f"{r['p50_ms']:.0f} / {r['p95_ms']:.0f} ms", f"errors {r['errors']}", "0 errors",
+                            "yes" if r["errors"] == 0 else "no"))
+        except Exception as exc:
+            rows.append(Row("serve", "load test", f"failed: {exc}"))
+
+    print_table(rows)
+    return 0
+
+
+def print_table(rows: list[Row]) -> None:
+    headers = ("section", "measure", "value", "context", "target", "met")
+    cells = [headers] + [(r.section, r.measure, r.value, r.baseline, r.target, r.ok) for r in rows]
+    widths = [max(len(str(row[i])) for row in cells) for i in range(len(headers))]
+    line = "| " + " | ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)) + " |"
+    print(line)
+    print("|" + "|".join("-" * (w + 2) for w in widths) + "|")
+    for row in cells[1:]:
+        print("| " + " | ".join(str(c).ljust(w) for c, w in zip(row, widths, strict=True)) + " |")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
