@@ -1,0 +1,409 @@
+"""Embed clauses and queries: sentence-transformers (torch or ONNX int8), a hashing stub, and a vector cache."""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+import logging
+import sqlite3
+import unicodedata
+import zlib
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any, Protocol, runtime_checkable
+
+import numpy as np
+
+from policykb.errors import PolicyKBError
+
+log = logging.getLogger(__name__)
+
+BACKENDS = ("torch", "onnx-int8")
+HASH_MODEL = "hash"
+DEFAULT_MAX_SEQ_LENGTH = 512
+
+
+@runtime_checkable
+class Embedder(Protocol):
+    """Turns texts into float32, L2-normalised rows; queries and passages may use different prompts."""
+
+    name: str
+    backend: str
+
+    @property
+    def dimension(self) -> int: ...
+
+    @property
+    def key(self) -> str:
+        """Identifies the vectors this embedder makes (model, backend, weights), for caches and manifests."""
+        ...
+
+    def encode_passages(self, texts: list[str], progress: bool = False) -> np.ndarray: ...
+
+    def encode_queries(self, texts: list[str]) -> np.ndarray: ...
+
+
+@functools.cache
+def _t2s() -> Any:
+    from opencc import OpenCC
+
+    return OpenCC("t2s")
+
+
+def fold_for_embedding(text: str) -> str:
+    """NFKC, then traditional to simplified Chinese, so both scripts of a text embed alike."""
+    return _t2s().convert(unicodedata.normalize("NFKC", text))
+
+
+def l2_normalise(rows: np.ndarray) -> np.ndarray:
+    """Rows scaled to unit length (all-zero rows stay zero), as float32."""
+    rows = np.asarray(rows, dtype=np.float32)
+    norms = np.linalg.norm(rows, axis=1, keepdims=True)
+    return rows / np.where(norms > 0, norms, 1.0).astype(np.float32)
+
+
+def length_batches(texts: Sequence[str], batch_size: int) -> list[np.ndarray]:
+    """Index batches over `texts`, longest first, so each batch pads to similar lengths."""
+    order = np.argsort([-len(t) for t in texts], kind="stable")
+    return [order[i : i + batch_size] for i in range(0, len(order), batch_size)]
+
+
+def _progress_bar(total: int, enabled: bool, desc: str) -> Any:
+    from tqdm import tqdm
+
+    return tqdm(total=total, disable=not enabled, desc=desc, unit="clause")
+
+
+class HashEmbedder:
+    """Deterministic character uni/bigram hashing embedder for tests: no model, instant, script-folded."""
+
+    backend = "hash"
+
+    def __init__(self, dimension: int = 64) -> None:
+        self._dimension = dimension
+        self.name = f"hash-{dimension}"
+
+    @property
+    def dimension(self) -> int:
+        return self._dimension
+
+    @property
+    def key(self) -> str:
+        return f"{self.name}@{self.backend}"
+
+    def _vector(self, text: str) -> np.ndarray:
+        chars = [c for c in fold_for_embedding(text) if not c.isspace()]
+        grams = chars + [a + b for a, b in zip(chars, chars[1:], strict=False)]
+        vec = np.zeros(self._dimension, np.float32)
+        for gram in grams:
+            h = zlib.crc32(gram.encode("utf-8"))
+            # The top bit picks a sign so unrelated grams cancel instead of piling up.
+            vec[h % self._dimension] += 1.0 if h & 0x80000000 else -1.0
+        return vec
+
+    def encode_passages(self, texts: list[str], progress: bool = False) -> np.ndarray:
+        return l2_normalise(np.stack([self._vector(t) for t in texts])) if texts else self._empty()
+
+    def encode_queries(self, texts: list[str]) -> np.ndarray:
+        return self.encode_passages(texts)
+
+    def _empty(self) -> np.ndarray:
+        return np.zeros((0, self._dimension), np.float32)
+
+
+def _read_json(path: Path) -> Any:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+def folder_fingerprint(model_path: Path) -> str:
+    """A short hash that changes when the folder's weights change, without reading the weights."""
+    marker = _read_json(model_path / ".policykb-install.json")
+    if isinstance(marker, dict) and "sha256" in marker:
+        basis = f"{marker['sha256']}:{marker.get('converter')}"
+    else:
+        weights = sorted(model_path.glob("*.safetensors")) + sorted(model_path.glob("*.bin"))
+        basis = ";".join(f"{p.name}:{p.stat().st_size}:{p.stat().st_mtime_ns}" for p in weights)
+    return hashlib.sha256(basis.encode()).hexdigest()[:12]
+
+
+def folder_prompts(model_path: Path) -> tuple[str, str]:
+    """(query prompt, passage prompt) declared by a sentence-transformers folder; empty when it has none."""
+    config = _read_json(model_path / "config_sentence_transformers.json") or {}
+    prompts = config.get("prompts") or {}
+    return prompts.get("query", ""), prompts.get("passage", prompts.get("document", ""))
+
+
+def folder_max_seq_length(model_path: Path) -> int:
+    """Token limit of a sentence-transformers folder, from its configs."""
+    for name, key in (
+        ("sentence_bert_config.json", "max_seq_length"),
+        ("tokenizer_config.json", "model_max_length"),
+    ):
+        value = (_read_json(model_path / name) or {}).get(key)
+        if isinstance(value, int) and 0 < value <= 100_000:
+            return value
+    return DEFAULT_MAX_SEQ_LENGTH
+
+
+def folder_pooling(model_path: Path) -> str:
+    """'mean' or 'cls': the pooling declared in the folder's Pooling module (mean when unspecified)."""
+    modules = _read_json(model_path / "modules.json") or []
+    for module in modules:
+        if str(module.get("type", "")).endswith("Pooling"):
+            config = _read_json(model_path / module.get("path", "") / "config.json") or {}
+            mode = config.get("pooling_mode")
+            if mode in ("mean", "cls") or config.get("pooling_mode_mean_tokens"):
+                return mode or "mean"
+            if config.get("pooling_mode_cls_token"):
+                return "cls"
+            raise PolicyKBError(f"{model_path}: pooling {config} is not supported (mean or cls only)")
+    return "mean"
+
+
+def folder_dimension(model_path: Path) -> int | None:
+    """Embedding size from the folder's configs, or None when they do not say."""
+    for module_path in ("1_Pooling",):
+        config = _read_json(model_path / module_path / "config.json") or {}
+        for key in ("word_embedding_dimension", "embedding_dimension"):
+            if isinstance(config.get(key), int):
+                return int(config[key])
+    hidden = (_read_json(model_path / "config.json") or {}).get("hidden_size")
+    return int(hidden) if isinstance(hidden, int) else None
+
+
+class _TorchEncoder:
+    """sentence-transformers on torch; texts arrive with their prompt already prepended."""
+
+    def __init__(self, model_path: Path, threads: int, max_seq_length: int) -> None:
+        import torch
+        from sentence_transformers import SentenceTransformer
+        from transformers.utils import logging as hf_logging
+
+        torch.set_num_threads(threads)
+        hf_logging.disable_progress_bar()  # "Loading weights" bars are noise in a CLI
+        try:
+            self.model = SentenceTransformer(str(model_path), device="cpu", local_files_only=True)
+        finally:
+            hf_logging.enable_progress_bar()
+        self.model.max_seq_length = max_seq_length
+        get_dimension = getattr(self.model, "get_embedding_dimension", None) or self.model.get_sentence_embedding_dimension
+        self.dimension = int(get_dimension() or 0)
+
+    def __call__(self, texts: list[str]) -> np.ndarray:
+        rows = self.model.encode(
+            texts,
+            batch_size=len(texts),
+            convert_to_numpy=True,
+            normalize_embeddings=True,
+            show_progress_bar=False,
+        )
+        return np.asarray(rows, dtype=np.float32)
+
+
+class _OnnxEncoder:
+    """ONNX Runtime over the folder's int8 encoder, with the folder's tokenizer and pooling."""
+
+    def __init__(self, model_path: Path, threads: int, max_seq_length: int) -> None:
+        import onnxruntime as ort
+        from tokenizers import Tokenizer
+
+        from policykb.modelconvert import export_onnx_int8
+
+        onnx_path = export_onnx_int8(model_path)
+        self.tokenizer = Tokenizer.from_file(str(model_path / "tokenizer.json"))
+        self.tokenizer.enable_truncation(max_length=max_seq_length)
+        pad_token = self._pad_token(model_path)
+        pad_id = self.tokenizer.token_to_id(pad_token)
+        self.tokenizer.enable_padding(pad_id=pad_id if pad_id is not None else 0, pad_token=pad_token)
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = threads
+        options.inter_op_num_threads = 1
+        self.session = ort.InferenceSession(str(onnx_path), options, providers=["CPUExecutionProvider"])
+        self.pooling = folder_pooling(model_path)
+        self.dimension = int(self.session.get_outputs()[0].shape[-1])
+
+    @staticmethod
+    def _pad_token(model_path: Path) -> str:
+        pad = (_read_json(model_path / "tokenizer_config.json") or {}).get("pad_token", "<pad>")
+        return str(pad.get("content", "<pad>")) if isinstance(pad, dict) else str(pad)
+
+    def __call__(self, texts: list[str]) -> np.ndarray:
+        encodings = self.tokenizer.encode_batch(texts)
+        ids = np.array([e.ids for e in encodings], dtype=np.int64)
+        mask = np.array([e.attention_mask for e in encodings], dtype=np.int64)
+        hidden = self.session.run(None, {"input_ids": ids, "attention_mask": mask})[0]
+        if self.pooling == "cls":
+            pooled = hidden[:, 0]
+        else:
+            weights = mask[..., None].astype(np.float32)
+            pooled = (hidden * weights).sum(axis=1) / np.maximum(weights.sum(axis=1), 1e-9)
+        return l2_normalise(pooled)
+
+
+class SentenceTransformerEmbedder:
+    """A local sentence-transformers folder, run by torch (fp32) or ONNX Runtime (int8); loads on first use."""
+
+    def __init__(
+        self, model_path: Path, backend: str = "torch", batch_size: int = 32, threads: int = 1
+    ) -> None:
+        if backend not in BACKENDS:
+            raise PolicyKBError(f"unknown embedding backend {backend!r}: use one of {', '.join(BACKENDS)}")
+        self.model_path = Path(model_path)
+        self.name = self.model_path.name
+        self.backend = backend
+        self.batch_size = max(1, int(batch_size))
+        self.threads = max(1, int(threads))
+        self.query_prompt, self.passage_prompt = folder_prompts(self.model_path)
+        self.max_seq_length = folder_max_seq_length(self.model_path)
+        self._encoder: Callable[[list[str]], np.ndarray] | None = None
+        self._dimension = folder_dimension(self.model_path)
+
+    @property
+    def key(self) -> str:
+        return f"{self.name}@{self.backend}#{folder_fingerprint(self.model_path)}"
+
+    @property
+    def dimension(self) -> int:
+        if self._dimension is None:
+            self.warm_up()
+        assert self._dimension is not None
+        return self._dimension
+
+    def warm_up(self) -> None:
+        """Load the model (and on the ONNX backend export it once) if not loaded yet."""
+        if self._encoder is not None:
+            return
+        if not self.model_path.is_dir():
+            raise PolicyKBError(missing_model_message(self.model_path))
+        encoder_cls = _TorchEncoder if self.backend == "torch" else _OnnxEncoder
+        encoder = encoder_cls(self.model_path, self.threads, self.max_seq_length)
+        self._dimension = encoder.dimension
+        self._encoder = encoder
+
+    def _encode(self, texts: list[str], prompt: str, progress: bool) -> np.ndarray:
+        self.warm_up()
+        assert self._encoder is not None
+        out = np.zeros((len(texts), self.dimension), np.float32)
+        with _progress_bar(len(texts), progress, f"Embedding ({self.backend})") as bar:
+            for batch in length_batches(texts, self.batch_size):
+                out[batch] = self._encoder([prompt + texts[i] for i in batch])
+                bar.update(len(batch))
+        return out
+
+    def encode_passages(self, texts: list[str], progress: bool = False) -> np.ndarray:
+        return self._encode(list(texts), self.passage_prompt, progress)
+
+    def encode_queries(self, texts: list[str]) -> np.ndarray:
+        return self._encode(list(texts), self.query_prompt, False)
+
+
+class EmbeddingCache:
+    """SQLite file of passage vectors keyed by sha256(model key, prompt, text): unchanged text is never re-embedded."""
+
+    def __init__(self, path: Path, model_key: str) -> None:
+        self.path = Path(path)
+        self.model_key = model_key
+        self._db: sqlite3.Connection | None = None
+
+    def _conn(self) -> sqlite3.Connection:
+        if self._db is None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._db = sqlite3.connect(self.path)
+            self._db.execute(
+                "CREATE TABLE IF NOT EXISTS vectors (key BLOB PRIMARY KEY, vector BLOB) WITHOUT ROWID"
+            )
+        return self._db
+
+    def text_key(self, text: str, prompt: str = "") -> bytes:
+        """The cache key of one text under this model and prompt."""
+        return hashlib.sha256(f"{self.model_key}\x00{prompt}{text}".encode()).digest()
+
+    def get_many(self, texts: Sequence[str], prompt: str = "") -> dict[int, np.ndarray]:
+        """Vectors already cached, by position in `texts`."""
+        keys = [self.text_key(t, prompt) for t in texts]
+        found: dict[bytes, np.ndarray] = {}
+        db = self._conn()
+        unique = list(dict.fromkeys(keys))
+        for start in range(0, len(unique), 500):  # stay under SQLite's bound-parameter limit
+            chunk = unique[start : start + 500]
+            rows = db.execute(
+                f"SELECT key, vector FROM vectors WHERE key IN ({','.join('?' * len(chunk))})", chunk
+            ).fetchall()
+            found.update((k, np.frombuffer(v, dtype=np.float32)) for k, v in rows)
+        return {i: found[k] for i, k in enumerate(keys) if k in found}
+
+    def put_many(self, texts: Sequence[str], vectors: np.ndarray, prompt: str = "") -> None:
+        """Store one vector per text (replacing any old one)."""
+        rows = np.asarray(vectors, dtype=np.float32)
+        if len(rows) != len(texts):
+            raise ValueError(f"{len(texts)} texts but {len(rows)} vectors")
+        db = self._conn()
+        with db:
+            db.executemany(
+                "INSERT OR REPLACE INTO vectors (key, vector) VALUES (?, ?)",
+                ((self.text_key(t, prompt), row.tobytes()) for t, row in zip(texts, rows, strict=True)),
+            )
+
+    def __len__(self) -> int:
+        return int(self._conn().execute("SELECT count(*) FROM vectors").fetchone()[0])
+
+    def close(self) -> None:
+        if self._db is not None:
+            self._db.close()
+            self._db = None
+
+    def __enter__(self) -> EmbeddingCache:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def cached_encode_passages(
+    embedder: Embedder, texts: list[str], cache: EmbeddingCache | None, progress: bool = False
+) -> np.ndarray:
+    """Passage vectors for `texts`, encoding only those (distinct) texts the cache does not hold.
+
+    The cache should be keyed by `embedder.key`, so vectors of another model or backend never mix in.
+    """
+    if cache is None:
+        return embedder.encode_passages(texts, progress=progress)
+    prompt = str(getattr(embedder, "passage_prompt", ""))
+    out = np.zeros((len(texts), embedder.dimension), np.float32)
+    hits = cache.get_many(texts, prompt)
+    for i, vector in hits.items():
+        out[i] = vector
+    misses = list(dict.fromkeys(t for i, t in enumerate(texts) if i not in hits))
+    if misses:
+        vectors = embedder.encode_passages(misses, progress=progress)
+        cache.put_many(misses, vectors, prompt)
+        by_text = dict(zip(misses, vectors, strict=True))
+        for i, text in enumerate(texts):
+            if i not in hits:
+                out[i] = by_text[text]
+    log.info("embedded %d texts, %d from cache", len(misses), len(hits))
+    return out
+
+
+def missing_model_message(path: Path) -> str:
+    """The error shown when a model folder does not exist."""
+    return f"model folder {path} not found: run `policykb models install` (or `make install`)"
+
+
+def load_embedder(settings: Any) -> Embedder:
+    """The embedder the settings ask for (model `hash` gives the test stub); nothing loads until first use."""
+    if str(settings.model) == HASH_MODEL:
+        return HashEmbedder()
+    path = Path(settings.model_path)
+    if not path.is_dir():
+        raise PolicyKBError(missing_model_message(path))
+    return SentenceTransformerEmbedder(
+        path,
+        backend=str(settings.embed_backend),
+        batch_size=int(settings.embed_batch_size),
+        threads=int(settings.torch_threads),
+    )
