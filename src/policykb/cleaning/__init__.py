@@ -48,19 +48,29 @@ def load_step(name: str) -> Step:
     return step
 
 
+# A repair can expose work for an earlier step (a restored GBK run may reveal a tag such as `</span>`), so the
+# steps run again until a round changes nothing; in practice the second round is a no-op check.
+MAX_ROUNDS = 3
+
+
 def trace_clean(raw: str) -> list[StepRun]:
-    """Run every step in order and keep each step's input and result (for reports and tests)."""
+    """Run the steps in order, round after round until nothing changes; keep every step's input and result."""
     runs: list[StepRun] = []
     text = raw
-    for name, _ in STEPS:
-        result = load_step(name)(text)
-        runs.append(StepRun(name, text, result))
-        text = result.text
+    for _ in range(MAX_ROUNDS):
+        changed = False
+        for name, _target in STEPS:
+            result = load_step(name)(text)
+            runs.append(StepRun(name, text, result))
+            changed = changed or bool(result.changes) or result.text != text
+            text = result.text
+        if not changed:
+            break
     return runs
 
 
 def clean_text(raw: str) -> CleanResult:
-    """Clean raw text with every step in STEPS; the changes come in the order the steps made them."""
+    """Clean raw text with the steps in STEPS; the changes come in the order the steps made them."""
     runs = trace_clean(raw)
     changes: list[Change] = [change for run in runs for change in run.result.changes]
     return CleanResult(runs[-1].result.text if runs else raw, changes)
