@@ -78,6 +78,7 @@ _OPENERS = {
     "〈": "〉",
 }
 _CLOSERS = {v: k for k, v in _OPENERS.items()}
+_BRACKET = re.compile("[" + re.escape("".join(_OPENERS) + "".join(_CLOSERS) + '"') + "]")
 
 _NOTICE_CUE = re.compile(r"特此(?:通知|函告)|(?:印|转|下)?发给你们|现将.{0,120}?(?:印发|转发|下发)")
 _NOTICE_TITLE = re.compile(r"^关于(?:印发|转发|下发).*的通知$")
@@ -163,7 +164,7 @@ def parse_marker(line: str) -> Marker | None:
 
 
 def _non_space_len(s: str) -> int:
-    return sum(1 for c in s if not c.isspace())
+    return len("".join(s.split()))
 
 
 def _split_lines(text: str) -> list[_Line]:
@@ -186,43 +187,31 @@ def _protected(s: str) -> list[bool]:
     """For each character, whether it lies inside a matched pair of brackets or quotes (unmatched ones protect nothing)."""
     mask = [False] * len(s)
     stack: list[tuple[str, int]] = []
-    for i, ch in enumerate(s):
-        if ch == '"':
-            if any(o == '"' for o, _ in stack):
-                ch_closer = True
-            else:
-                stack.append(('"', i))
-                continue
-        else:
-            ch_closer = ch in _CLOSERS
-        if ch_closer:
+    for m in _BRACKET.finditer(s):
+        ch, i = m.group(), m.start()
+        if ch == '"' and not any(o == '"' for o, _ in stack):
+            stack.append((ch, i))
+        elif ch == '"' or ch in _CLOSERS:
             opener = '"' if ch == '"' else _CLOSERS[ch]
             for depth in range(len(stack) - 1, -1, -1):
                 if stack[depth][0] == opener:
-                    for j in range(stack[depth][1] + 1, i):
-                        mask[j] = True
+                    start = stack[depth][1] + 1
+                    mask[start:i] = [True] * (i - start)
                     del stack[depth:]
                     break
-        elif ch in _OPENERS:
+        else:
             stack.append((ch, i))
     return mask
 
 
 def _cut_after(s: str, mask: list[bool], chars: str, lo: int = 0, hi: int | None = None) -> list[int]:
-    """Offsets just after each unprotected run of `chars` in s[lo:hi]."""
+    """Offsets just after each unprotected run of `chars` (with any sentence ends it runs into) in s[lo:hi]."""
     hi = len(s) if hi is None else hi
+    run = re.compile(f"[{re.escape(chars)}][{re.escape(chars + _SENTENCE_END)}]*")
     cuts: list[int] = []
-    i = lo
-    while i < hi:
-        if s[i] in chars and not mask[i]:
-            j = i + 1
-            while j < hi and s[j] in chars + _SENTENCE_END:
-                j += 1
-            if j < hi:
-                cuts.append(j)
-            i = j
-        else:
-            i += 1
+    for m in run.finditer(s, lo, hi):
+        if not mask[m.start()] and m.end() < hi:
+            cuts.append(m.end())
     return cuts
 
 
@@ -278,9 +267,11 @@ def _strip_span(s: str, lo: int, hi: int) -> tuple[int, int]:
 def split_sentences(s: str, lo: int = 0, hi: int | None = None) -> list[tuple[int, int]]:
     """Readable clause spans of s[lo:hi]: sentences, semicolon parts and comma cuts, short fragments merged."""
     hi = len(s) if hi is None else hi
-    mask = _protected(s[:hi]) if lo == 0 else [False] * lo + _protected(s[lo:hi])
+    if lo > 0 or hi < len(s):  # work on the slice so the cost stays proportional to it
+        return [(a + lo, b + lo) for a, b in split_sentences(s[lo:hi])]
+    mask = _protected(s)
     spans: list[tuple[int, int]] = []
-    for a, b in _pieces(lo, hi, _cut_after(s, mask, _SENTENCE_END, lo, hi)):
+    for a, b in _pieces(0, hi, _cut_after(s, mask, _SENTENCE_END)):
         if b - a > MAX_CLAUSE_CHARS or not _introduced_by_colon(s, mask, a, b):
             parts = _pieces(a, b, _cut_after(s, mask, _SEMICOLON, a, b))
         else:
@@ -603,6 +594,7 @@ def segment_text(text: str, doc_id: str, region_id: str) -> list[Clause]:
     nodes: dict[int, _Node] = {}
     current = _Node(None, "", "body", None)  # body text outside any node: `body#n`, section []
     used_paths: dict[str, int] = {}
+    inline_seen: list[int] = []
     for i in range(body, len(lines)):
         line = lines[i]
         if line.role is not None:
@@ -612,7 +604,9 @@ def segment_text(text: str, doc_id: str, region_id: str) -> list[Clause]:
         else:
             parent_index = parents[i]
             parent = nodes[parent_index] if parent_index is not None else None
-            own = line.marker.label if line.marker else f"s{sum(1 for j in nodes if j in inline) + 1}"
+            own = line.marker.label if line.marker else f"s{len(inline_seen) + 1}"
+            if line.marker is None:
+                inline_seen.append(i)
             path = _unique(f"{parent.path}.{own}" if parent else own, used_paths)
             node = _Node(line.marker, "", path, parent)
             is_titled = line.marker is not None and (parent_index, line.marker.kind) in titled
