@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from draft_fakes import HK, LP, SH, FakeKB, clause
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from draft_fakes import HK, LP, SH, FakeKB, clause
 from policykb.align import (
     align_clauses,
     align_documents,
@@ -193,7 +193,6 @@ def test_suggest_pairs_offers_parent_and_child_first() -> None:
 @pytest.fixture(scope="module")
 def shanghai_hongkou():
     from conftest import corpus_path
-
     from policykb import pipeline
 
     sh = pipeline.process_file(corpus_path("shanghai"))

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import docx
 import pytest
-from draft_fakes import FakeKB
 
+from draft_fakes import FakeKB
 from policykb.docx_export import cn_ordinal, to_markdown
 from policykb.draft import (
     RegionNames,
@@ -268,7 +268,6 @@ def _pdf_text(docx_path: Path, outdir: Path) -> str:
 @pytest.mark.model
 def test_cli_draft_for_a_new_shanghai_district_opens_in_libreoffice(tmp_path: Path) -> None:
     from draft_fakes import real_index_dir
-
     from policykb.cli import main
 
     out = tmp_path / "x.docx"

@@ -31,8 +31,8 @@ def _free_port() -> int:
 def server() -> Iterator[str]:
     """policykb's web app over the real index, served by uvicorn in a thread."""
     import uvicorn
-    from draft_fakes import real_kb
 
+    from draft_fakes import real_kb
     from policykb.web import create_app
 
     kb = real_kb()

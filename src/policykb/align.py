@@ -264,19 +264,19 @@ def _monotone_alignment(scorer: _Scorer, n: int, m: int) -> list[tuple[range, ra
                 cand = (best[i - 1][j], (1, 0, False))
             if j > 0 and best[i][j - 1] > cand[0]:
                 cand = (best[i][j - 1], (0, 1, False))
-            for k, l in STEPS:
-                if k > i or l > j:
+            for da, db in STEPS:
+                if da > i or db > j:
                     continue
-                s = scorer.score(i - k, i, j - l, j)
-                if s > 0 and best[i - k][j - l] + s > cand[0]:
-                    cand = (best[i - k][j - l] + s, (k, l, True))
+                s = scorer.score(i - da, i, j - db, j)
+                if s > 0 and best[i - da][j - db] + s > cand[0]:
+                    cand = (best[i - da][j - db] + s, (da, db, True))
             best[i][j], back[i][j] = cand
     out: list[tuple[range, range]] = []
     i, j = n, m
     while i > 0 or j > 0:
-        k, l, _paired = back[i][j]
-        out.append((range(i - k, i), range(j - l, j)))
-        i, j = i - k, j - l
+        da, db, _paired = back[i][j]
+        out.append((range(i - da, i), range(j - db, j)))
+        i, j = i - da, j - db
     out.reverse()
     return _a_gaps_first(out)
 
@@ -358,7 +358,7 @@ def _runs(indices: list[int], longest: int) -> list[range]:
 
 def _moved_spans(scorer: _Scorer, left_a: list[int], left_b: list[int], moved_floor: float) -> list[tuple[range, range]]:
     """Pair clauses the order-keeping pass left over, allowing the same splits and merges: best score first."""
-    longest = max(max(k, l) for k, l in STEPS)
+    longest = max(max(step) for step in STEPS)
     shapes = set(STEPS)
     candidates: list[tuple[float, range, range]] = []
     for ia in _runs(left_a, longest):
