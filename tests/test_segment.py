@@ -90,6 +90,8 @@ def by_suffix(clauses: list[Clause], suffix: str) -> Clause:
         ("1、到2025年", "arabic", "1", 1),
         ("2．加强统筹", "arabic", "2", 2),
         ("③子项", "circled", "③", 3),
+        ("2)第二点", "half_paren", "2)", 2),
+        ("一. 总体要求", "cn", "一", 1),
         # regulations
         ("第一章 总则", "chapter", "第一章", 1),
         ("第二节 组织", "section", "第二节", 2),
@@ -116,6 +118,8 @@ def test_parse_marker_recognises_outline_markers(line: str, kind: str, label: st
         "第一阶段为探索创新",  # 第一 without 章/节/条
         "第一节课后",  # a lesson, not a section
         "十四五期间",
+        "2023年5月4日",
+        "36个教育集团",
         "为全面贯彻党的二十大精神",
     ],
 )
@@ -630,4 +634,16 @@ def test_segment_plan_without_notice_has_preamble_not_title_for_number_and_addre
         ("z/preamble#3", "preamble"),
         ("z/一#0", "heading"),
         ("z/一#1", "body"),
+    ]
+
+
+def test_segment_title_keeps_its_subtitle_line() -> None:
+    text = "某区义务教育优质均衡行动计划\n(2023-2025年)\n为促进义务教育优质均衡发展,特制定本计划。\n一、总体目标\n到2025年全面达标。"
+    rows = [(c.clause_id, c.role) for c in segment_text(text, "t", "r")]
+    assert rows == [
+        ("t/title#0", "heading"),
+        ("t/title#1", "heading"),
+        ("t/preamble#1", "preamble"),
+        ("t/一#0", "heading"),
+        ("t/一#1", "body"),
     ]

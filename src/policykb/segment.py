@@ -1,7 +1,7 @@
 """Segment a cleaned document into clauses that follow the Chinese official-document outline.
 
 The cleaned text has one paragraph per line. A line that *starts* with an outline marker (`一、`, `(一)`,
-`1.`, `(1)`, `①`, `第一章`, `第一节`, `第一条`, with full-width variants) opens an outline node; a marker in
+`1.`, `(1)`, `1)`, `①`, `第一章`, `第一节`, `第一条`, with full-width variants) opens an outline node; a marker in
 the middle of a paragraph is ordinary text. Marker kinds nest in the order they appear (a kind not yet open
 goes one level deeper, a kind already open is a sibling at its level), which follows the convention
 `一、` > `(一)` > `1.` > `(1)` without hard-coding it, so documents that skip or reorder levels still nest.
@@ -54,6 +54,7 @@ _MARKER_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
     # `1.5万` and `2023.5` are numbers, `1、2年级` a list: a digit right after the dot rules a marker out.
     ("arabic", re.compile(r"(?P<num>\d{1,2})(?:[.．、](?![\d.．]))")),
     ("paren_arabic", re.compile(r"[(（](?P<num>\d{1,2})[)）]")),
+    ("half_paren", re.compile(r"(?P<num>\d{1,2})[)）]")),  # `1)`
     ("circled", re.compile(rf"(?P<num>[{_CIRCLED}])")),
 )
 # The conventional depth of each kind, used only to place a list that does not start at one.
@@ -157,6 +158,8 @@ def parse_marker(line: str) -> Marker | None:
             label = m.group(0)
         elif kind == "paren_cn" or kind == "paren_arabic":
             label = f"({num})"
+        elif kind == "half_paren":
+            label = f"{num})"
         else:
             label = num
         return Marker(kind, label, cn_numeral_value(num), m.end())
@@ -327,7 +330,7 @@ def _is_attachment_item(line: _Line) -> bool:
     """A numbered attachment name on the line after `附件:1.…` (no sentence punctuation)."""
     return (
         line.marker is not None
-        and line.marker.kind in ("arabic", "paren_arabic", "cn")
+        and line.marker.kind in ("arabic", "paren_arabic", "half_paren", "cn")
         and _non_space_len(line.text) <= MAX_TITLE_CHARS
         and line.text[-1] not in "。；;"
     )
