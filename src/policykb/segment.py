@@ -5,6 +5,9 @@ The cleaned text has one paragraph per line. A line that *starts* with an outlin
 the middle of a paragraph is ordinary text. Marker kinds nest in the order they appear (a kind not yet open
 goes one level deeper, a kind already open is a sibling at its level), which follows the convention
 `一、` > `(一)` > `1.` > `(1)` without hard-coding it, so documents that skip or reorder levels still nest.
+Only a list that does not start at one (a level re-opened after a gap) is placed by that convention.
+A marker line is split into a heading and body when its first sentence reads as a title (short, no digits)
+and most of its sibling items read that way too; otherwise the item is untitled.
 
 Decisions a reader needs when citing a clause:
 
