@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from conftest import raw_text
 
+from conftest import raw_text
 from policykb.cleaning.chrome import classify_line, fold, strip_chrome, strip_html
 from policykb.cleaning.paragraphs import drop_duplicate_paragraphs, tidy_whitespace
 

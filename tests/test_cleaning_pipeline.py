@@ -5,10 +5,10 @@ from __future__ import annotations
 from functools import cache
 
 import pytest
-from conftest import CORPUS_FILES, raw_text
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from conftest import CORPUS_FILES, raw_text
 from policykb.cleaning import STEPS, clean_text, trace_clean
 from policykb.records import CleanResult
 

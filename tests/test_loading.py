@@ -6,8 +6,8 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from conftest import CORPUS_FILES, corpus_path, raw_text
 
+from conftest import CORPUS_FILES, corpus_path, raw_text
 from policykb.errors import InputFileError
 from policykb.loading import decode_bytes, html_to_text, load_text
 

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import datetime
+import hashlib
 from functools import cache
 from pathlib import Path
 
 import pytest
-from conftest import corpus_path, raw_text
 
+from conftest import corpus_path, raw_text
 from policykb import gazetteer
 from policykb.cleaning import clean_text
 from policykb.errors import InputFileError
@@ -156,7 +158,7 @@ def test_metadata_ignores_cited_document_numbers() -> None:
 def test_metadata_without_anything_is_empty_not_invented() -> None:
     meta = extract("一、总体要求\n加强学校管理,提高教育质量。")
     assert (meta.region_id, meta.title, meta.issuer, meta.date, meta.doc_number) == (None, None, None, None, None)
-    assert make_doc_id(meta, Path("x.txt"), "一、总体要求") == "unknown-" + __import__("hashlib").sha1(
+    assert make_doc_id(meta, Path("x.txt"), "一、总体要求") == "unknown-" + hashlib.sha1(
         "一、总体要求".encode()).hexdigest()[:8]
 
 
@@ -217,7 +219,7 @@ DOC_IDS = [
     (Metadata(region_id="shanghai", doc_number="沪教委基〔2023〕015号"), "shanghai-2023-15"),
     (Metadata(region_id="linping", date="2023-06-07"), "linping-2023-06-07"),
     (Metadata(region_id=None, date="2023-06-07"), "unknown-2023-06-07"),
-    (Metadata(region_id="haidian"), "haidian-" + __import__("hashlib").sha1("正文".encode()).hexdigest()[:8]),
+    (Metadata(region_id="haidian"), "haidian-" + hashlib.sha1("正文".encode()).hexdigest()[:8]),
 ]
 
 
@@ -235,7 +237,7 @@ def test_read_sidecar_beside_raw_file(tmp_path: Path) -> None:
     raw = tmp_path / "foo.txt"
     raw.write_text("正文", encoding="utf-8")
     (tmp_path / "foo.meta.toml").write_text('title = "镇江市义务教育集团化办学意见"\ndate = 2019-08-05\n', encoding="utf-8")
-    assert read_sidecar(raw) == {"title": "镇江市义务教育集团化办学意见", "date": __import__("datetime").date(2019, 8, 5)}
+    assert read_sidecar(raw) == {"title": "镇江市义务教育集团化办学意见", "date": datetime.date(2019, 8, 5)}
 
 
 def test_read_sidecar_absent_is_empty(tmp_path: Path) -> None:
@@ -276,7 +278,7 @@ def test_override_by_region_id() -> None:
 
 
 def test_override_empty_string_clears_field_and_date_object_is_accepted() -> None:
-    meta = apply_overrides(GOLDEN["shanghai"], {"doc_number": "", "date": __import__("datetime").date(2023, 5, 5)})
+    meta = apply_overrides(GOLDEN["shanghai"], {"doc_number": "", "date": datetime.date(2023, 5, 5)})
     assert (meta.doc_number, meta.date) == (None, "2023-05-05")
 
 
