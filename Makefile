@@ -27,9 +27,9 @@ $(MODEL_DIR)/.policykb-complete: $(STAMP)
 
 # Headless Chromium for the browser tests and LibreOffice for the DOCX check, from Debian, when missing.
 system-deps:
-	@command -v chromium >/dev/null 2>&1 && command -v soffice >/dev/null 2>&1 || \
+	@command -v chromium >/dev/null 2>&1 && command -v soffice >/dev/null 2>&1 && command -v pdftotext >/dev/null 2>&1 || \
 	  { echo "installing chromium and libreoffice-writer via apt"; \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium libreoffice-writer-nogui fonts-noto-cjk >/dev/null; }
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium libreoffice-writer-nogui fonts-noto-cjk poppler-utils >/dev/null; }
 
 index: install
 	$(BIN)/policykb --index-dir $(INDEX_DIR) ingest corpus/

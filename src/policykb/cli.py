@@ -206,9 +206,11 @@ def run(args: argparse.Namespace) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    logging.basicConfig(
-        level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
-    )
+    level = logging.INFO if args.verbose else logging.WARNING
+    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
+    # Some libraries (bm25s) set their own loggers to DEBUG at import; the handler's level keeps stderr quiet.
+    for handler in logging.getLogger().handlers:
+        handler.setLevel(level)
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     try:
         return run(args)
