@@ -363,3 +363,53 @@ LEADING = [
 @pytest.mark.parametrize(("text", "names"), LEADING)
 def test_gazetteer_leading_regions(text: str, names: list[str]) -> None:
     assert [r.name for r in gazetteer.leading_regions(text)] == names
+
+
+# --- end to end: an unseen government page saved as HTML ------------------------------------------------------
+
+GOV_PAGE = """<html><head><meta charset="gbk"><title>通知_南京市教育局</title></head><body>
+<div class="nav"><a href="/">首页</a> &gt; <a>政务公开</a> &gt; <a>通知公告</a></div>
+<table class="meta"><tr><td>索引号</td><td>11320100MB1234/2024-00031</td><td>发布机构</td><td>南京市教育局</td></tr>
+<tr><td>文号</td><td>宁教基[2024]7号</td><td>成文日期</td><td>2024-04-02</td></tr></table>
+<h1>南京市义务教育学区化集团化办学三年行动方案(2024-2026年)</h1>
+<div class="tools">【字体:大 中 小】 【打印本页】 【关闭窗口】</div>
+<p>各区教育局:</p>
+<p>&nbsp;&nbsp;为推进义务教育优质均衡发展,制定本方案。</p>
+<p>一、工作目标</p><p>到2026年,紧密型集团覆盖率不低于80%。</p>
+<p>南京市教育局</p><p>2024年4月2日</p>
+<div class="foot">版权所有:南京市教育局 苏ICP备05004001号</div>
+<div>扫一扫在手机打开当前页</div>
+</body></html>"""
+
+
+def test_metadata_of_unseen_html_page(tmp_path: Path) -> None:
+    from policykb.loading import load_text
+
+    path = tmp_path / "nanjing.html"
+    path.write_bytes(GOV_PAGE.encode("gbk"))
+    raw = load_text(path)
+    result = clean_text(raw)
+    assert result.text == "\n".join(
+        [
+            "南京市义务教育学区化集团化办学三年行动方案(2024-2026年)",
+            "各区教育局:",
+            "为推进义务教育优质均衡发展,制定本方案。",
+            "一、工作目标",
+            "到2026年,紧密型集团覆盖率不低于80%。",
+            "南京市教育局",
+            "2024年4月2日",
+        ]
+    )
+    meta = extract_metadata(raw, result.text, path)
+    assert meta == Metadata(
+        region_id="nanjing",
+        region="南京市",
+        level="city",
+        parent_region_ids=["jiangsu"],
+        title="南京市义务教育学区化集团化办学三年行动方案(2024-2026年)",
+        issuer="南京市教育局",
+        date="2024-04-02",
+        doc_number="宁教基〔2024〕7号",
+        kind="policy",
+    )
+    assert make_doc_id(meta, path, result.text) == "nanjing-2024-7"

@@ -130,14 +130,15 @@ AMBIGUOUS_SHORT_NAMES = frozenset(
      "富阳", "松江", "丹阳", "长宁", "普陀", "黄浦", "台州", "福田", "新疆", "西藏", "吉林", "台北"}
 )
 
-# The one-character province abbreviations that open document numbers (沪教委基〔2023〕15号 → 上海).
+# The one-character province abbreviations that open document numbers (沪教委基〔2023〕15号 → 上海). 宁 (Ningxia
+# or Nanjing) and 青 (Qinghai or Qingdao) are left out: on their own they do not say which.
 PROVINCE_ABBREVIATIONS = {
     "京": "beijing", "津": "tianjin", "沪": "shanghai", "渝": "chongqing", "冀": "hebei", "晋": "shanxi",
     "蒙": "neimenggu", "辽": "liaoning", "吉": "jilin", "黑": "heilongjiang", "苏": "jiangsu", "浙": "zhejiang",
     "皖": "anhui", "闽": "fujian", "赣": "jiangxi", "鲁": "shandong", "豫": "henan", "鄂": "hubei",
     "湘": "hunan", "粤": "guangdong", "桂": "guangxi", "琼": "hainan", "川": "sichuan", "蜀": "sichuan",
     "黔": "guizhou", "滇": "yunnan", "云": "yunnan", "藏": "xizang", "陕": "shaanxi", "甘": "gansu",
-    "陇": "gansu", "青": "qinghai", "宁": "ningxia", "新": "xinjiang",
+    "陇": "gansu", "新": "xinjiang",
 }
 
 REGIONS: tuple[Region, ...] = tuple(Region(*row) for row in _TABLE)

@@ -268,8 +268,13 @@ LINE_RULES: tuple[tuple[str, str, LineRule], ...] = (
 )
 
 
+MAX_CHROME_LINE = 600  # no widget, field or spam line is longer; longer lines are only checked for sentences
+
+
 def fold_line(line: str) -> str:
     """The folded, stripped form of one line used by every line rule (a lost-indent `??` is ignored too)."""
+    if len(line) > MAX_CHROME_LINE:
+        return unicodedata.normalize("NFKC", line).strip()  # enough to see it is running text; folding is slow
     return fold(line).strip().lstrip("?").strip()
 
 
