@@ -289,3 +289,9 @@ def test_drop_duplicates_keeps_shanghai_notice_and_plan_preamble() -> None:
     # The covering notice and the plan open with nearly the same sentence; both are the document's text.
     text = tidy_whitespace(raw_text("shanghai")).text
     assert drop_duplicate_paragraphs(text).changes == []
+
+
+def test_chrome_contact_address_does_not_start_a_footer() -> None:
+    text = "请各校按时报送。\n网址:http://www.zjedu.gov.cn\n联系人:王老师\n镇江市教育局"
+    result = strip_chrome(text)
+    assert [(c.note, c.before) for c in result.changes] == [("web address", "网址:http://www.zjedu.gov.cn")]

@@ -332,7 +332,8 @@ def strip_chrome(text: str) -> CleanResult:
 
 def _mark_footer(lines: list[tuple[int, str, str]], kept: list[int], verdict: dict[int, tuple[str, str]]) -> None:
     """After the last disclaimer with no running text below it, the rest of the page is footer chrome."""
-    disclaimers = [i for i, v in verdict.items() if v[1] in ("disclaimer", "web address")]
+    # A bare web address does not start a footer: a notice may end with its own contact site.
+    disclaimers = [i for i, v in verdict.items() if v[1] == "disclaimer"]
     if not disclaimers:
         return
     last_body = max((i for i in kept if is_body_like(lines[i][2])), default=-1)
