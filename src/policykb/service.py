@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
 import logging
 import threading
 from collections.abc import Callable, Iterable, Sequence
@@ -47,6 +49,14 @@ class IngestReport:
 
     def to_dict(self) -> dict[str, Any]:
         return {"files": [f.to_dict() for f in self.files], "indexed": self.indexed, "manifest": self.manifest}
+
+
+def _text_hash(document: Document) -> str:
+    return hashlib.sha1(document.text.encode("utf-8")).hexdigest()[:6]
+
+
+def _with_doc_id(document: Document, doc_id: str) -> Document:
+    return dataclasses.replace(document, doc_id=doc_id)
 
 
 def expand_paths(paths: Iterable[str | Path]) -> list[Path]:
@@ -154,10 +164,15 @@ class KnowledgeBase:
                 continue
             doc_id = doc.document.doc_id
             if doc_id in seen_ids:
-                outcomes.append(
-                    FileOutcome(str(path), ok=False, error=f"{path}: same document id {doc_id} as {seen_ids[doc_id]}")
-                )
-                continue
+                # Two documents of one region can share a number (two agencies) or a date: the text tells them
+                # apart, and a hash of it keeps the id stable whatever the order of the files.
+                doc = pipeline.process_document(_with_doc_id(doc.document, f"{doc_id}-{_text_hash(doc.document)}"))
+                doc_id = doc.document.doc_id
+                if doc_id in seen_ids:
+                    outcomes.append(
+                        FileOutcome(str(path), ok=False, error=f"{path}: same text as {seen_ids[doc_id]}")
+                    )
+                    continue
             seen_ids[doc_id] = str(path)
             processed.append(doc)
             outcomes.append(
