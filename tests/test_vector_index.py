@@ -64,7 +64,11 @@ def test_vector_index_ivf_recall_against_exact(ivf: VectorIndex, vectors: np.nda
 
 
 @pytest.mark.parametrize("kind_threshold", [5000, 1000])  # flat, then IVF
-def test_vector_index_returns_only_allowed_ids(vectors: np.ndarray, kind_threshold: int) -> None:
+@pytest.mark.parametrize("subset_max", [0, 10_000])  # faiss's id selector, then exact scoring of the subset
+def test_vector_index_returns_only_allowed_ids(
+    vectors: np.ndarray, kind_threshold: int, subset_max: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("policykb.vector_index.EXACT_SUBSET_MAX", subset_max)
     index = VectorIndex.build(vectors, ann_threshold=kind_threshold, nprobe=51)
     allowed = np.arange(1, 2000, 7)
     ids, scores = index.search(vectors[:5], 10, allowed_ids=allowed)
@@ -112,3 +116,15 @@ def test_vector_index_of_nothing_answers_nothing(tmp_path: Path) -> None:
     loaded = VectorIndex.load(tmp_path / "dense.faiss")
     assert (loaded.kind, len(loaded), loaded.dimension) == ("flat", 0, 8)
     assert loaded.search(np.ones((1, 8), dtype=np.float32), 5)[0].shape == (1, 0)
+
+
+def test_vector_index_finds_every_member_of_a_small_filter_even_in_unprobed_lists(
+    vectors: np.ndarray,
+) -> None:
+    # one probed list out of 51: a plain IVF search would only see the allowed ids that happen to sit in it
+    ivf = VectorIndex.build(vectors, ann_threshold=1000, nprobe=1)
+    allowed = np.arange(0, 2000, 100)  # 20 ids spread over the lists
+    ids, scores = ivf.search(vectors[:3], 25, allowed_ids=allowed)
+    assert [sorted(row[:20].tolist()) for row in ids] == [allowed.tolist()] * 3
+    assert ids[:, 20:].tolist() == [[-1] * 5] * 3
+    assert ids[0, 0] == 0 and scores[0, 0] > 0.99

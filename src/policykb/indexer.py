@@ -268,14 +268,19 @@ def _write_build(
     progress: bool,
 ) -> Manifest:
     """Fill folder with kb.sqlite, bm25/ and dense.faiss; return the manifest (not yet written)."""
+    started = time.perf_counter()
     store = Store(folder / DB_FILE)
     store.write_documents(processed)
     try:
         searchable = ordered_clauses(processed)[: store.indexed_count()]
     finally:
         store.close()
+    log.info("store: %d clauses in %.1f s", len(searchable), time.perf_counter() - started)
+    started = time.perf_counter()
     backend = embedder_backend(embedder, settings)
     vectors = _encode(embedder, [embedding_text(c) for c in searchable], cache_path, progress)
+    log.info("embeddings: %.1f s", time.perf_counter() - started)
+    started = time.perf_counter()
     vector_index = VectorIndex.build(
         vectors,
         ann_threshold=int(settings.ann_threshold),
@@ -284,8 +289,11 @@ def _write_build(
         dimension=int(embedder.dimension),
     )
     vector_index.save(folder / DENSE_FILE)
+    log.info("dense index (%s): %.1f s", vector_index.kind, time.perf_counter() - started)
+    started = time.perf_counter()
     keyword_index = KeywordIndex.build([c.text for c in searchable], progress=progress)
     keyword_index.save(folder / BM25_DIR)
+    log.info("keyword index: %.1f s", time.perf_counter() - started)
     return Manifest(
         format_version=FORMAT_VERSION,
         policykb_version=policykb.__version__,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 from collections.abc import Callable, Sequence
@@ -22,6 +23,7 @@ from policykb.vector_index import VectorIndex
 log = logging.getLogger(__name__)
 
 MODES = ("hybrid", "dense", "keyword")
+FILTER_CACHE_SIZE = 16
 
 
 @dataclass(frozen=True)
@@ -68,6 +70,8 @@ class SearchEngine:
         self._embedder: Any = embedder if hasattr(embedder, "encode_queries") else None
         self._facets: dict[str, np.ndarray] | None = None
         self._lock = threading.Lock()
+        # A few filters recur (a user's region, "has a requirement"); at a million clauses each mask costs ms.
+        self._allowed = functools.lru_cache(maxsize=FILTER_CACHE_SIZE)(self._compute_allowed)
 
     # -- lazily opened parts -------------------------------------------------------------------------------
 
@@ -121,9 +125,14 @@ class SearchEngine:
         doc_id: str | None = None,
         has_requirement: bool = False,
     ) -> np.ndarray | None:
-        """Dense ids passing every filter (None when nothing is filtered)."""
+        """Dense ids passing every filter (None when nothing is filtered); read-only, cached per filter."""
         if not region_ids and doc_id is None and not has_requirement:
             return None
+        return self._allowed(tuple(sorted(set(region_ids or ()))), doc_id, has_requirement)
+
+    def _compute_allowed(
+        self, region_ids: tuple[str, ...], doc_id: str | None, has_requirement: bool
+    ) -> np.ndarray:
         f = self.facets()
         mask = np.ones(len(f["region"]), dtype=bool)
         if region_ids:
@@ -134,7 +143,9 @@ class SearchEngine:
             mask &= np.isin(f["doc"], codes)
         if has_requirement:
             mask &= f["has_requirement"]
-        return np.flatnonzero(mask).astype(np.int64)
+        ids = np.flatnonzero(mask).astype(np.int64)
+        ids.flags.writeable = False
+        return ids
 
     def rank(
         self,

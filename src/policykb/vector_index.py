@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,9 @@ log = logging.getLogger(__name__)
 MIN_POINTS_PER_LIST = 39
 # Training k-means on more than this many points per list buys little and costs minutes at 1M rows.
 MAX_TRAIN_POINTS_PER_LIST = 64
+# Filters allowing at most this many ids are scored exactly on their stored vectors: an IVF probe would see
+# only the few of them that sit in the probed lists, and a flat scan would visit every other row for nothing.
+EXACT_SUBSET_MAX = 10_000
 # Files larger than this are memory-mapped on load rather than copied into the heap.
 MMAP_MIN_BYTES = 256 * 1024 * 1024
 
@@ -100,6 +104,8 @@ class VectorIndex:
             if n:
                 index.add(mat)
             return cls(index)
+        # Training uses every core; a serving process may have pinned OpenMP to one thread for its queries.
+        faiss.omp_set_num_threads(os.cpu_count() or 1)
         lists = effective_nlist(n, nlist)
         quantizer = faiss.IndexFlatIP(d)
         index = faiss.IndexIVFScalarQuantizer(
@@ -158,6 +164,8 @@ class VectorIndex:
         k = min(k, len(self))
         if k <= 0 or (allowed_ids is not None and len(allowed_ids) == 0):
             return np.full((nq, 0), -1, dtype=np.int64), np.zeros((nq, 0), dtype=np.float32)
+        if allowed_ids is not None and len(allowed_ids) <= EXACT_SUBSET_MAX:
+            return self._search_subset(queries, k, np.asarray(allowed_ids, dtype=np.int64))
         if nq == 1:
             faiss.omp_set_num_threads(1)
         params = None
@@ -171,6 +179,20 @@ class VectorIndex:
         scores, ids = self._index.search(queries, k, params=params)
         del bitmap  # only now may the selector's bitmap go
         return ids.astype(np.int64), scores.astype(np.float32)
+
+    def _search_subset(
+        self, queries: np.ndarray, k: int, allowed: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Exact top-k among a few allowed ids, scored on their stored vectors; ties go to the lower id."""
+        allowed = np.unique(allowed)
+        scores = queries @ self._index.reconstruct_batch(allowed).T  # (nq, len(allowed))
+        ids = np.full((len(queries), k), -1, dtype=np.int64)
+        out = np.full((len(queries), k), -np.finfo(np.float32).max, dtype=np.float32)
+        for row in range(len(queries)):
+            order = np.lexsort((allowed, -scores[row]))[:k]
+            ids[row, : len(order)] = allowed[order]
+            out[row, : len(order)] = scores[row, order]
+        return ids, out
 
     def similarity(self, query_vec: np.ndarray, ids: np.ndarray) -> np.ndarray:
         """Inner product of one query with the stored vectors of ids (exact for flat, SQ8-decoded for IVF)."""
