@@ -1,14 +1,19 @@
 """Compare one measure across regions: the clauses that set it, a calibrated found/未规定 decision, aligned values.
 
-How `found` is decided (calibrated on a labelled table in tests/test_compare.py, see bench/calibrate_compare.py):
+How `found` is decided (calibrated on tests/golden/compare_measures.toml with bench/calibrate_compare.py):
 
-1. The query is read as a *measure*: its topic terms (jieba words, weighted by jieba's IDF, function words and
-   quantity cues removed) and, when it asks for a number (比例, 占比, 次数, 期限, 多少, 几, a digit, a word ending
-   in 率 …), the units the answer can have.
-2. Each region's best clauses are scored by relevance = dense cosine + COVERAGE_WEIGHT × topic-term coverage.
-3. A region specifies a *quantitative* measure only when a relevant clause carries a requirement of a fitting unit
-   whose own phrase (the comma-delimited fragment around the number) names the measure's topic. A qualitative
-   measure (专项经费, 评价机制) is found when a clause is relevant enough and names most of the topic.
+1. The query is read as a *measure*: its topic terms (jieba words weighted by jieba's IDF, then down-weighted
+   when most candidate clauses share them, as 集团化办学 in a corpus about group schooling), and, when it asks
+   for a number (比例, 占比, 次数, 期限, 多少, 几, a digit, a word ending in 率 …), the units the answer can have.
+2. Each region's best clauses (hybrid search within the region) are scored by topic coverage: the weighted share
+   of the terms the clause names (a synonym counts; a term named only in the headings above the clause or the
+   document title counts half).
+3. A clause must be semantically close at all: dense cosine >= settings.compare_threshold (a floor).
+   - A *quantitative* measure is set only by a requirement of a fitting unit whose own phrase (the
+     comma-delimited fragment around the number; the rest of the clause counts half) names the measure:
+     value coverage >= MIN_VALUE_COVERAGE. A clause that talks about the topic without a number does not set it.
+   - A *qualitative* measure (专项经费, 评价机制) is set by a clause with coverage >= MIN_CLAUSE_COVERAGE that
+     names at least two of its terms (all of them when the query has fewer).
 
 Regions are listed in a stable order: by administrative level (province, city, district, county, unknown), then
 by region_id.
@@ -30,11 +35,14 @@ from policykb.render import format_value
 # ----- the decision rule's constants (calibrated, see module docstring) ----------------------------------------
 SEARCH_DEPTH = 10  # clauses looked at per region
 MATCHES_SHOWN = 3  # clauses returned per region (contract: up to 3)
-COVERAGE_WEIGHT = 0.2  # how much one full topic-term coverage adds to the dense cosine
-MIN_CLAUSE_COVERAGE = 0.5  # a qualitative measure must name at least this share of its topic in the clause
-MIN_VALUE_COVERAGE = 0.5  # a value counts when its own phrase names at least this share of the topic
-NUMERIC_RELEVANCE_MARGIN = 0.03
-CUE_TERM_WEIGHT = 0.3  # a quantity word (比例, 期限) names the measure only weakly  # a clause carrying a fitting value may sit this far below the threshold
+COVERAGE_WEIGHT = 0.2  # ranking only: how much full topic coverage adds to the dense cosine
+MIN_CLAUSE_COVERAGE = 0.6  # a qualitative measure: share of its (weighted) topic the clause must name
+MIN_NAMED_TERMS = 2  # … and how many of its terms it must name outright (all, if the query has fewer)
+MIN_VALUE_COVERAGE = 0.45  # a value counts when its own phrase names at least this share of the topic
+BOUND_BONUS = 0.15  # ranking only: a value whose comparator matches the floor/ceiling the query asks for
+CUE_TERM_WEIGHT = 0.3  # a quantity word (比例, 期限) names the measure only weakly
+CONTEXT_CREDIT = 0.5  # a term named only in the headings or title above a clause counts half
+BACKGROUND_DAMPING = 0.9  # a term found in every candidate clause keeps only 1 - 0.8 of its weight  # a clause carrying a fitting value may sit this far below the threshold
 
 LEVEL_ORDER = {"province": 0, "city": 1, "district": 2, "county": 3}
 
@@ -69,6 +77,8 @@ RATE_WORD = re.compile(r"[\u4e00-\u9fff]率")
 NOT_RATE = ("效率", "频率", "税率", "汇率", "利率", "概率", "草率", "坦率", "直率", "轻率")
 # A digit asks for a number, unless it is a year (2023-2025年 names a period, it does not ask for a value).
 NUMBER_ASKED = re.compile(r"多少|几|数量|数值|(?<!\d)(?!(?:19|20)\d\d(?!\d))\d")
+FLOOR_WORDS = re.compile(r"最少|至少|最低|不少于|不低于|起码|下限")
+CEILING_WORDS = re.compile(r"最多|至多|最高|不超过|不高于|不得超过|上限|以内")
 DIGIT_UNIT = re.compile(r"\d+(?:\.\d+)?\s*(%|％|次|年|门|人|名|所|个|项)")
 
 # Words that carry no topic in a measure query: function words, question words, quantity cues, generic nouns.
@@ -86,7 +96,7 @@ QUERY_STOPWORDS = frozenset(
 # Near-synonyms of policy Chinese: a clause naming one counts as naming the other.
 SYNONYMS: tuple[frozenset[str], ...] = (
     frozenset({"教师", "老师", "师资"}),
-    frozenset({"考核", "考评", "评估"}),
+    frozenset({"考核", "考评", "评估", "评价"}),
     frozenset({"流动", "轮岗", "交流"}),
     frozenset({"经费", "资金", "拨款"}),
     frozenset({"学生", "学子"}),
@@ -109,12 +119,14 @@ class MeasureQuery:
     terms: tuple[tuple[str, float], ...]
     wants_number: bool
     units: frozenset[str]
+    bound: str | None = None  # ">=" when the query asks for a floor (最少, 不低于), "<=" for a ceiling
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "terms": [t for t, _ in self.terms],
             "wants_number": self.wants_number,
             "units": sorted(self.units),
+            "bound": self.bound,
         }
 
 
@@ -127,6 +139,8 @@ class Candidate:
     coverage: float
     value: Requirement | None = None
     value_coverage: float = 0.0
+    value_rank: float = 0.0  # value_coverage plus ranking bonuses
+    named: int = 0
 
     def evidence(self) -> dict[str, Any]:
         return {
@@ -135,6 +149,7 @@ class Candidate:
             "coverage": round(self.coverage, 3),
             "relevance": round(self.relevance, 4),
             "value_coverage": round(self.value_coverage, 3),
+            "named_terms": self.named,
         }
 
 
@@ -230,8 +245,8 @@ def topic_terms(text: str) -> list[str]:
     out = []
     for tok in unique:
         parts = [o for o in unique if o != tok and o in tok]
-        if len(tok) > 2 and parts and sum(len(p) for p in parts) >= len(tok):
-            continue  # 骨干教师 is covered by 骨干 + 教师
+        if len(tok) > 2 and parts and sum(len(p) for p in parts) >= len(tok) - 1:
+            continue  # 骨干教师 is covered by 骨干 + 教师, 薄弱校 by 薄弱: counting both would weigh one idea twice
         out.append(tok)
     return out
 
@@ -263,7 +278,8 @@ def parse_measure(query: str) -> MeasureQuery:
     for match in DIGIT_UNIT.finditer(folded):
         units.add("%" if match.group(1) in "%％" else match.group(1))
     wants = bool(units) or bool(NUMBER_ASKED.search(folded))
-    return MeasureQuery(text=folded, terms=terms, wants_number=wants, units=frozenset(units))
+    bound = ">=" if FLOOR_WORDS.search(folded) else "<=" if CEILING_WORDS.search(folded) else None
+    return MeasureQuery(text=folded, terms=terms, wants_number=wants, units=frozenset(units), bound=bound)
 
 
 # ----- scoring ---------------------------------------------------------------------------------------------------
@@ -278,13 +294,15 @@ def _term_credit(term: str, text: str) -> float:
     return 0.4 * shared / len(set(term)) if len(term) > 1 else 0.0
 
 
-def coverage(terms: Sequence[tuple[str, float]], text: str) -> float:
-    """IDF-weighted share of the topic terms that the text names, in [0, 1]."""
+def coverage(terms: Sequence[tuple[str, float]], text: str, context: str = "") -> float:
+    """IDF-weighted share of the topic terms that the text names, in [0, 1]; `context` (the headings above the
+    clause, the document title) counts at half weight, since it names the topic of the clause only broadly."""
     if not terms:
         return 0.0
-    folded = fold(text)
+    folded, around = fold(text), fold(context)
     total = sum(w for _, w in terms)
-    return sum(w * _term_credit(t, folded) for t, w in terms) / total if total else 0.0
+    got = sum(w * max(_term_credit(t, folded), CONTEXT_CREDIT * _term_credit(t, around)) for t, w in terms)
+    return got / total if total else 0.0
 
 
 def value_phrase(clause_text: str, req: Requirement) -> tuple[str, str]:
@@ -300,57 +318,71 @@ def value_phrase(clause_text: str, req: Requirement) -> tuple[str, str]:
     return clause_text[frag_start:frag_end], previous
 
 
-def value_coverage(terms: Sequence[tuple[str, float]], clause_text: str, req: Requirement) -> float:
-    """How well a requirement's own phrase names the measure; the phrase before it counts at half weight."""
-    own, previous = value_phrase(clause_text, req)
-    own_text = f"{req.subject or ''} {own}"
-    if not terms:
-        return 0.0
-    total = sum(w for _, w in terms)
-    folded_own, folded_prev = fold(own_text), fold(previous)
-    score = 0.0
-    for term, weight in terms:
-        score += weight * max(_term_credit(term, folded_own), 0.5 * _term_credit(term, folded_prev))
-    return score / total
+def value_coverage(terms: Sequence[tuple[str, float]], clause_text: str, req: Requirement, context: str = "") -> float:
+    """How well a requirement's own phrase names the measure; the rest of the clause and its headings count at
+    half weight (sentence-sized clauses often name the topic one phrase earlier: 因需实施教师组团流入,流入教师…)."""
+    own, _ = value_phrase(clause_text, req)
+    return coverage(terms, f"{req.subject or ''} {own}", f"{clause_text} {context}")
 
 
 def unit_fits(req: Requirement, units: frozenset[str]) -> bool:
-    return not units or (req.unit or "") in units
+    """Whether a requirement's unit answers the query; a bare ratio (差异率低于0.15) answers a rate question."""
+    if not units:
+        return True
+    return (req.unit or "") in units or (req.unit is None and "%" in units)
 
 
-def judge(measure: MeasureQuery, hit: Hit) -> Candidate:
+def judge(measure: MeasureQuery, hit: Hit, title: str = "") -> Candidate:
     """Score one clause against the measure and pick the requirement in it that sets the measure, if any."""
-    cov = coverage(measure.terms, hit.clause.text)
+    headings = " ".join(hit.clause.section)
+    cov = coverage(measure.terms, hit.clause.text, f"{headings} {title}")
     dense = float(hit.dense_score) if hit.dense_score is not None else 0.0
-    cand = Candidate(hit=hit, relevance=dense + COVERAGE_WEIGHT * cov, coverage=cov)
-    best: tuple[float, int] | None = None
+    named = named_terms(measure.terms, f"{hit.clause.text} {headings} {title}")
+    cand = Candidate(hit=hit, relevance=dense + COVERAGE_WEIGHT * cov, coverage=cov, named=named)
+    best: tuple[float, float, int] | None = None
     for i, req in enumerate(hit.requirements):
         if req.kind != "requirement" or not unit_fits(req, measure.units):
             continue
-        vc = value_coverage(measure.terms, hit.clause.text, req)
-        if best is None or vc > best[0] + 1e-9:
-            best = (vc, i)
+        vc = value_coverage(measure.terms, hit.clause.text, req, headings)
+        rank = vc + bound_bonus(measure, req)
+        if best is None or rank > best[0] + 1e-9:
+            best = (rank, vc, i)
     if best is not None:
-        cand.value_coverage, cand.value = best[0], hit.requirements[best[1]]
+        cand.value_rank, cand.value_coverage, cand.value = best[0], best[1], hit.requirements[best[2]]
     return cand
+
+
+def bound_bonus(measure: MeasureQuery, req: Requirement) -> float:
+    """Ranking only: a query asking for a floor (最少要待几年) prefers 不少于3年 over a plain 2年."""
+    if measure.bound is None:
+        return 0.0
+    return BOUND_BONUS if comparator_family(req.comparator) == measure.bound else 0.0
+
+
+def named_terms(terms: Sequence[tuple[str, float]], text: str) -> int:
+    """How many topic terms the text names outright (or by a synonym)."""
+    folded = fold(text)
+    return sum(1 for t, _ in terms if _term_credit(t, folded) >= 1.0)
 
 
 def decides_found(measure: MeasureQuery, cand: Candidate, threshold: float) -> bool:
     """The calibrated rule: see the module docstring."""
+    dense = float(cand.hit.dense_score) if cand.hit.dense_score is not None else 0.0
+    if dense < threshold:
+        return False
     if measure.wants_number:
-        return (
-            cand.value is not None
-            and cand.value_coverage >= MIN_VALUE_COVERAGE
-            and cand.relevance >= threshold - NUMERIC_RELEVANCE_MARGIN
-        )
-    return cand.relevance >= threshold and cand.coverage >= MIN_CLAUSE_COVERAGE
+        return cand.value is not None and cand.value_coverage >= MIN_VALUE_COVERAGE
+    needed = min(MIN_NAMED_TERMS, len(measure.terms))
+    return cand.coverage >= MIN_CLAUSE_COVERAGE and cand.named >= needed
 
 
 def judge_region(
-    measure: MeasureQuery, region: dict[str, Any], hits: Sequence[Hit], threshold: float
+    measure: MeasureQuery, region: dict[str, Any], hits: Sequence[Hit], threshold: float,
+    titles: dict[str, str] | None = None,
 ) -> RegionResult:
-    """One region's column from its best search hits."""
-    candidates = [judge(measure, h) for h in hits]
+    """One region's column from its best search hits (`titles`: doc_id → title, used as weak context)."""
+    titles = titles or {}
+    candidates = [judge(measure, h, titles.get(h.clause.doc_id, "")) for h in hits]
     accepted = [c for c in candidates if decides_found(measure, c, threshold)]
     result = RegionResult(
         region_id=str(region["region_id"]),
@@ -359,7 +391,7 @@ def judge_region(
         found=bool(accepted),
     )
     if accepted:
-        accepted.sort(key=lambda c: (-(c.value_coverage if measure.wants_number else 0.0), -c.relevance))
+        accepted.sort(key=lambda c: (-(c.value_rank if measure.wants_number else 0.0), -c.relevance))
         result.matches = [c.hit for c in accepted[:MATCHES_SHOWN]]
         result.nearest = accepted[0]
         result.value = next((c.value for c in accepted if c.value is not None and
@@ -405,17 +437,41 @@ def ordered_regions(regions: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
     return sorted(regions, key=lambda r: (LEVEL_ORDER.get(str(r.get("level")), len(LEVEL_ORDER)), r["region_id"]))
 
 
+def background_weighted(measure: MeasureQuery, texts: Sequence[str]) -> MeasureQuery:
+    """Down-weight terms that most candidate clauses share: in a corpus about 集团化办学, naming 集团 says little.
+
+    The candidate pool (every region's best clauses) stands in for the collection, so the weights adapt to
+    whatever the index is about.
+    """
+    if not texts or not measure.terms:
+        return measure
+    folded = [fold(t) for t in texts]
+    weighted = []
+    for term, weight in measure.terms:
+        rate = sum(1 for t in folded if _term_credit(term, t) >= 1.0) / len(folded)
+        weighted.append((term, weight * (1.0 - BACKGROUND_DAMPING * rate)))
+    return MeasureQuery(measure.text, tuple(weighted), measure.wants_number, measure.units, measure.bound)
+
+
+def compare_hits(
+    query: str, regions: Sequence[dict[str, Any]], hits: dict[str, list[Hit]], threshold: float,
+    titles: dict[str, str] | None = None,
+) -> Comparison:
+    """The comparison from each region's search hits: pure, so calibration can replay it at many thresholds."""
+    pool = {h.clause.clause_id: h.clause.text for region_hits in hits.values() for h in region_hits}
+    measure = background_weighted(parse_measure(query), list(pool.values()))
+    results = [judge_region(measure, r, hits.get(r["region_id"], []), threshold, titles) for r in regions]
+    return Comparison(query=query, measure=measure, regions=results, aligned=align_values(results),
+                      threshold=threshold)
+
+
 def compare_measure(kb: Any, query: str, region_ids: Sequence[str] | None = None) -> Comparison:
     """One measure across regions: each region's best clauses, `found` by the calibrated rule, values aligned."""
-    measure = parse_measure(query)
-    threshold = float(kb.settings.compare_threshold)
     regions = ordered_regions(kb.regions())
     if region_ids:
         wanted = set(region_ids)
         regions = [r for r in regions if r["region_id"] in wanted]
-    results = []
-    for region in regions:
-        hits = kb.search(query, k=SEARCH_DEPTH, region_ids=[region["region_id"]])
-        results.append(judge_region(measure, region, hits, threshold))
-    return Comparison(query=query, measure=measure, regions=results, aligned=align_values(results),
-                      threshold=threshold)
+    hits = {r["region_id"]: kb.search(query, k=SEARCH_DEPTH, region_ids=[r["region_id"]]) for r in regions}
+    doc_ids = {h.clause.doc_id for region_hits in hits.values() for h in region_hits}
+    titles = {d: kb.document(d).metadata.title or "" for d in sorted(doc_ids)}
+    return compare_hits(query, regions, hits, float(kb.settings.compare_threshold), titles)
