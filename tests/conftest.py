@@ -39,3 +39,38 @@ def raw_text(name: str) -> str:
 def corpus_dir() -> Path:
     """The folder of raw corpus files (read only: never write into it)."""
     return CORPUS_DIR
+
+
+# ----- indexed knowledge bases over the corpus (built once per test session) ---------------------------------
+MODEL_DIR = ROOT / "models" / "multilingual-e5-small"
+
+
+@pytest.fixture(scope="session")
+def hash_kb(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    """The corpus indexed with the hashing embedder: real clauses and requirements, fast, no model."""
+    from policykb.embed import HashEmbedder
+    from policykb.service import KnowledgeBase
+    from policykb.settings import Settings
+
+    folder = tmp_path_factory.mktemp("hash-index")
+    kb = KnowledgeBase(Settings.load(index_dir=str(folder)), embedder_factory=lambda s: HashEmbedder())
+    report = kb.ingest([CORPUS_DIR])
+    assert report.indexed == len(CORPUS_FILES)
+    yield kb
+    kb.close()
+
+
+@pytest.fixture(scope="session")
+def real_kb(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    """The corpus indexed with the real e5 model (tests using it carry @pytest.mark.model)."""
+    if not (MODEL_DIR / "config.json").exists() and not any(MODEL_DIR.glob("*.json")):
+        pytest.skip(f"the default model is not installed in {MODEL_DIR}: run `make install`")
+    from policykb.service import KnowledgeBase
+    from policykb.settings import Settings
+
+    folder = tmp_path_factory.mktemp("real-index")
+    kb = KnowledgeBase(Settings.load(index_dir=str(folder), models_dir=str(ROOT / "models")))
+    report = kb.ingest([CORPUS_DIR])
+    assert report.indexed == len(CORPUS_FILES)
+    yield kb
+    kb.close()

@@ -79,7 +79,7 @@ NOT_RATE = ("效率", "频率", "税率", "汇率", "利率", "概率", "草率"
 NUMBER_ASKED = re.compile(r"多少|几|数量|数值|(?<!\d)(?!(?:19|20)\d\d(?!\d))\d")
 FLOOR_WORDS = re.compile(r"最少|至少|最低|不少于|不低于|起码|下限")
 CEILING_WORDS = re.compile(r"最多|至多|最高|不超过|不高于|不得超过|上限|以内")
-DIGIT_UNIT = re.compile(r"\d+(?:\.\d+)?\s*(%|％|次|年|门|人|名|所|个|项)")
+DIGIT_UNIT = re.compile(r"(?<!\d)(?!(?:19|20)\d\d(?!\d))\d+(?:\.\d+)?\s*(%|％|次|年|门|人|名|所|个|项)")
 
 # Words that carry no topic in a measure query: function words, question words, quantity cues, generic nouns.
 QUERY_STOPWORDS = frozenset(
@@ -305,23 +305,20 @@ def coverage(terms: Sequence[tuple[str, float]], text: str, context: str = "") -
     return got / total if total else 0.0
 
 
-def value_phrase(clause_text: str, req: Requirement) -> tuple[str, str]:
-    """The comma-delimited fragment that holds a requirement, and the fragment before it."""
+def value_phrase(clause_text: str, req: Requirement) -> str:
+    """The comma-delimited fragment of the clause that holds a requirement."""
     start = max(0, min(req.span_start, len(clause_text)))
     end = max(start, min(req.span_end, len(clause_text)))
     breaks = [m.start() for m in FRAGMENT_BREAK.finditer(clause_text, 0, start)]
     frag_start = breaks[-1] + 1 if breaks else 0
     after = FRAGMENT_BREAK.search(clause_text, end)
-    frag_end = after.start() if after else len(clause_text)
-    prev_start = breaks[-2] + 1 if len(breaks) > 1 else 0
-    previous = clause_text[prev_start:frag_start] if breaks else ""
-    return clause_text[frag_start:frag_end], previous
+    return clause_text[frag_start : after.start() if after else len(clause_text)]
 
 
 def value_coverage(terms: Sequence[tuple[str, float]], clause_text: str, req: Requirement, context: str = "") -> float:
     """How well a requirement's own phrase names the measure; the rest of the clause and its headings count at
     half weight (sentence-sized clauses often name the topic one phrase earlier: 因需实施教师组团流入,流入教师…)."""
-    own, _ = value_phrase(clause_text, req)
+    own = value_phrase(clause_text, req)
     return coverage(terms, f"{req.subject or ''} {own}", f"{clause_text} {context}")
 
 

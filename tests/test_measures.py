@@ -1,0 +1,136 @@
+"""The measure catalogue: subjects normalised, requirements grouped into measures across regions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from policykb.measures import (
+    build_measures,
+    measure_id,
+    measure_name,
+    same_measure,
+    sort_catalogue,
+    subject_words,
+)
+from policykb.records import Requirement
+
+NAMES = {"shanghai": "上海市", "hongkou": "虹口区", "linping": "临平区"}
+
+
+def req(region: str, subject: str | None, value: float | list[float], unit: str | None = "%",
+        comparator: str = ">=", doc: str | None = None, kind: str = "requirement") -> Requirement:
+    span = f"不低于{value}{unit or ''}"
+    return Requirement(f"{region}/c{subject}", doc or f"{region}-doc", region, span, span, 0, len(span), subject,
+                       comparator, value, unit, kind=kind)
+
+
+@pytest.mark.parametrize(
+    ("subject", "words"),
+    [
+        ("流入相对薄弱校的教师人数", {"流入", "相对", "薄弱校", "教师", "人数"}),
+        ("骨干教师占比", {"骨干教师"}),  # 占/比 are single characters: grammar, not topic
+        ("每学期每校共享课程", {"共享", "课程"}),  # frequency words dropped
+        ("群体对集团满意度", {"群体", "集团", "满意度"}),
+        ("率", {"率"}),  # a lone character is kept when it is all there is
+        (None, set()),
+        ("", set()),
+    ],
+)
+def test_subject_words(subject: str | None, words: set[str]) -> None:
+    assert subject_words(subject) == frozenset(words)
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "same"),
+    [
+        ("集团满意度", "群体对集团满意度", True),  # one contains the other
+        ("骨干教师", "骨干教师占比", True),
+        ("联合教研", "学科联合教研", True),
+        ("校长考评中的占比", "校长考评中的占比", True),
+        # should not match: a different measure that shares a word
+        ("初中学生学业水平合格率", "名额分配到校计划完成率", False),
+        ("流动期限", "交流轮岗工作经历", False),
+        ("拓展性课程课时(一至六年级)", "知识拓展类课程比例", False),
+        ("教育集团", "成员校", False),
+    ],
+)
+def test_same_measure(a: str, b: str, same: bool) -> None:
+    assert same_measure(subject_words(a), subject_words(b)) is same
+
+
+def test_catalogue_groups_the_same_subject_across_regions_and_keeps_units_apart() -> None:
+    reqs = [
+        req("shanghai", "骨干教师", 30),
+        req("hongkou", "骨干教师占比", 30),
+        req("linping", "骨干教师", 2, unit="人"),  # same words, other unit: another measure
+        req("shanghai", "集团满意度", 90),
+        req("hongkou", "群体对集团满意度", 90),
+    ]
+    got = {(m.name, m.unit): sorted(r.region_id for r in m.requirements) for m in build_measures(reqs, NAMES)}
+    assert got == {
+        ("骨干教师", "%"): ["hongkou", "shanghai"],
+        ("骨干教师", "人"): ["linping"],
+        ("集团满意度", "%"): ["hongkou", "shanghai"],
+    }
+
+
+def test_two_subjects_of_one_document_stay_two_measures() -> None:
+    # 每校至少有1门共享课程 and 可共享课程不低于5门: one document, two measures, even though the words overlap.
+    reqs = [
+        req("shanghai", "共享课程", 1, "门"), req("shanghai", "可共享课程", 5, "门"),
+        req("hongkou", "共享课程", 1, "门"), req("hongkou", "可共享课程", 5, "门"),
+    ]
+    got = sorted((m.name, sorted(r.value for r in m.requirements)) for m in build_measures(reqs, NAMES))
+    assert got == [("共享课程", [1, 1]), ("可共享课程", [5, 5])]
+
+
+def test_statistics_are_not_measures() -> None:
+    reqs = [req("shanghai", "教育集团", 36, "个", "=", kind="statistic"), req("hongkou", "流动期限", 3, "年")]
+    assert [m.name for m in build_measures(reqs, NAMES)] == ["流动期限"]
+
+
+def test_measure_dict_shape_and_strictest() -> None:
+    reqs = [req("shanghai", "骨干教师", 30), req("hongkou", "骨干教师", 35)]
+    (m,) = build_measures(reqs, NAMES)
+    d = m.to_dict()
+    assert d["measure_id"] == measure_id("骨干教师", "%")
+    assert (d["name"], d["unit"], d["regions"], d["strictest"]) == ("骨干教师", "%", 2, "hongkou")
+    assert [(v["region_id"], v["region"], v["display"], v["comparator"], v["value"]) for v in d["values"]] == [
+        ("shanghai", "上海市", ">= 30 %", ">=", 30), ("hongkou", "虹口区", ">= 35 %", ">=", 35)]
+    assert set(d["values"][0]) >= {"clause_id", "span"}
+
+
+def test_measure_id_is_stable_and_script_independent() -> None:
+    assert measure_id("满意度", "%") == measure_id("滿意度", "%")
+    assert measure_id("满意度", "%") != measure_id("满意度", None)
+
+
+def test_measure_name_is_the_most_common_then_shortest_subject() -> None:
+    reqs = [req("a", "群体对集团满意度", 90), req("b", "集团满意度", 90), req("c", "集团满意度", 95)]
+    assert measure_name(reqs) == "集团满意度"
+
+
+@pytest.mark.parametrize(
+    ("key", "order"),
+    [("regions", ["b", "a", "c"]), ("name", ["a", "b", "c"]), ("unit", ["c", "b", "a"])],
+)
+def test_sort_catalogue(key: str, order: list[str]) -> None:
+    rows: list[dict[str, Any]] = [
+        {"name": "a", "unit": "次", "regions": 1}, {"name": "b", "unit": "%", "regions": 3},
+        {"name": "c", "unit": None, "regions": 1},
+    ]
+    assert [m["name"] for m in sort_catalogue(rows, key)] == order
+
+
+def test_catalogue_on_the_corpus_lines_up_shared_measures(hash_kb: Any) -> None:
+    catalogue = {(m.name, m.unit): m.to_dict() for m in hash_kb.measures()}
+    shared = {key: sorted({v["region_id"] for v in d["values"]}) for key, d in catalogue.items() if d["regions"] > 1}
+    # measures Hongkou's plan copies from Shanghai's, each with both regions' values
+    for key in [("骨干教师", "%"), ("流动期限", "年"), ("联合教研", "次"), ("集团满意度", "%"), ("校长考评中的占比", "%"),
+                ("初中学生学业水平合格率", "%"), ("共享课程", "门")]:
+        assert shared[key] == ["hongkou", "shanghai"], key
+    assert [v["display"] for v in catalogue[("流动期限", "年")]["values"]] == [">= 3 年", ">= 3 年"]
+    # Haidian's news statistics (36个教育集团) are facts, not measures
+    assert ("教育集团", "个") not in catalogue and ("中小学生", "名") not in catalogue
