@@ -1,0 +1,151 @@
+"""Load test: 200 searches from 8 concurrent clients against `policykb serve` on loopback; p50/p95 and errors.
+
+Usage: python bench/load_test.py [INDEX_DIR]   (default indexes/, which must already hold an index)
+bench/run.py calls `run_load_test(index_dir)`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import time
+import tomllib
+import urllib.error
+import urllib.parse
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+QUERIES = ROOT / "bench" / "queries.toml"
+FALLBACK_QUERIES = ["教师交流轮岗比例", "骨干教师比例", "流动期限", "联合教研次数", "满意度", "专项经费"]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _queries() -> list[str]:
+    """The benchmark's query texts (every style), or a few fixed ones when the file is missing."""
+    if QUERIES.exists():
+        rows = tomllib.loads(QUERIES.read_text(encoding="utf-8")).get("query", [])
+        texts = [r["text"] for r in rows if r.get("text")]
+        if texts:
+            return texts
+    return FALLBACK_QUERIES
+
+
+def _get(url: str, timeout: float = 30.0) -> tuple[int, bytes]:
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as response:  # noqa: S310 - loopback only
+            return int(response.status), response.read()
+    except urllib.error.HTTPError as exc:
+        return int(exc.code), exc.read()
+
+
+def _wait_until_up(base: str, proc: subprocess.Popen[bytes], timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"policykb serve exited with code {proc.returncode}")
+        try:
+            if _get(base + "/api/regions", timeout=2)[0] == 200:
+                return
+        except OSError:
+            pass
+        time.sleep(0.25)
+    raise RuntimeError(f"policykb serve did not answer within {timeout:.0f} s")
+
+
+def _search(base: str, query: str) -> tuple[float, bool]:
+    """One search: (latency in ms, ok). ok means HTTP 200 with a JSON body holding `hits`."""
+    url = f"{base}/api/search?{urllib.parse.urlencode({'q': query, 'k': 10})}"
+    start = time.perf_counter()
+    try:
+        status, body = _get(url)
+        ok = status == 200 and "hits" in json.loads(body)
+    except (OSError, ValueError):
+        ok = False
+    return (time.perf_counter() - start) * 1000.0, ok
+
+
+def _percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    if not ordered:
+        return float("nan")
+    index = min(len(ordered) - 1, max(0, round(q / 100.0 * (len(ordered) - 1))))
+    return ordered[index]
+
+
+def run_load_test(index_dir: str | Path, requests: int = 200, clients: int = 8,
+                  startup_timeout: float = 180.0) -> dict[str, Any]:
+    """Serve `index_dir` on a free loopback port, fire `requests` searches from `clients` threads, report."""
+    port = _free_port()
+    base = f"http://127.0.0.1:{port}"
+    exe = Path(sys.executable).with_name("policykb")
+    cmd = [str(exe)] if exe.exists() else [sys.executable, "-m", "policykb.cli"]
+    cmd += ["--index-dir", str(index_dir), "serve", "--host", "127.0.0.1", "--port", str(port)]
+    env = {**os.environ, "TOKENIZERS_PARALLELISM": "false"}
+    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        started = time.perf_counter()
+        _wait_until_up(base, proc, startup_timeout)
+        startup_s = time.perf_counter() - started
+        queries = _queries()
+        work = [queries[i % len(queries)] for i in range(requests)]
+        wall_start = time.perf_counter()
+        with ThreadPoolExecutor(max_workers=clients) as pool:
+            results = list(pool.map(lambda q: _search(base, q), work))
+        wall_s = time.perf_counter() - wall_start
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+    latencies = [ms for ms, ok in results if ok]
+    return {
+        "requests": requests,
+        "clients": clients,
+        "errors": sum(1 for _, ok in results if not ok),
+        "p50_ms": round(_percentile(latencies, 50), 1),
+        "p95_ms": round(_percentile(latencies, 95), 1),
+        "mean_ms": round(statistics.fmean(latencies), 1) if latencies else float("nan"),
+        "max_ms": round(max(latencies), 1) if latencies else float("nan"),
+        "throughput_rps": round(requests / wall_s, 1) if wall_s else float("nan"),
+        "startup_s": round(startup_s, 1),
+    }
+
+
+def format_table(result: dict[str, Any]) -> str:
+    rows = [
+        ("requests", f"{result['requests']} from {result['clients']} concurrent clients"),
+        ("errors", str(result["errors"])),
+        ("p50", f"{result['p50_ms']} ms"),
+        ("p95", f"{result['p95_ms']} ms"),
+        ("mean / max", f"{result['mean_ms']} / {result['max_ms']} ms"),
+        ("throughput", f"{result['throughput_rps']} searches/s"),
+        ("server start-up", f"{result['startup_s']} s (model and index warm-up)"),
+    ]
+    width = max(len(k) for k, _ in rows)
+    return "\n".join(f"{k:<{width}}  {v}" for k, v in rows)
+
+
+def main(argv: list[str]) -> int:
+    index_dir = argv[1] if len(argv) > 1 else "indexes"
+    result = run_load_test(index_dir)
+    print("load test: policykb serve, GET /api/search")
+    print(format_table(result))
+    return 1 if result["errors"] else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
