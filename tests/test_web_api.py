@@ -273,3 +273,21 @@ def test_commit_refuses_a_malformed_date(client: TestClient) -> None:
     token = client.post("/api/ingest/preview", files={"file": ("a.txt", UPLOAD.encode("utf-8"))}).json()["token"]
     r = client.post("/api/ingest/commit", json={"token": token, "date": "2024/3/1"})
     assert r.status_code == 400 and "日期格式不正确" in r.json()["error"]
+
+
+def test_searches_keep_answering_while_an_upload_is_being_indexed(hash_kb: Any, tmp_path: Path) -> None:
+    import threading
+
+    client = TestClient(create_app(_copy_kb(hash_kb, tmp_path)))
+    token = client.post("/api/ingest/preview", files={"file": ("a.txt", UPLOAD.encode("utf-8"))}).json()["token"]
+    done: list[int] = []
+    worker = threading.Thread(
+        target=lambda: done.append(client.post("/api/ingest/commit", json={"token": token, "region": "某某区"}).status_code))
+    worker.start()
+    statuses: list[int] = []
+    while worker.is_alive() or not statuses:
+        statuses.append(client.get("/api/search", params={"q": "流动期限", "k": 50}).status_code)
+    worker.join()
+    assert done == [200]
+    assert set(statuses) == {200} and len(statuses) > 1
+    assert client.get("/api/search", params={"q": "流动期限", "region": "moumou"}).status_code == 200
