@@ -392,7 +392,10 @@ def _phrase(clause_text: str, req: Requirement) -> str:
     """The words that say what a requirement measures: its subject and the fragment around its span."""
     from policykb.compare import value_phrase
 
-    own, previous = value_phrase(clause_text, req)
+    own = value_phrase(clause_text, req)
+    # The fragment before it often names the measure (因需实施教师组团流入,流入教师人数不少于3人).
+    head = clause_text[: clause_text.find(own)].rstrip(",，;；:： ") if own else ""
+    previous = re.split(r"[,，;；:：]", head)[-1] if head else ""
     return f"{req.subject or ''}{previous}{own}".replace(req.span, "")
 
 

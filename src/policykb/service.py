@@ -200,7 +200,7 @@ class KnowledgeBase:
             if not processed:
                 return report
             manifest = build_index(processed, self.index_root, self.embedder(), self.settings, progress=progress)
-            report.manifest = manifest.to_dict() if hasattr(manifest, "to_dict") else dict(manifest)
+            report.manifest = manifest.to_dict()
             self._reopen()
             return report
 
@@ -219,7 +219,7 @@ class KnowledgeBase:
                 document.source_path, ok=True, doc_id=document.doc_id, region_id=document.metadata.region_id,
                 clauses=len(new.clauses), requirements=len(new.requirements),
             )
-            return IngestReport(files=[outcome], manifest=manifest.to_dict() if hasattr(manifest, "to_dict") else {})
+            return IngestReport(files=[outcome], manifest=manifest.to_dict())
 
     def _reopen(self) -> None:
         """Point new requests at the freshly swapped index; running ones keep the old engine object."""
