@@ -79,7 +79,9 @@ def test_build_writes_a_complete_folder_behind_a_relative_symlink(tmp_path: Path
         "kb.sqlite",
         "manifest.json",
     ]
-    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["current", manifest.build, CACHE_FILE])
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        [".publish.lock", "current", manifest.build, CACHE_FILE]
+    )
     assert answer(tmp_path) == EXPECTED_ANSWER
 
 

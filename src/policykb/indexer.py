@@ -5,19 +5,22 @@ Layout of `index_root`:
     build-<timestamp>-<pid>/                  kb.sqlite, bm25/, dense.faiss, manifest.json (never modified)
     .tmp-build-<timestamp>-<pid>/             a build in progress (renamed to build-… only once complete)
     embedding-cache.sqlite                    clause embeddings by text hash, shared by every build
+    .publish.lock                             serialises the rename + swap + clean-up of concurrent builds
 A crash at any point leaves `current` pointing at the last complete build.
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import fcntl
 import hashlib
 import json
 import logging
 import os
 import shutil
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from importlib import metadata as importlib_metadata
 from pathlib import Path
@@ -47,6 +50,7 @@ DB_FILE = "kb.sqlite"
 BM25_DIR = "bm25"
 DENSE_FILE = "dense.faiss"
 MANIFEST_FILE = "manifest.json"
+LOCK_FILE = ".publish.lock"
 PACKAGES = ("faiss-cpu", "bm25s", "sentence-transformers", "torch", "onnxruntime", "jieba", "numpy")
 
 
@@ -180,6 +184,17 @@ def _swap_current(index_root: Path, build_name: str) -> None:
     _fsync_dir(index_root)
 
 
+@contextlib.contextmanager
+def _publish_lock(index_root: Path) -> Iterator[None]:
+    """An exclusive advisory lock on index_root/.publish.lock (released by the kernel if the holder dies)."""
+    with open(index_root / LOCK_FILE, "a") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
 def current_build(index_root: Path) -> Path | None:
     """The build folder `current` points at, or None when there is no usable index."""
     link = Path(index_root) / CURRENT
@@ -239,15 +254,18 @@ def build_index(
             json.dumps(manifest.to_dict(), ensure_ascii=False, indent=2), encoding="utf-8"
         )
         _fsync_tree(tmp_dir)
-        os.rename(tmp_dir, index_root / build_name)
-        _fsync_dir(index_root)
     except BaseException:
         shutil.rmtree(tmp_dir, ignore_errors=True)
         raise
-    previous = current_build(index_root)
-    _swap_current(index_root, build_name)
-    keep = {build_name} | ({previous.name} if previous is not None else set())
-    _remove_stale(index_root, keep)
+    # Publishing is serialised across processes: a concurrent build's clean-up must not delete a folder
+    # that was renamed but not yet swapped in.
+    with _publish_lock(index_root):
+        os.rename(tmp_dir, index_root / build_name)
+        _fsync_dir(index_root)
+        previous = current_build(index_root)
+        _swap_current(index_root, build_name)
+        keep = {build_name} | ({previous.name} if previous is not None else set())
+        _remove_stale(index_root, keep)
     log.info(
         "index %s: %d documents, %d clauses (%d searchable), %s dense index",
         build_name,
