@@ -35,6 +35,13 @@ AMBIGUOUS = set("乾於瞭藉夥徵麼餘")
         # context keeps a character that is also simplified
         ("乾隆年間", "乾隆年间"),
         ("乾淨", "干净"),
+        # 著 is simplified in 著作/显著, but writes 着 in 本着/着力/随着 (Zhenjiang's 本著合作, 著力)
+        ("各地本著合作共贏", "各地本着合作共赢"),
+        ("著力“人員調配", "着力“人员调配"),
+        ("隨著改革深入", "随着改革深入"),
+        ("著作權", "著作权"),
+        ("顯著提高", "显著提高"),
+        ("著名學者", "著名学者"),
         # already simplified: unchanged
         ("上海市示范性学区和集团建设三年行动计划", "上海市示范性学区和集团建设三年行动计划"),
     ],

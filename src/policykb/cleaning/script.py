@@ -9,6 +9,7 @@ from pathlib import Path
 from policykb.records import Change, CleanResult
 
 CONTEXT = 2  # characters either side used to choose between readings of an ambiguous character
+VALID_BUT_AMBIGUOUS: dict[str, tuple[str, ...]] = {"著": ("着", "著")}
 
 
 @cache
@@ -22,6 +23,10 @@ def t2s_char_table() -> dict[str, tuple[str, ...]]:
         if "\t" in line:
             source, targets = line.split("\t", 1)
             table[source] = tuple(targets.split())
+    # Characters that OpenCC treats as already simplified, yet in traditional text also write a different
+    # simplified character (著力/本著 → 着力/本着, while 著作 stays): the context decides, as for 於/乾.
+    for source, targets in VALID_BUT_AMBIGUOUS.items():
+        table.setdefault(source, targets)
     return table
 
 
