@@ -1,18 +1,34 @@
 """Damage clean Chinese text the way the content farm did, to test that cleaning restores it.
 
-The farm pushed simplified text to traditional, inserted pinyin after random characters, handled the result as
-GBK bytes (losing a byte, replacing one with `?`, or splicing an annotation between the two bytes of a
-character), decoded with a decoder that shows `?` for an invalid pair and swallows both bytes, and applied NFKC.
+What the real pages show (corpus 000 and 003, checked byte for byte in test_damaged_pages.py):
+
+1. The farm pushed simplified text to traditional (OpenCC s2t, full-width punctuation kept).
+2. It chose a list of traditional characters and annotated EVERY occurrence with its toned reading by a
+   byte-level search and replace on the GBK bytes: gbk("區") → gbk("區(qū)"). The search also matches across
+   a character boundary: `域實` is d3 f2 | 8c 8d, and f2 8c is 驅, so `(qū)` lands between the two bytes of 實.
+   Likewise `詢入` (d4 83 | c8 eb) holds 內 (83 c8), so `入` was split by `(nèi)`.
+3. In a few places a lead byte became `?` (`確保` b4 5f | b1 a3 → b4 5f 3f a3: `確?!皯`).
+4. It decoded the bytes with a decoder that shows an invalid pair as one `?` and consumes both bytes, so a split
+   character's lead byte swallows the `(` of the annotation (`?qū)`), and a shifted run swallows the first ASCII
+   byte it meets (`?chuàng)`, `?/span>`) or re-synchronises on a trail byte that is ASCII (`嶋H`, `磙k`).
+5. NFKC on the result: `！` → `!`, `，` → `,`.
+
+A silent byte deletion (no `?`) is not something the farm did; `delete_lead_byte` exists only to measure it.
 """
 
 from __future__ import annotations
 
 import random
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 
-BYTE_DAMAGE_KINDS = ("delete", "replace", "split")
+CODEC = "gbk"
+ANNOTATED_SHARE = 0.25  # 000 annotates 51 of its 188 converted character types, 003 27 of 155
+# Off-page characters in the list: calibrated so that a page of 4000 characters gets a handful of split
+# characters, as 000 (4 in 4084 characters) and 003 (1 in 3206) did.
+OFF_PAGE_SHARE = 0.02
+QUESTION_RATE = 1 / 4000  # lead bytes turned into `?`: one or two on a page of a few thousand characters
 
 
 @cache
@@ -22,16 +38,70 @@ def _s2t():  # type: ignore[no-untyped-def]
     return opencc.OpenCC("s2t")
 
 
+def to_traditional(text: str) -> str:
+    """Simplified → traditional, as the farm did (OpenCC's phrase-level s2t)."""
+    return _s2t().convert(text)
+
+
+WIDE_PUNCTUATION = {",": "，", ":": "：", ";": "；", "!": "！", "?": "？", "(": "（", ")": "）"}
+
+
+def to_fullwidth_punctuation(text: str) -> str:
+    """Undo NFKC on punctuation beside Chinese text: the farm's input had `，` where the corpus shows `,`.
+
+    (`?!豆芾` shows that `！` was full-width when the bytes were damaged: its first byte a3 paired with a lost one.)
+    """
+    out = []
+    for i, ch in enumerate(text):
+        wide = WIDE_PUNCTUATION.get(ch)
+        near = text[max(0, i - 1) : i] + text[i + 1 : i + 2]
+        if wide and any(not c.isascii() for c in near):
+            out.append(wide)
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
 def _is_han(ch: str) -> bool:
     return "\u4e00" <= ch <= "\u9fff"
 
 
-def _reading(ch: str, toned: bool) -> str | None:
+def _reading(ch: str, toned: bool = True) -> str | None:
     from pypinyin import Style, pinyin
 
     style = Style.TONE if toned else Style.NORMAL
     got = pinyin(ch, style=style, errors="ignore")
     return got[0][0] if got and got[0] and got[0][0].isalpha() else None
+
+
+@cache
+def _traditional_only() -> tuple[str, ...]:
+    """Traditional characters that differ from their simplified form and that GBK encodes: the farm's pool."""
+    from policykb.cleaning.script import t2s_char_table
+
+    out = []
+    for t, simplified in sorted(t2s_char_table().items()):
+        if t in simplified or not _is_han(t):
+            continue
+        try:
+            if len(t.encode(CODEC)) == 2 and _reading(t):
+                out.append(t)
+        except UnicodeEncodeError:
+            continue
+    return tuple(out)
+
+
+def farm_table(
+    rng: random.Random, page: str, share: float = ANNOTATED_SHARE, elsewhere: float = OFF_PAGE_SHARE
+) -> dict[str, str]:
+    """The farm's annotation list: a share of the page's traditional-only characters and a few others.
+
+    The list is not limited to the page's characters: 驅 never occurs in 000, yet its bytes split 實 there.
+    """
+    present = set(page)
+    pool = [ch for ch in _traditional_only() if rng.random() < (share if ch in present else elsewhere)]
+    rng.shuffle(pool)  # the farm's replace passes run in some order; it matters where matches overlap
+    return {ch: _reading(ch) or "" for ch in pool}
 
 
 def farm_decode(data: bytes) -> str:
@@ -44,15 +114,164 @@ def farm_decode(data: bytes) -> str:
             i += 1
             continue
         try:
-            out.append(data[i : i + 2].decode("gbk"))
+            out.append(data[i : i + 2].decode(CODEC))
         except UnicodeDecodeError:
             out.append("?")
         i += 2
     return "".join(out)
 
 
+# Who owns each byte of the stream being damaged: the index of a character of the traditional text, or -1 for
+# bytes the farm added (annotations).
+ADDED = -1
+
+
+@dataclass
+class Site:
+    """One damaged run: which character's bytes were hit, how, and the characters the shifted decoding garbled."""
+
+    kind: str  # "split" (an annotation between the two bytes), "question" (lead byte → `?`), "delete"
+    char: int  # index into the traditional text
+    span: tuple[int, int] = (0, 0)  # traditional characters [start, end) whose decoding the run changed
+
+
+@dataclass
+class FarmPage:
+    """A damaged page and what was done to it."""
+
+    traditional: str  # the traditional text before annotation and byte damage
+    damaged: str  # what the scrape shows (NFKC applied)
+    sites: list[Site] = field(default_factory=list)
+
+
+def _stream(text: str) -> tuple[bytearray, list[int], list[int]]:
+    """GBK bytes of text, and for each byte its character index and its position inside the character."""
+    data = bytearray()
+    owner: list[int] = []
+    part: list[int] = []
+    for k, ch in enumerate(text):
+        encoded = ch.encode(CODEC)
+        data += encoded
+        owner += [k] * len(encoded)
+        part += list(range(len(encoded)))
+    return data, owner, part
+
+
+def annotate_bytes(
+    data: bytearray, owner: list[int], part: list[int], table: dict[str, str]
+) -> tuple[bytearray, list[int], list[int], list[Site]]:
+    """The farm's annotation: for each listed character, replace its bytes by its bytes + `(reading)`."""
+    splits: list[Site] = []
+    for ch, reading in table.items():
+        needle = ch.encode(CODEC)
+        hits = []
+        j = data.find(needle)
+        while j >= 0:
+            hits.append(j)
+            j = data.find(needle, j + len(needle))
+        if not hits:
+            continue
+        added = f"({reading})".encode(CODEC)
+        new_data, new_owner, new_part = bytearray(), [], []
+        cursor = 0
+        for j in hits:
+            end = j + len(needle)
+            new_data += data[cursor:end]
+            new_owner += owner[cursor:end]
+            new_part += part[cursor:end]
+            new_data += added
+            new_owner += [ADDED] * len(added)
+            new_part += list(range(len(added)))
+            cursor = end
+            if end < len(data) and owner[j] != owner[end - 1] and owner[end] == owner[end - 1] != ADDED:
+                splits.append(Site("split", owner[end - 1]))  # matched across a boundary: a character split
+        new_data += data[cursor:]
+        new_owner += owner[cursor:]
+        new_part += part[cursor:]
+        data, owner, part = new_data, new_owner, new_part
+    return data, owner, part, splits
+
+
+def question_lead_bytes(
+    data: bytearray, owner: list[int], part: list[int], rng: random.Random, count: int
+) -> list[Site]:
+    """Turn the lead byte of `count` random two-byte characters into `?`."""
+    leads = [
+        j
+        for j in range(len(data) - 1)
+        if owner[j] != ADDED and part[j] == 0 and data[j] >= 0x80 and owner[j + 1] == owner[j]
+    ]
+    sites = []
+    for j in sorted(rng.sample(leads, min(count, len(leads)))):
+        data[j] = 0x3F
+        sites.append(Site("question", owner[j]))
+    return sites
+
+
+def delete_lead_byte(data: bytearray, owner: list[int], part: list[int], rng: random.Random) -> Site:
+    """Drop the lead byte of one random two-byte character, silently: not the farm's damage, measured apart."""
+    leads = [j for j in range(len(data) - 1) if owner[j] != ADDED and part[j] == 0 and data[j] >= 0x80]
+    j = rng.choice(leads)
+    site = Site("delete", owner[j])
+    del data[j], owner[j], part[j]
+    return site
+
+
+def _spans(data: bytes, owner: list[int], part: list[int]) -> dict[int, tuple[int, int]]:
+    """For each damaged character, the characters the misaligned decoding garbled, found by decoding."""
+    spans: dict[int, tuple[int, int]] = {}
+    i = 0
+    while i < len(data):
+        aligned = owner[i] == ADDED or part[i] == 0
+        if aligned or data[i] < 0x80:
+            i += 1 if data[i] < 0x80 else 2
+            continue
+        # A misaligned read starts here: follow it until a read starts on a character boundary again.
+        first = owner[i]
+        last = first
+        while i < len(data) and not (part[i] == 0 or owner[i] == ADDED):
+            if owner[i] != ADDED:
+                last = max(last, owner[i])
+            step = 1 if data[i] < 0x80 else 2
+            if step == 2 and i + 1 < len(data) and owner[i + 1] != ADDED:
+                last = max(last, owner[i + 1])
+            i += step
+        spans[first] = (first, last + 1)
+    return spans
+
+
+def farm_page(
+    clean: str,
+    seed: int,
+    share: float = ANNOTATED_SHARE,
+    questions: int | None = None,
+    delete: bool = False,
+) -> FarmPage:
+    """Damage a clean simplified page like the content farm, reproducibly for a seed."""
+    rng = random.Random(seed)
+    traditional = to_traditional(to_fullwidth_punctuation(clean))
+    data, owner, part = _stream(traditional)
+    data, owner, part, sites = annotate_bytes(data, owner, part, farm_table(rng, traditional, share))
+    if questions is None:
+        questions = max(1, round(len(traditional) * QUESTION_RATE))
+    sites += question_lead_bytes(data, owner, part, rng, questions)
+    if delete:
+        sites.append(delete_lead_byte(data, owner, part, rng))
+    spans = _spans(bytes(data), owner, part)
+    for site in sites:
+        # The run starts at the damaged character; find the misaligned read that begins in it.
+        site.span = next(
+            (span for first, span in spans.items() if site.char <= first <= site.char + 1),
+            (site.char, site.char + 1),
+        )
+        site.span = (min(site.span[0], site.char), site.span[1])
+    sites.sort(key=lambda s: s.char)
+    damaged = unicodedata.normalize("NFKC", farm_decode(bytes(data)))
+    return FarmPage(traditional, damaged, sites)
+
+
 def annotate(text: str, rng: random.Random, rate: float) -> str:
-    """Insert `(reading)` after random Han characters, with tone marks or without."""
+    """Insert `(reading)` after random Han characters, with tone marks or without (002's kind, no byte damage)."""
     out: list[str] = []
     for ch in text:
         out.append(ch)
@@ -63,44 +282,15 @@ def annotate(text: str, rng: random.Random, rate: float) -> str:
     return "".join(out)
 
 
-@dataclass
-class ByteDamage:
-    kind: str
-    char_index: int  # index in the text (before damage) of the character whose bytes were hit
-
-
-def damage_bytes(text: str, rng: random.Random, kind: str) -> tuple[str, ByteDamage | None]:
-    """Apply one byte-level accident to a Han character away from the ends of the text."""
-    spots = [i for i, ch in enumerate(text) if _is_han(ch) and 2 <= i < len(text) - 3]
-    if not spots:
-        return text, None
-    i = rng.choice(spots)
-    head, ch, tail = text[:i].encode("gbk"), text[i].encode("gbk"), text[i + 1 :].encode("gbk")
-    if kind == "delete":
-        ch = ch[1:] if rng.random() < 0.5 else ch[:1]
-    elif kind == "replace":
-        ch = b"?" + ch[1:]
-    elif kind == "split":
-        reading = _reading(text[i - 1], toned=True) or "de"
-        ch = ch[:1] + f"({reading})".encode("gbk") + ch[1:]
-    else:
-        raise ValueError(kind)
-    return farm_decode(head + ch + tail), ByteDamage(kind, i)
-
-
 def farm_text(clean: str, seed: int, pinyin_rate: float = 0.08) -> str:
-    """Clean simplified text → traditional with pinyin annotations (no byte damage)."""
+    """Clean simplified text → traditional with random pinyin annotations (no byte damage)."""
     rng = random.Random(seed)
-    return annotate(_s2t().convert(clean), rng, pinyin_rate)
+    return annotate(to_traditional(clean), rng, pinyin_rate)
 
 
-def damage(text: str, seed: int, byte_errors: int = 1, pinyin_rate: float = 0.08) -> str:
-    """Damage clean simplified text like the content farm, reproducibly for a given seed."""
-    rng = random.Random(seed)
-    damaged = annotate(_s2t().convert(text), rng, pinyin_rate)
-    for _ in range(byte_errors):
-        damaged, _event = damage_bytes(damaged, rng, rng.choice(BYTE_DAMAGE_KINDS))
-    return unicodedata.normalize("NFKC", damaged)
+def damage(text: str, seed: int, pinyin_rate: float = 0.08) -> str:
+    """Traditional + random pinyin + NFKC, reproducibly for a seed (no byte damage)."""
+    return unicodedata.normalize("NFKC", farm_text(text, seed, pinyin_rate))
 
 
 def repair_chain(text: str) -> str:
@@ -113,3 +303,65 @@ def repair_chain(text: str) -> str:
     for step in (repair_mojibake, remove_pinyin, restore_indent_spaces, to_simplified, normalise_punctuation):
         text = step(text).text
     return text
+
+
+@dataclass
+class Outcomes:
+    """How the repair did on each damaged run of a page, and edits that touch no damaged run."""
+
+    restored: int = 0
+    marked: int = 0
+    wrong: int = 0
+    stray: list[tuple[str, str]] = field(default_factory=list)  # (expected, got) away from any damaged run
+    wrong_runs: list[tuple[str, str]] = field(default_factory=list)
+
+    def __iadd__(self, other: Outcomes) -> Outcomes:
+        self.restored += other.restored
+        self.marked += other.marked
+        self.wrong += other.wrong
+        self.stray += other.stray
+        self.wrong_runs += other.wrong_runs
+        return self
+
+    @property
+    def runs(self) -> int:
+        return self.restored + self.marked + self.wrong
+
+
+def _nfkc_offsets(text: str) -> list[int]:
+    """Offset in NFKC(text) of each character of text (NFKC works character by character on this text)."""
+    offsets = [0]
+    for ch in text:
+        offsets.append(offsets[-1] + len(unicodedata.normalize("NFKC", ch)))
+    return offsets
+
+
+def score_page(clean: str, page: FarmPage, cleaned: str, marker: str = "\ufffd") -> Outcomes:
+    """Compare a cleaned page with the clean original, run by run."""
+    import difflib
+
+    expected = unicodedata.normalize("NFKC", clean)
+    offsets = _nfkc_offsets(clean)
+    assert len(page.traditional) == len(clean), "s2t kept the length"
+    spans = [(offsets[s.span[0]], offsets[s.span[1]]) for s in page.sites]
+    verdicts = ["restored"] * len(spans)
+    out = Outcomes()
+    matcher = difflib.SequenceMatcher(None, expected, cleaned, autojunk=False)
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        if tag == "equal":
+            continue
+        hit = [k for k, (s, e) in enumerate(spans) if (s <= i1 < e or s < i2 <= e or i1 <= s < i2 or s == i1 == i2)]
+        hit = hit or [k for k, (s, e) in enumerate(spans) if i1 == i2 == e]
+        got = cleaned[j1:j2]
+        if not hit:
+            out.stray.append((expected[i1:i2], got))
+        for k in hit:
+            if marker in got:
+                verdicts[k] = "marked" if verdicts[k] != "wrong" else "wrong"
+            else:
+                verdicts[k] = "wrong"
+                s, e = spans[k]
+                out.wrong_runs.append((expected[s - 2 : e + 2], cleaned[max(0, j1 - 4) : j2 + 4]))
+    for v in verdicts:
+        setattr(out, v, getattr(out, v) + 1)
+    return out

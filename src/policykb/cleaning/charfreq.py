@@ -26,7 +26,21 @@ LATIN_RUN_COST = -14.0
 UNKNOWN_HAN_COST = -18.6
 OTHER_COST = -22.0
 
-COMMON_PUNCT = set("。，、；：？！“”‘’《》〈〉（）【】〔〕—…·,.;:!?()[]%-/+\"'<>=_&#")
+SYMBOL_COST = -9.0  # ASCII symbols (#, &, _, =, ...) are rare in prose; a misaligned byte makes ＃ from a3 a3
+
+# Punctuation by how often Chinese prose uses it (NFKC forms alike): a comma is far likelier than a bracket,
+# which decides between re-decodings that differ only there (`目標，列入` against `目標（列入`).
+PUNCT_COSTS = {
+    **dict.fromkeys("，,", -3.0),
+    **dict.fromkeys("。", -3.3),
+    **dict.fromkeys("、", -4.0),
+    **dict.fromkeys(".", -4.5),
+    **dict.fromkeys("“”‘’\"'", -5.0),
+    **dict.fromkeys("：；:;《》〈〉（）()【】〔〕[]", -5.5),
+    **dict.fromkeys("—…·-/%", -6.0),
+    **dict.fromkeys("？！?!", -7.0),
+}
+COMMON_PUNCT = set(PUNCT_COSTS)
 PINYIN_LETTERS = set("āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜüêńňǹḿ")
 
 
@@ -94,8 +108,10 @@ def _token_cost(text: str, i: int) -> tuple[float, int]:
         return LATIN_RUN_COST, j - i
     if ch.isspace():
         return SPACE_COST, 1
-    if ch in COMMON_PUNCT:
-        return PUNCT_COST, 1
+    if ch in PUNCT_COSTS:
+        return PUNCT_COSTS[ch], 1
+    if ch.isascii() and not ch.isalnum():
+        return SYMBOL_COST, 1
     if is_han(ch):
         return UNKNOWN_HAN_COST, 1
     if unicodedata.category(ch).startswith("P"):
@@ -103,8 +119,12 @@ def _token_cost(text: str, i: int) -> tuple[float, int]:
     return OTHER_COST, 1
 
 
-def log_prob(text: str) -> float:
-    """Log-probability of the best segmentation of `text` into dictionary words and other tokens."""
+def log_prob(text: str, word_cost: float = 0.0) -> float:
+    """Log-probability of the best segmentation of `text` into dictionary words and other tokens.
+
+    `word_cost` is added per Chinese token: a unigram model scores a run of common single characters nearly as
+    well as the word they could have been (入 + 可 against 入口); a cost per token makes words stick together.
+    """
     freq, log_total = _jieba_dictionary()
     folded = fold(text)
     n = len(folded)
@@ -113,12 +133,13 @@ def log_prob(text: str) -> float:
         cost, length = _token_cost(folded, i)
         score = cost + best[i + length]
         if is_han(folded[i]):
+            score += word_cost
             for j in range(i + 1, min(n, i + MAX_WORD_LEN) + 1):
                 word = folded[i:j]
                 count = freq.get(word)
                 if count is None:
                     break  # jieba's FREQ holds every prefix of every word, so no longer word can match
                 if count:
-                    score = max(score, math.log(count) - log_total + best[j])
+                    score = max(score, math.log(count) - log_total + word_cost + best[j])
         best[i] = score
     return best[0]

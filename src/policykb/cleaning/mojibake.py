@@ -1,30 +1,38 @@
-"""Repair runs garbled by GBK byte misalignment: a lost, replaced or split byte shifts the decoding.
+"""Repair runs garbled by GBK byte misalignment, by re-decoding them under the content farm's own mechanism.
 
-The content farm handled text as GBK bytes. Where one byte went missing (shown as `?`), or where it inserted a
-pinyin annotation between the two bytes of a character, the decoder paired the wrong bytes until the stream
-re-synchronised: `。《管理辦法》` came out as `?!豆芾磙k法》`. A decoder that meets a lead byte with an invalid
-partner shows `?` and swallows the partner too, which is why the `(` of a following annotation disappears
-(`實際` split by `(qū)` became `?qū)嶋H`).
+How the farm garbled text (reproduced byte for byte by tests/damage.py on all six runs of corpus 000 and 003):
+it annotated characters by search-and-replace on GBK bytes (gbk("驅") → gbk("驅(qū)")), which also matched across
+character boundaries (`域實` is d3 f2 | 8c 8d, and f2 8c is 驅), so an annotation could land between the two
+bytes of a character; elsewhere a lead byte became `?`. Its decoder showed an invalid pair as one `?` and
+consumed both bytes, so every damaged run
 
-The repair is a search: find suspicious windows (a `?` inside Chinese, characters rare in the frequency model,
-stray Latin letters glued to Chinese), re-encode them to GBK bytes, try what the `?` may have been (one or two
-lost bytes, a byte plus a swallowed `(` or `<`) or put back / take out a byte, decode, and keep the most
-plausible Chinese only when it beats the damaged text by a clear margin. Otherwise the `?` becomes U+FFFD and
-the run is reported as unrepaired.
+- starts with `?`: the lead byte L of a character, paired with the swallowed `(` of a spliced annotation (whose
+  tail `qū)` follows) or replaced outright;
+- continues with characters read one byte late: each shown character is the trail byte of one original
+  character followed by the lead byte of the next;
+- ends where the reading re-aligns: on a trail byte that is ASCII (`嶋H`), on an ASCII byte it swallowed (the
+  `(` of the next annotation or `<` of a tag: `?chuàng)`, `?/span>`; a digit or a line break), and it may pass
+  through `?` where a shifted pair happened to be invalid;
+- was then NFKC-normalised (`！` shows as `!`).
 
-Known limits: a deleted byte whose garbled run holds only common characters is not detected at all, and a
-deleted byte combined with a `?` in the same run needs two edits, which the search does not try; where the
-dictionary model cannot tell two readings apart (有/市 before 示范) the page's own vocabulary decides.
+The repair walks that model from each `?`: a beam search over the unknown bytes (the lost lead, and the two
+halves of any `?` inside or at the end of the run), scored by a word-level language model (jieba's dictionary)
+over the re-decoded run and its context, plus what the page itself says: the characters and bigrams it uses
+elsewhere, its script (traditional or simplified), which characters it annotates everywhere, and the reading of
+the spliced annotation (`qū` after 域 says f2 + L reads qū: L is 8c, so the split character is 實). A repair is
+kept only when it beats the damaged text by a clear margin and no different repair comes close; a run that is
+certainly damaged but not clearly repairable gets U+FFFD in place of its `?` and a mojibake_unrepaired entry.
+
+Known limit: a byte lost without any `?` (not something the farm did) is not detected.
 """
 
 from __future__ import annotations
 
-import itertools
 import math
 import re
 import unicodedata
 from collections import Counter
-from contextvars import ContextVar
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cache, lru_cache
 from pathlib import Path
@@ -35,41 +43,72 @@ from policykb.records import Change, CleanResult
 
 MARKER = "\ufffd"
 CODEC = "gbk"
-RARE_CHAR_LOG_PROB = -11.5  # below this a Han character is rare enough to suspect (凝 ≈ -10, 芾 ≈ -12.5)
-MARGIN = 12.0  # nats a repair must gain over the damaged text: roughly one implausible character
-CONTEXT = 2  # characters either side of a window that are scored but never changed
-PAD_LEFT = 2  # a lost byte can garble characters that still look common, just before the rare ones
-PAD_RIGHT = 2
-BEAM = 4
-MAX_PUNCT_VARIANTS = 2  # ASCII punctuation that may have been full-width before NFKC, tried both ways
-MAX_WINDOW = 24
-CACHE_WEIGHT = 0.5  # a weak tie-breaker: the dictionary model must still do most of the work
-CACHE_CAP = 2.0
-ANNOTATION_WEIGHT = 4.0
-FOREIGN_SCRIPT_COST = -6.0  # a simplified-only character in a traditional page (or the reverse) is suspect
 
-# A `?` that stands for one byte stands for a lead byte (0x81..0xFE): a lost trail byte takes its lead byte
-# with it, because the farm's decoder shows one `?` for an invalid pair.
-LEAD_BYTE = tuple(range(0x81, 0xFF))
-ANY_BYTE = tuple(range(0x20, 0x7F)) + LEAD_BYTE
+CONTEXT = 3  # characters either side of a run that are scored but never changed
+MARGIN = 10.0  # nats a repair must gain over the damaged text
+AMBIGUITY = 3.0  # nats by which the best repair must beat a different one; otherwise mark, do not guess
+BEAM = 24  # partial re-decodings kept after each character
+PRESELECT = 24  # candidate characters at a `?` ranked cheaply before the language model scores the best
+PER_END = 8  # repairs ending at the same place that the final scoring compares
+TRAIL_BEAM = 6  # trail bytes tried for the character completed at a `?` inside or at the end of a run
+SEARCH_CONTEXT = 6  # characters looked back at when the search scores one more character
+MAX_RUN = 40  # characters a misaligned run may span before the hypothesis is dropped
 
-PINYIN_TAIL = re.compile(r"[a-zāáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜüê]{1,6}\)")
+SPLICE_EVIDENCE = 14.0  # the spliced annotation spells a reading of the byte pair it was matched on
+ANNOTATION_WEIGHT = 6.0  # an annotation that spells (or does not spell) a reading of the character before it
+MISSING_ANNOTATION_COST = -8.0  # a character the page annotates everywhere, shown here without annotation
+FOREIGN_SCRIPT_COST = -6.0  # a simplified-only character in a traditional page, or the reverse
+CHAR_CACHE_WEIGHT, CHAR_CACHE_CAP = 0.5, 2.0  # the page reuses its characters
+BIGRAM_CACHE_WEIGHT, BIGRAM_CACHE_CAP = 1.5, 4.0  # and, more tellingly, its words
+WORD_COST = -2.0  # per Chinese token, so that words beat runs of unrelated common characters
+LINE_BREAK_COST = -2.0  # a paragraph break after a sentence-final mark
+ODD_LINE_BREAK_COST = -14.0  # a paragraph break in mid-sentence
+HEADING_LENGTH = 24  # a line this short without a comma or full stop is a heading
+
+LEADS = tuple(range(0x81, 0xFF))
+PAIR_TRAILS = tuple(range(0x80, 0xFF))  # a trail byte the decoder read as a lead, so it showed `?`, not ASCII
+SWALLOWED = "\n0123456789 "  # ASCII bytes below 0x40 a misaligned run may swallow, besides `(` and `<`
+SENTENCE_END = set("。；：！？!?;:")
+
+PINYIN = "a-zāáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜüê"
+PINYIN_TAIL = re.compile(rf"([{PINYIN}]{{1,6}})\)")
 TAG_TAIL = re.compile(r"/?[A-Za-z][A-Za-z0-9]*[^<>\n]{0,40}>")
+ANNOTATED = re.compile(rf"([\u3400-\u4dbf\u4e00-\u9fff])\(([{PINYIN}]{{1,6}})\)")
+ANNOTATION_BEFORE = re.compile(rf"[\u3400-\u4dbf\u4e00-\u9fff]\([{PINYIN}]{{1,6}}\)$")
 INDENT_RUN = re.compile(r"^[ \t\u3000]*\?{2,}", re.MULTILINE)
-STRAY_LETTERS = re.compile(r"[A-Za-z]{1,2}")
-
-SLOT = -1  # placeholder in a byte template for one unknown lead byte
-ANY = -2  # placeholder for one unknown byte of any kind: a trail byte, or ASCII a decoder swallowed
 
 
-@dataclass
-class _Window:
-    start: int
-    end: int
-    anchors: list[int]  # positions of suspicious characters
-    holes: list[int]  # positions of `?` that may stand for lost bytes
+# --- GBK tables -------------------------------------------------------------------------------------------
 
 
+@cache
+def _pairs() -> dict[int, dict[int, str]]:
+    """Every valid two-byte GBK character, by lead byte then trail byte."""
+    table: dict[int, dict[int, str]] = {}
+    for lead in LEADS:
+        row = {}
+        for trail in (*range(0x40, 0x7F), *range(0x80, 0xFF)):
+            try:
+                row[trail] = bytes((lead, trail)).decode(CODEC)
+            except UnicodeDecodeError:
+                continue
+        table[lead] = row
+    return table
+
+
+@cache
+def _nfkc_sources() -> dict[str, tuple[tuple[str, int, int], ...]]:
+    """What NFKC made of two-byte GBK characters (`！` → `!`), by first character: (shown text, lead, trail)."""
+    found: dict[str, list[tuple[str, int, int]]] = {}
+    for lead, row in _pairs().items():
+        for trail, ch in row.items():
+            shown = unicodedata.normalize("NFKC", ch)
+            if shown and shown != ch:
+                found.setdefault(shown[0], []).append((shown, lead, trail))
+    return {k: tuple(v) for k, v in found.items()}
+
+
+@lru_cache(maxsize=65536)
 def _gbk(ch: str) -> bytes | None:
     try:
         return ch.encode(CODEC)
@@ -77,165 +116,42 @@ def _gbk(ch: str) -> bytes | None:
         return None
 
 
-def _fullwidth(ch: str) -> str | None:
-    """The full-width form NFKC folds to this ASCII character, if any."""
-    if ch == " ":
-        return "\u3000"
-    if "!" <= ch <= "~":
-        return chr(ord(ch) + 0xFEE0)
-    return None
-
-
-def _in_dictionary_word(text: str, i: int) -> bool:
-    """True when text[i] belongs to a known word of 2-4 characters around it (百舸 makes 舸 fine)."""
-    from policykb.cleaning.charfreq import _jieba_dictionary, fold
-
-    freq, _ = _jieba_dictionary()
-    for length in (2, 3, 4):
-        for start in range(i - length + 1, i + 1):
-            if start >= 0 and start + length <= len(text):
-                if freq.get(fold(text[start : start + length])):
-                    return True
-    return False
-
-
-def _indent_positions(text: str) -> set[int]:
-    """`?` runs at line starts: lost full-width indent spaces, the business of restore_indent_spaces."""
-    return {i for m in INDENT_RUN.finditer(text) for i in range(m.start(), m.end()) if text[i] == "?"}
-
-
-def _is_hole(text: str, i: int, indent: set[int]) -> bool:
-    if text[i] != "?" or i in indent:
-        return False
-    prev = text[i - 1] if i > 0 else ""
-    nxt = text[i + 1] if i + 1 < len(text) else ""
-    if PINYIN_TAIL.match(text, i + 1) or TAG_TAIL.match(text, i + 1):
-        return bool(prev) and not (prev.isascii() and prev.isalnum())
-    return any(c and not c.isascii() and not c.isspace() for c in (prev, nxt))
-
-
-def _anchors(text: str) -> tuple[list[int], list[int]]:
-    """Positions of suspicious characters, and of the `?` among them that may be lost bytes."""
-    indent = _indent_positions(text)
-    anchors: list[int] = []
-    holes: list[int] = []
-    for i, ch in enumerate(text):
-        if ch == "?":
-            if _is_hole(text, i, indent):
-                anchors.append(i)
-                holes.append(i)
-        elif is_han(ch):
-            if char_log_prob(ch) < RARE_CHAR_LOG_PROB and not _in_dictionary_word(text, i):
-                anchors.append(i)
-        elif unicodedata.category(ch) in ("Co", "Cn", "So") and _gbk(ch) is not None:
-            if (i > 0 and is_han(text[i - 1])) or (i + 1 < len(text) and is_han(text[i + 1])):
-                anchors.append(i)
-    for m in STRAY_LETTERS.finditer(text):
-        s, e = m.start(), m.end()
-        before = text[s - 1] if s > 0 else ""
-        after = text[e] if e < len(text) else ""
-        if (
-            before.isascii()
-            and (before.isalnum() or before in "(/.-_@")
-            or (after.isascii() and after.isalnum())
-        ):
-            continue  # part of a longer Latin token, a URL or an annotation
-        if after == ")" or PINYIN_TAIL.fullmatch(text, s, min(len(text), e + 1)):
-            continue
-        if is_han(before) or is_han(after):
-            anchors.extend(range(s, e))
-    return sorted(set(anchors)), holes
-
-
-def _extent(text: str, i: int, is_hole: bool) -> int:
-    """Where the damage signalled at text[i] ends: a hole may consume the annotation after it."""
-    if is_hole:
-        tail = PINYIN_TAIL.match(text, i + 1) or TAG_TAIL.match(text, i + 1)
-        if tail:
-            return tail.end()
-    return i + 1
-
-
-def _windows(text: str) -> list[_Window]:
-    """Group nearby anchors into windows, padded, cut at line breaks and at characters GBK cannot encode."""
-    anchors, holes = _anchors(text)
-    hole_set = set(holes)
-    groups: list[tuple[list[int], int]] = []  # anchors, end of their extent
-    for a in anchors:
-        end = _extent(text, a, a in hole_set)
-        if groups and a <= groups[-1][1] + PAD_LEFT + PAD_RIGHT:
-            groups[-1][0].append(a)
-            groups[-1] = (groups[-1][0], max(groups[-1][1], end))
-        else:
-            groups.append(([a], end))
-    out: list[_Window] = []
-    for members, end in groups:
-        lo, hi = members[0], end
-        for _ in range(PAD_LEFT):
-            if lo > 0 and text[lo - 1] != "\n" and _gbk(text[lo - 1]) is not None:
-                lo -= 1
-        for _ in range(PAD_RIGHT):
-            if hi < len(text) and text[hi] != "\n" and _gbk(text[hi]) is not None:
-                hi += 1
-        encodable = all(_gbk(c) is not None and c != "\n" for c in text[lo:hi])
-        if not encodable or hi - lo > MAX_WINDOW:
-            continue
-        if MARKER in text[max(0, lo - 1) : hi + 1]:
-            continue  # already marked as unrepairable by an earlier pass
-        out.append(_Window(lo, hi, members, [h for h in members if h in hole_set]))
+def _byte_pairs(text: str, i: int) -> list[tuple[int, int, int]]:
+    """The two-byte GBK characters text[i:] may show: (lead, trail, characters shown) for each reading."""
+    out = []
+    encoded = _gbk(text[i])
+    if encoded is not None and len(encoded) == 2:
+        out.append((encoded[0], encoded[1], 1))
+    for shown, lead, trail in _nfkc_sources().get(text[i], ()):
+        if text.startswith(shown, i):
+            out.append((lead, trail, len(shown)))
     return out
 
 
-def _hole_templates(text: str, i: int, pair_possible: bool) -> list[tuple[list[int], int]]:
-    """What a `?` at text[i] may have been: (byte template, number of following characters it consumes)."""
-    templates: list[tuple[list[int], int]] = [([0x3F], 0), ([0xA3, 0xBF], 0)]
-    tail = PINYIN_TAIL.match(text, i + 1)
-    if tail:
-        # `qū)` with no `(`: a lead byte swallowed the `(`. The annotation was either genuine (keep it) or
-        # was inserted between the two bytes of a character (drop it, and the bytes rejoin).
-        templates.append(([SLOT, 0x28], 0))
-        templates.append(([SLOT], tail.end() - i - 1))
-    elif TAG_TAIL.match(text, i + 1):
-        templates.append(([SLOT, 0x3C], 0))  # `/span>` with no `<`: the `<` was swallowed
-    else:
-        templates.append(([SLOT], 0))  # a lead byte replaced by `?`
-        if pair_possible:
-            templates.append(([SLOT, ANY], 0))  # an invalid pair in a misaligned stream, shown as one `?`
-    return templates
+@cache
+def _readings(ch: str) -> frozenset[str]:
+    """Every reading of a character or its simplified forms, with tone marks and without (ü also as v).
+
+    pypinyin's character table read directly: the search asks this of thousands of candidate characters.
+    """
+    from pypinyin.pinyin_dict import pinyin_dict
+
+    out: set[str] = set()
+    for form in (ch, *t2s_char_table().get(ch, ())):
+        for reading in pinyin_dict.get(ord(form), "").split(","):
+            if reading:
+                plain = "".join(c for c in unicodedata.normalize("NFD", reading) if not unicodedata.combining(c))
+                out.update((reading, plain, plain.replace("ü", "v")))
+    return frozenset(out)
 
 
-def _decode(data: bytes) -> str | None:
-    try:
-        return data.decode(CODEC)
-    except UnicodeDecodeError:
-        return None
+def _spells(ch: str, syllable: str) -> bool:
+    """True when `syllable` (with or without tone marks) is a reading of `ch`."""
+    syllable = unicodedata.normalize("NFC", syllable)
+    return syllable in _readings(ch)
 
 
-def _decode_lenient(data: bytes) -> str:
-    return data.decode(CODEC, errors="replace")
-
-
-def _punct_variants(text: str, w: _Window) -> list[dict[int, bytes]]:
-    """Byte choices for ASCII punctuation next to a hole or an oddity: as typed, or the full-width form NFKC
-    folded (`?!豆` was `?` + `！`, and the lost byte paired with the first byte of `！`)."""
-    anchors = set(w.anchors)
-    positions = [
-        i
-        for i in range(w.start, w.end)
-        if i not in anchors
-        and not text[i].isalnum()
-        and _fullwidth(text[i])
-        and ((i - 1) in anchors or ((i + 1) in anchors and (i + 1) not in w.holes))
-    ][:MAX_PUNCT_VARIANTS]
-    variants: list[dict[int, bytes]] = []
-    for choice in itertools.product((False, True), repeat=len(positions)):
-        variant: dict[int, bytes] = {}
-        for pos, wide in zip(positions, choice, strict=True):
-            encoded = _gbk(_fullwidth(text[pos]) or "") if wide else None
-            if encoded:
-                variant[pos] = encoded
-        variants.append(variant)
-    return variants
+# --- What the page says -----------------------------------------------------------------------------------
 
 
 @cache
@@ -258,7 +174,7 @@ def _traditional_only() -> frozenset[str]:
 
 
 def _foreign_script(text: str) -> frozenset[str]:
-    """The characters of the script the document does not use; misdecoded bytes do not respect script."""
+    """The characters of the script the page does not use; misdecoded bytes do not respect script."""
     simplified, traditional = _simplified_only(), _traditional_only()
     n_simplified = sum(ch in simplified for ch in text)
     n_traditional = sum(ch in traditional for ch in text)
@@ -269,195 +185,423 @@ def _foreign_script(text: str) -> frozenset[str]:
     return frozenset()
 
 
+def _always_annotated(text: str) -> frozenset[str]:
+    """Characters the page annotates at (nearly) every occurrence: the farm's list, as far as this page shows."""
+    annotated = Counter(m.group(1) for m in ANNOTATED.finditer(text) if _spells(m.group(1), m.group(2)))
+    totals = Counter(ch for ch in text if ch in annotated)
+    return frozenset(ch for ch, n in annotated.items() if n >= 2 and n >= 0.8 * totals[ch])
+
+
+def _bigrams(text: str) -> Iterator[str]:
+    for a, b in zip(text, text[1:], strict=False):
+        if is_han(a) and is_han(b):
+            yield a + b
+
+
 @dataclass(frozen=True)
-class _Document:
-    """What the whole page tells about one window: its script and the characters it uses elsewhere."""
+class _Page:
+    """What the whole page tells about any run on it."""
 
     foreign: frozenset[str] = frozenset()
-    counts: Counter[str] = field(default_factory=Counter)
+    annotated: frozenset[str] = frozenset()
+    chars: Counter[str] = field(default_factory=Counter)
+    bigrams: Counter[str] = field(default_factory=Counter)
+
+    @staticmethod
+    def of(text: str) -> _Page:
+        return _Page(_foreign_script(text), _always_annotated(text), Counter(text), Counter(_bigrams(text)))
 
 
-_DOCUMENT: ContextVar[_Document | None] = ContextVar("document", default=None)
+# --- Scoring ----------------------------------------------------------------------------------------------
 
 
-def _score(left: str, middle: str, right: str) -> float:
-    """Plausibility of a re-decoded window: language model, script consistency, the page's own vocabulary.
+@lru_cache(maxsize=65536)
+def _lm(text: str) -> float:
+    """Language-model log-probability, line by line, with a cost for each line break by where it falls."""
+    lines = text.split("\n")
+    score = sum(log_prob(line, WORD_COST) for line in lines if line)
+    for k, line in enumerate(lines[:-1]):
+        score += _break_cost(line, whole=k > 0)
+    return score
 
-    The vocabulary bonus is a cache model: a page reuses its characters (入 in 入學, 入園 ... makes 入口 more
-    likely than 半空 where the dictionary alone cannot tell them apart).
-    """
-    doc = _DOCUMENT.get() or _Document()
-    bonus = 0.0
-    for ch in middle:
-        if ch in doc.foreign:
+
+def _break_cost(line: str, whole: bool) -> float:
+    """A paragraph break is likely after a sentence or a heading (a short line without a sentence in it)."""
+    if line and line[-1] in SENTENCE_END:
+        return LINE_BREAK_COST
+    if whole and 0 < len(line) <= HEADING_LENGTH and not any(c in "，。；,;" for c in line):
+        return LINE_BREAK_COST
+    return ODD_LINE_BREAK_COST
+
+
+@lru_cache(maxsize=65536)
+def _without_annotations(text: str) -> tuple[str, float]:
+    """The text without the annotations that spell a reading of the character before them, and the evidence
+    the annotations give: 創(chuàng) confirms 創, while 鎰(chuàng) is not an annotation at all. The farm added them,
+    so they cost nothing in the language model."""
+    evidence = 0.0
+    pieces = []
+    cursor = 0
+    for m in ANNOTATED.finditer(text):
+        if _spells(m.group(1), m.group(2)):
+            evidence += ANNOTATION_WEIGHT
+            pieces.append(text[cursor : m.start(2) - 1])
+            cursor = m.end()
+        else:
+            evidence -= ANNOTATION_WEIGHT
+    pieces.append(text[cursor:])
+    return "".join(pieces), evidence
+
+
+@dataclass(frozen=True)
+class _Scorer:
+    """Scores windows of one run: language model plus page evidence, not counting the run's own damaged text."""
+
+    page: _Page
+    own_chars: Counter[str]
+    own_bigrams: Counter[str]
+
+    @staticmethod
+    def around(page: _Page, damaged: str) -> _Scorer:
+        return _Scorer(page, Counter(damaged), Counter(_bigrams(damaged)))
+
+    def char_evidence(self, ch: str, following: str) -> float:
+        """Script, page vocabulary and annotation habit for one character, given the character after it."""
+        page = self.page
+        bonus = 0.0
+        if ch in page.foreign:
             bonus += FOREIGN_SCRIPT_COST
         elif not ch.isascii():
-            bonus += min(CACHE_CAP, CACHE_WEIGHT * math.log1p(doc.counts.get(ch, 0)))
-    return _log_prob(left + middle + right) + bonus + _annotation_evidence(left + middle + right)
+            seen = page.chars.get(ch, 0) - self.own_chars.get(ch, 0)
+            bonus += min(CHAR_CACHE_CAP, CHAR_CACHE_WEIGHT * math.log1p(max(0, seen)))
+        if following and ch in page.annotated and following != "(":
+            bonus += MISSING_ANNOTATION_COST
+        return bonus
 
+    def bigram_evidence(self, bigram: str) -> float:
+        if not (is_han(bigram[0]) and is_han(bigram[1])):
+            return 0.0
+        seen = self.page.bigrams.get(bigram, 0) - self.own_bigrams.get(bigram, 0)
+        return min(BIGRAM_CACHE_CAP, BIGRAM_CACHE_WEIGHT * math.log1p(max(0, seen)))
 
-ANNOTATED = re.compile(r"([\u3400-\u4dbf\u4e00-\u9fff])\(([a-zāáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜüê]{1,6})\)")
-
-
-@lru_cache(maxsize=65536)
-def _annotation_evidence(text: str) -> float:
-    """A pinyin annotation tells which character precedes it: 區(qū) confirms 區 and speaks against 过(qū)."""
-    from policykb.cleaning.pinyin import is_reading
-
-    return sum(
-        ANNOTATION_WEIGHT if is_reading(m.group(1), m.group(2)) else -ANNOTATION_WEIGHT
-        for m in ANNOTATED.finditer(text)
-    )
-
-
-@lru_cache(maxsize=65536)
-def _log_prob(text: str) -> float:
-    return log_prob(text)
-
-
-Choices = dict[int, tuple[tuple[int, ...], int]]  # hole position → (byte template, characters consumed)
-
-
-def _search_holes(
-    text: str, w: _Window, punct: dict[int, bytes], left: str, right: str
-) -> list[tuple[float, str]]:
-    """Beam search over what each `?` was, left to right, one unknown byte at a time."""
-
-    def build(choices: Choices) -> bytes:
-        out = bytearray()
-        i = w.start
-        while i < w.end:
-            if i in choices:
-                template, skip = choices[i]
-                out.extend(0x3F if b < 0 else b for b in template)  # unfilled slots stay invalid for now
-                i += 1 + skip
-                continue
-            out.extend(punct.get(i) or _gbk(text[i]) or b"?")
-            i += 1
-        return bytes(out)
-
-    def consumed(choices: Choices, hole: int) -> bool:
-        return any(h < hole <= h + skip for h, (_, skip) in choices.items())
-
-    beam: list[tuple[float, Choices]] = [(0.0, {})]
-    for hole in w.holes:
-        states: list[tuple[float, Choices]] = []
-        for score, choices in beam:
-            if consumed(choices, hole):
-                states.append((score, choices))  # the `?` sat inside an annotation an earlier hole dropped
-                continue
-            for template, skip in _hole_templates(text, hole, len(w.anchors) > 1):
-                trial = dict(choices)
-                trial[hole] = (tuple(template), skip)
-                states.append((0.0, trial))
-        # Fill the unknown bytes of this hole one at a time, pruning to the best few after each byte.
-        while True:
-            expanded: list[tuple[float, Choices]] = []
-            pending = False
-            for _, choices in states:
-                filled, skip = choices.get(hole, ((), 0))
-                k = next((k for k, b in enumerate(filled) if b < 0), None)
-                if k is None:
-                    expanded.append((_score(left, _decode_lenient(build(choices)), right), choices))
-                    continue
-                pending = True
-                for b in LEAD_BYTE if filled[k] == SLOT else ANY_BYTE:
-                    if filled[k] == ANY and k > 0 and _decode(bytes((filled[k - 1], b))) is not None:
-                        continue  # a valid pair would have decoded as a character, not as `?`
-                    trial = dict(choices)
-                    trial[hole] = (filled[:k] + (b,) + filled[k + 1 :], skip)
-                    expanded.append((_score(left, _decode_lenient(build(trial)), right), trial))
-            expanded.sort(key=lambda item: -item[0])
-            states = _prune_per_shape(_dedupe(expanded), hole)
-            if not pending:
-                break
-        beam = states[: 2 * BEAM]
-    results = []
-    for _, choices in beam:
-        decoded = _decode(build(choices))
-        if decoded is not None:
-            results.append((_score(left, decoded, right), decoded))
-    return results
-
-
-def _prune_per_shape(items: list[tuple[float, Choices]], hole: int) -> list[tuple[float, Choices]]:
-    """Keep the best few of each kind of guess for this hole, so that a guess still missing a byte (scored
-    with a placeholder) does not crowd out complete ones, or the reverse."""
-    kept: dict[tuple, int] = {}
-    out = []
-    for score, choices in items:
-        template, skip = choices.get(hole, ((), 0))
-        shape = (
-            len(template),
-            skip,
-            template[1:] if len(template) == 2 and template[1] in (0x28, 0x3C) else None,
+    def page_evidence(self, text: str) -> float:
+        return sum(self.char_evidence(ch, text[k + 1 : k + 2]) for k, ch in enumerate(text)) + sum(
+            self.bigram_evidence(text[k : k + 2]) for k in range(len(text) - 1)
         )
-        if kept.get(shape, 0) < BEAM:
-            kept[shape] = kept.get(shape, 0) + 1
-            out.append((score, choices))
+
+    def __call__(self, text: str) -> float:
+        plain, evidence = _without_annotations(text)
+        return _lm(plain) + evidence + self.page_evidence(text)
+
+    def extend(self, context: str, new: str) -> float:
+        """What appending `new` to `context` adds to the score, looking back a few characters only."""
+        line_start = context.rfind("\n")
+        if "\n" in new and line_start >= 0 and len(context) - line_start <= HEADING_LENGTH + 1:
+            tail = context[line_start:]  # a line break is judged by the whole line before it
+        else:
+            tail = context[-SEARCH_CONTEXT:]
+        joined = tail + new
+        delta = _lm(joined) - _lm(tail) if tail else _lm(new)
+        start = max(0, len(tail) - 1)
+        for k in range(start, len(joined) - 1):
+            delta += self.bigram_evidence(joined[k : k + 2])
+            delta += self.char_evidence(joined[k], joined[k + 1]) if k >= len(tail) else 0.0
+            if k == len(tail) - 1 and joined[k] in self.page.annotated and joined[k + 1] != "(":
+                delta += MISSING_ANNOTATION_COST  # the character before is now known not to be annotated
+        return delta + self.char_evidence(joined[-1], "")
+
+
+# --- The search -------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _State:
+    """A partial re-decoding: the run so far (after the left context) and the lead byte awaiting its trail."""
+
+    at: int  # next position of the damaged text to read
+    lead: int
+    decoded: str  # left context + re-decoded run
+    score: float  # search score: language model increments, page evidence, splice evidence
+    evidence: float = 0.0  # the splice evidence alone, which the final scoring adds to the window's score
+
+
+@dataclass(frozen=True)
+class _Repair:
+    """A complete re-decoding of the damaged text from the `?` up to `end`."""
+
+    end: int
+    text: str
+    evidence: float
+    search_score: float = 0.0
+
+
+def _splice_evidence(text: str, hole: int, syllable: str, lead: int) -> float:
+    """The farm matched an annotated character on the byte pair (trail of the previous character, L)."""
+    before = _gbk(text[hole - 1]) if hole > 0 else None
+    if before is None or len(before) != 2:
+        return 0.0
+    matched = _pairs().get(before[1], {}).get(lead)
+    if matched is None or not _spells(matched, syllable):
+        return -SPLICE_EVIDENCE
+    return SPLICE_EVIDENCE if matched in _traditional_only() else SPLICE_EVIDENCE / 2
+
+
+def _run_ends(text: str, at: int) -> tuple[str, ...]:
+    """What the `?` at text[at] may have swallowed when it ends a run (after the character it completes)."""
+    if PINYIN_TAIL.match(text, at + 1):
+        return ("(",)  # the `(` of a genuine annotation of the character the `?` completes
+    if TAG_TAIL.match(text, at + 1):
+        return ("<",)
+    if at + 1 == len(text) or text[at + 1] == "\n":
+        return ("",)  # a byte left dangling at the end of a line
+    return tuple(SWALLOWED)
+
+
+class _Search:
+    """Beam search over the unknown bytes of the run that starts at the `?` at text[hole]."""
+
+    def __init__(self, text: str, hole: int, score: _Scorer) -> None:
+        self.text, self.hole, self.score = text, hole, score
+        self.left = _left_context(text, hole)
+        self.repairs: list[_Repair] = []
+
+    def run(self) -> list[_Repair]:
+        live = self._starts()
+        for _ in range(MAX_RUN):
+            if not live:
+                break
+            successors: list[_State] = []
+            for state in live:
+                successors += self._advance(state)
+                if state.at < len(self.text) and self.text[state.at] == "?":
+                    successors += self._advance_hole(state)
+            live = sorted(_unique(successors), key=lambda s: -s.score)[:BEAM]
+        return _best_per_end(self.repairs)
+
+    def _state(self, state: _State, at: int, lead: int, new: str) -> _State:
+        score = state.score + self.score.extend(state.decoded, new)
+        return _State(at, lead, state.decoded + new, score, state.evidence)
+
+    def _end(self, state: _State, end: int) -> None:
+        run = unicodedata.normalize("NFKC", state.decoded[len(self.left) :])
+        self.repairs.append(_Repair(end, run, state.evidence, state.score))
+
+    def _starts(self) -> list[_State]:
+        """The lost lead byte, for each value it may have had; a spliced annotation's tail is dropped."""
+        text, hole = self.text, self.hole
+        tail = PINYIN_TAIL.match(text, hole + 1)
+        at = tail.end() if tail else hole + 1
+        states = []
+        for lead in LEADS:
+            evidence = _splice_evidence(text, hole, tail.group(1), lead) if tail else 0.0
+            states.append(_State(at, lead, self.left, evidence, evidence))
+        return states
+
+    def _advance(self, state: _State) -> list[_State]:
+        """Read one more shown character as (trail of the pending character, lead of the next)."""
+        text, at = self.text, state.at
+        if at >= len(text) or text[at] == "\n":
+            return []  # a misaligned read would have swallowed the line break and shown `?`
+        row = _pairs()[state.lead]
+        states = []
+        for lead, trail, width in _byte_pairs(text, at):
+            completed = row.get(lead)
+            if completed is None:
+                continue
+            if trail in _pairs():
+                states.append(self._state(state, at + width, trail, completed))
+            elif trail < 0x80:
+                # The shown character paired the last trail byte with an ASCII letter: swallowed, aligned again.
+                self._end(self._state(state, at + width, 0, completed + chr(trail)), at + width)
+        code = ord(text[at])
+        if 0x40 <= code < 0x7F and code in row:
+            # A trail byte that is ASCII: shown as itself, and the reading is aligned again after it.
+            self._end(self._state(state, at + 1, 0, row[code]), at + 1)
+        return states
+
+    def _advance_hole(self, state: _State) -> list[_State]:
+        """A `?` inside a run: the trail byte completing the pending character, then either the ASCII byte it
+        swallowed (the run ends) or the lead byte of the next character (an invalid pair; the run goes on)."""
+        text, at = self.text, state.at
+        row = _pairs()[state.lead]
+        trails = self._likely(state.decoded, [(row[t], t) for t in PAIR_TRAILS if t in row])
+        completions = sorted(
+            ((self._state(state, at + 1, 0, ch), t) for ch, t in trails),
+            key=lambda item: -item[0].score,
+        )[:TRAIL_BEAM]
+        ahead = self._ahead(at + 1)
+        tail = PINYIN_TAIL.match(text, at + 1)
+        if tail:
+            # The `?` swallowed the `(` of an annotation: it spells the reading of the character completed here.
+            for t, ch in row.items():
+                if t in PAIR_TRAILS and _spells(ch, tail.group(1)):
+                    self._end(self._state(state, at + 1, 0, ch + "("), at + 1)
+        states: list[_State] = []
+        for done, trail in completions:
+            for swallowed in _run_ends(text, at):
+                if swallowed != "(":
+                    self._end(self._state(done, at + 1, 0, swallowed) if swallowed else done, at + 1)
+            invalid_after = _pairs().get(trail, {})
+            leads = [lead for lead in LEADS if lead not in invalid_after]
+            if ahead:
+                # Choose the lead byte by the characters it makes with what is shown next.
+                candidates = [
+                    (_pairs()[lead][first] + rest, lead)
+                    for first, rest in ahead
+                    for lead in leads
+                    if first in _pairs()[lead]
+                ]
+                scored = sorted(
+                    ((self.score.extend(done.decoded, chars), lead) for chars, lead in self._likely(done.decoded, candidates)),
+                    reverse=True,
+                )
+                leads = list(dict.fromkeys(lead for _, lead in scored))[:TRAIL_BEAM]
+            states += [_State(at + 1, lead, done.decoded, done.score, done.evidence) for lead in leads]
+        return states
+
+    def _ahead(self, at: int) -> list[tuple[int, str]]:
+        """What the shown text from `at` says about the next character: (its trail byte, the text after it).
+
+        The character itself needs the unknown lead byte; the one after it is known from the next shown one.
+        """
+        text = self.text
+        if at >= len(text) or text[at] in "?\n":
+            return []
+        out: list[tuple[int, str]] = []
+        code = ord(text[at])
+        if 0x40 <= code < 0x7F:
+            out.append((code, ""))  # an ASCII trail byte: the run ends with this character
+        for first, second, width in _byte_pairs(text, at):
+            following = ""
+            if at + width < len(text):
+                after = _byte_pairs(text, at + width)
+                if after and second in _pairs():
+                    following = _pairs()[second].get(after[0][0], "")
+            out.append((first, following))
+        return out
+
+    def _likely(self, decoded: str, candidates: list[tuple[str, int]]) -> list[tuple[str, int]]:
+        """The candidate characters most worth scoring properly: by frequency and by the page's bigrams."""
+        previous = decoded[-1:]
+        ranked = sorted(
+            candidates,
+            key=lambda item: -(_char_prior(item[0][0]) + self.score.bigram_evidence(previous + item[0][0])),
+        )
+        return ranked[:PRESELECT]
+
+
+@lru_cache(maxsize=65536)
+def _char_prior(ch: str) -> float:
+    """A cheap plausibility of one character, to choose which candidates the language model scores."""
+    if is_han(ch):
+        return char_log_prob(ch)
+    return log_prob(ch)
+
+
+def _best_per_end(repairs: list[_Repair]) -> list[_Repair]:
+    """The best few distinct repairs for each place the run may end (search scores compare only there)."""
+    by_end: dict[int, dict[str, _Repair]] = {}
+    for r in repairs:
+        kept = by_end.setdefault(r.end, {})
+        if r.text not in kept or kept[r.text].search_score < r.search_score:
+            kept[r.text] = r
+    out: list[_Repair] = []
+    for kept in by_end.values():
+        out += sorted(kept.values(), key=lambda r: -r.search_score)[:PER_END]
     return out
 
 
-def _dedupe(items: list[tuple[float, Choices]]) -> list[tuple[float, Choices]]:
-    seen: set[tuple] = set()
+def _left_context(text: str, hole: int) -> str:
+    """The scored text before a run: a few characters, or the whole line with its break if it starts near."""
+    start = _line_start(text, hole)
+    if hole - start <= HEADING_LENGTH:
+        return text[max(0, start - 1) : hole]  # the break tells the model where this line began
+    return text[hole - CONTEXT : hole]
+
+
+def _line_start(text: str, i: int) -> int:
+    return text.rfind("\n", 0, i) + 1
+
+
+def _unique(states: list[_State]) -> list[_State]:
+    seen: set[tuple[int, int, str]] = set()
     out = []
-    for score, choices in items:
-        key = tuple(sorted((k, v) for k, v in choices.items()))
+    for s in states:
+        key = (s.at, s.lead, s.decoded)
         if key not in seen:
             seen.add(key)
-            out.append((score, choices))
+            out.append(s)
     return out
 
 
-def _search_shifts(
-    text: str, w: _Window, punct: dict[int, bytes], left: str, right: str
-) -> list[tuple[float, str]]:
-    """Put back one lost lead byte, or take out one extra byte, at every offset of the window."""
-    data = b"".join(punct.get(i) or _gbk(text[i]) or b"?" for i in range(w.start, w.end))
-    results = []
-    for k in range(len(data) + 1):
-        for b in LEAD_BYTE:
-            decoded = _decode(data[:k] + bytes([b]) + data[k:])
-            if decoded is not None:
-                results.append((_score(left, decoded, right), decoded))
-        if k < len(data) and data[k] >= 0x80:
-            decoded = _decode(data[:k] + data[k + 1 :])
-            if decoded is not None:
-                results.append((_score(left, decoded, right), decoded))
-    return results
+# --- Decisions --------------------------------------------------------------------------------------------
 
 
-def _best_repair(text: str, w: _Window) -> tuple[str, float, float]:
-    """The most plausible re-decoding of the window, its score, and the damaged window's score."""
-    left = text[max(0, w.start - CONTEXT) : w.start]
-    right = text[w.end : w.end + CONTEXT]
-    original = text[w.start : w.end]
-    base = _score(left, original, right)
-    candidates: list[tuple[float, str]] = []
-    for punct in _punct_variants(text, w):
-        if w.holes:
-            candidates += _search_holes(text, w, punct, left, right)
-        else:
-            candidates += _search_shifts(text, w, punct, left, right)
-    best_text, best_score = original, base
-    for _, decoded in candidates:
-        repaired = _normalise_candidate(original, decoded)
-        score = _score(left, repaired, right)
-        if score > best_score:
-            best_text, best_score = repaired, score
-    return best_text, best_score, base
+@dataclass(frozen=True)
+class _Verdict:
+    end: int  # the damaged text text[hole:end] is replaced
+    text: str
+    kind: str  # "mojibake", "mojibake_unrepaired" or "" (a genuine question mark)
+    note: str = ""
 
 
-def _normalise_candidate(original: str, decoded: str) -> str:
-    """NFKC the re-decoded part only, as the farm did, leaving untouched text exactly as it was."""
-    p = 0
-    while p < min(len(original), len(decoded)) and original[p] == decoded[p]:
-        p += 1
-    s = 0
-    while s < min(len(original), len(decoded)) - p and original[-1 - s] == decoded[-1 - s]:
-        s += 1
-    middle = decoded[p : len(decoded) - s]
-    return decoded[:p] + unicodedata.normalize("NFKC", middle) + decoded[len(decoded) - s :]
+def _line_end(text: str, i: int) -> int:
+    end = text.find("\n", i)
+    return len(text) if end < 0 else end
+
+
+def _judge(text: str, hole: int, page: _Page) -> _Verdict:
+    """Repair, mark, or leave the `?` at text[hole], comparing every re-decoding with the damaged text."""
+    line_start, line_end = _line_start(text, hole), _line_end(text, hole)
+    preliminary = _Scorer.around(page, text[max(line_start, hole - CONTEXT) : min(line_end, hole + MAX_RUN)])
+    repairs = _Search(text, hole, preliminary).run()
+    certain = bool(PINYIN_TAIL.match(text, hole + 1) or TAG_TAIL.match(text, hole + 1))
+    if not repairs:
+        return _Verdict(hole + 1, MARKER, "mojibake_unrepaired", "no re-decoding fits") if certain else _genuine(hole)
+    # Score every repair over one window, reaching past the longest, so that they compare like with like.
+    stop = max(r.end for r in repairs)
+    tail = PINYIN_TAIL.match(text, stop)
+    stop = tail.end() if tail else stop  # an annotation right after the run is evidence about its last character
+    left = _left_context(text, hole)
+    right = text[stop : min(line_end, stop + CONTEXT)] if stop <= line_end else text[stop : stop + CONTEXT]
+    score = _Scorer.around(page, left + text[hole:stop] + right)
+    damaged = score(left + text[hole:stop] + right)
+    ranked = sorted(
+        ((score(left + r.text + text[r.end : stop] + right) + r.evidence, r) for r in repairs),
+        key=lambda item: -item[0],
+    )
+    best_score, best = ranked[0]
+    best_text = best.text + text[best.end : stop]
+    rival = next((s for s, r in ranked[1:] if r.text + text[r.end : stop] != best_text), -math.inf)
+    gain = best_score - damaged
+    if gain >= MARGIN and best_score - rival >= AMBIGUITY:
+        return _Verdict(best.end, best.text, "mojibake", f"gain {gain:.1f}, next best {best_score - rival:.1f} behind")
+    if certain or gain >= MARGIN:
+        end = best.end if gain > 0 else hole + 1
+        marked = text[hole:end].replace("?", MARKER)
+        return _Verdict(end, marked, "mojibake_unrepaired", f"gain {gain:.1f}, ambiguous by {best_score - rival:.1f}")
+    return _genuine(hole)
+
+
+def _genuine(hole: int) -> _Verdict:
+    return _Verdict(hole + 1, "?", "")
+
+
+def _holes(text: str) -> Iterator[int]:
+    """`?` that may start a damaged run: not lost indent spaces, not inside Latin text such as a URL."""
+    indent = {i for m in INDENT_RUN.finditer(text) for i in range(m.start(), m.end())}
+    for m in re.finditer(r"\?", text):
+        i = m.start()
+        if i in indent:
+            continue
+        annotation = ANNOTATION_BEFORE.search(text, max(0, i - 9), i)
+        before = text[annotation.start()] if annotation else text[i - 1] if i > 0 else "\n"
+        after = text[i + 1] if i + 1 < len(text) else "\n"
+        if PINYIN_TAIL.match(text, i + 1) or TAG_TAIL.match(text, i + 1):
+            if not (before.isascii() and before.isalnum()):
+                yield i
+        elif not before.isascii() or not after.isascii():
+            yield i
 
 
 def _trimmed_change(kind: str, before: str, after: str, offset: int) -> Change:
@@ -470,62 +614,23 @@ def _trimmed_change(kind: str, before: str, after: str, offset: int) -> Change:
     return Change(kind, before[p : len(before) - s], after[p : len(after) - s], offset + p)
 
 
-def _is_strong_damage(text: str, w: _Window) -> bool:
-    """Enough evidence to mark a run we could not repair.
-
-    A lone `?` between Chinese characters may be a real question mark (活力?如何), but not one that stands
-    next to another `?`, before a bracketless annotation, or among rare characters and stray letters.
-    """
-    oddities = [a for a in w.anchors if a not in w.holes]
-    if len(oddities) >= 2 or (oddities and w.holes):
-        return True
-    return any(
-        (h + 1 < len(text) and text[h + 1] == "?")
-        or PINYIN_TAIL.match(text, h + 1)
-        or TAG_TAIL.match(text, h + 1)
-        for h in w.holes
-    )
-
-
-def _mark(text: str, w: _Window) -> str:
-    chars = list(text[w.start : w.end])
-    if w.holes:
-        for h in w.holes:
-            chars[h - w.start] = MARKER
-    else:
-        chars.insert(w.anchors[0] - w.start, MARKER)
-    return "".join(chars)
-
-
 def repair_mojibake(text: str) -> CleanResult:
     """Re-decode GBK-misaligned runs; Change(kind="mojibake") per repair, "mojibake_unrepaired" per marker."""
-    token = _DOCUMENT.set(_Document(_foreign_script(text), Counter(text)))
-    try:
-        return _repair(text)
-    finally:
-        _DOCUMENT.reset(token)
-
-
-def _repair(text: str) -> CleanResult:
+    page = _Page.of(text)
     changes: list[Change] = []
     pieces: list[str] = []
     cursor = 0
-    for w in _windows(text):
-        original = text[w.start : w.end]
-        repaired, score, base = _best_repair(text, w)
-        if repaired != original and score - base >= MARGIN:
-            change = _trimmed_change("mojibake", original, repaired, w.start)
-            note = f"gain {score - base:.1f}"
-        elif _is_strong_damage(text, w):
-            repaired = _mark(text, w)
-            change = _trimmed_change("mojibake_unrepaired", original, repaired, w.start)
-            note = "no plausible re-decoding"
-        else:
+    for hole in _holes(text):
+        if hole < cursor:
+            continue  # inside a run already re-decoded
+        verdict = _judge(text, hole, page)
+        if not verdict.kind:
             continue
-        change.note = note
+        change = _trimmed_change(verdict.kind, text[hole : verdict.end], verdict.text, hole)
+        change.note = verdict.note
         changes.append(change)
-        pieces.append(text[cursor : w.start])
-        pieces.append(repaired)
-        cursor = w.end
+        pieces.append(text[cursor:hole])
+        pieces.append(verdict.text)
+        cursor = verdict.end
     pieces.append(text[cursor:])
     return CleanResult("".join(pieces), changes)
