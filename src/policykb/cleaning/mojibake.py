@@ -32,7 +32,7 @@ import math
 import re
 import unicodedata
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import cache, lru_cache
 from pathlib import Path
@@ -49,6 +49,7 @@ MARGIN = 10.0  # nats a repair must gain over the damaged text
 AMBIGUITY = 3.0  # nats by which the best repair must beat a different one; otherwise mark, do not guess
 BEAM = 24  # partial re-decodings kept after each character
 PRESELECT = 24  # candidate characters at a `?` ranked cheaply before the language model scores the best
+HOLE_STATES = 8  # partial runs expanded at a `?` (the others are far behind)
 PER_END = 8  # repairs ending at the same place that the final scoring compares
 TRAIL_BEAM = 6  # trail bytes tried for the character completed at a `?` inside or at the end of a run
 SEARCH_CONTEXT = 6  # characters looked back at when the search scores one more character
@@ -206,10 +207,21 @@ class _Page:
     annotated: frozenset[str] = frozenset()
     chars: Counter[str] = field(default_factory=Counter)
     bigrams: Counter[str] = field(default_factory=Counter)
+    followers: dict[str, frozenset[str]] = field(default_factory=dict)  # characters the page writes after each
 
     @staticmethod
     def of(text: str) -> _Page:
-        return _Page(_foreign_script(text), _always_annotated(text), Counter(text), Counter(_bigrams(text)))
+        bigrams = Counter(_bigrams(text))
+        followers: dict[str, set[str]] = {}
+        for bigram in bigrams:
+            followers.setdefault(bigram[0], set()).add(bigram[1])
+        return _Page(
+            _foreign_script(text),
+            _always_annotated(text),
+            Counter(text),
+            bigrams,
+            {ch: frozenset(after) for ch, after in followers.items()},
+        )
 
 
 # --- Scoring ----------------------------------------------------------------------------------------------
@@ -366,14 +378,16 @@ class _Search:
         self.repairs: list[_Repair] = []
 
     def run(self) -> list[_Repair]:
-        live = self._starts()
+        live = sorted(self._starts(), key=lambda s: -s.score)
         for _ in range(MAX_RUN):
             if not live:
                 break
             successors: list[_State] = []
+            holes = 0
             for state in live:
-                successors += self._advance(state)
-                if state.at < len(self.text) and self.text[state.at] == "?":
+                successors += self._advance(state)  # a `?` may also be a shifted `？`
+                if state.at < len(self.text) and self.text[state.at] == "?" and holes < HOLE_STATES:
+                    holes += 1  # only the best few partial runs are worth the wide expansion a `?` needs
                     successors += self._advance_hole(state)
             live = sorted(_unique(successors), key=lambda s: -s.score)[:BEAM]
         return _best_per_end(self.repairs)
@@ -424,40 +438,45 @@ class _Search:
         swallowed (the run ends) or the lead byte of the next character (an invalid pair; the run goes on)."""
         text, at = self.text, state.at
         row = _pairs()[state.lead]
-        trails = self._likely(state.decoded, [(row[t], t) for t in PAIR_TRAILS if t in row])
-        completions = sorted(
-            ((self._state(state, at + 1, 0, ch), t) for ch, t in trails),
-            key=lambda item: -item[0].score,
-        )[:TRAIL_BEAM]
-        ahead = self._ahead(at + 1)
         tail = PINYIN_TAIL.match(text, at + 1)
         if tail:
             # The `?` swallowed the `(` of an annotation: it spells the reading of the character completed here.
             for t, ch in row.items():
                 if t in PAIR_TRAILS and _spells(ch, tail.group(1)):
                     self._end(self._state(state, at + 1, 0, ch + "("), at + 1)
+        likely = self._likely(state.decoded, _row_by_prior(state.lead))
+        completions = sorted(
+            ((self._state(state, at + 1, 0, ch), t) for ch, t in likely),
+            key=lambda item: -item[0].score,
+        )[:TRAIL_BEAM]
+        ahead = self._ahead(at + 1)
         states: list[_State] = []
         for done, trail in completions:
             for swallowed in _run_ends(text, at):
                 if swallowed != "(":
                     self._end(self._state(done, at + 1, 0, swallowed) if swallowed else done, at + 1)
             invalid_after = _pairs().get(trail, {})
-            leads = [lead for lead in LEADS if lead not in invalid_after]
-            if ahead:
-                # Choose the lead byte by the characters it makes with what is shown next.
-                candidates = [
-                    (_pairs()[lead][first] + rest, lead)
-                    for first, rest in ahead
-                    for lead in leads
-                    if first in _pairs()[lead]
+            # Choose the lead byte by the characters it makes with what is shown next; before another `?` the
+            # next character's trail byte is unknown too, so any character may follow.
+            scored = []
+            for first, rest in ahead or [(-1, "")]:
+                column = [
+                    (ch, lead)
+                    for ch, lead in (_column_by_prior(first) if first >= 0 else self._before_hole(at + 1))
+                    if lead not in invalid_after
                 ]
-                scored = sorted(
-                    ((self.score.extend(done.decoded, chars), lead) for chars, lead in self._likely(done.decoded, candidates)),
-                    reverse=True,
-                )
-                leads = list(dict.fromkeys(lead for _, lead in scored))[:TRAIL_BEAM]
+                scored += [
+                    (self.score.extend(done.decoded, ch + rest), lead)
+                    for ch, lead in self._likely(done.decoded, column)
+                ]
+            leads = list(dict.fromkeys(lead for _, lead in sorted(scored, reverse=True)))[:TRAIL_BEAM]
             states += [_State(at + 1, lead, done.decoded, done.score, done.evidence) for lead in leads]
         return states
+
+    def _before_hole(self, at: int) -> Sequence[tuple[str, int]]:
+        """The characters that may be completed at the `?` at text[at]: any, or those spelling its annotation."""
+        tail = PINYIN_TAIL.match(self.text, at + 1)
+        return _by_reading().get(tail.group(1), ()) if tail else _all_by_prior()
 
     def _ahead(self, at: int) -> list[tuple[int, str]]:
         """What the shown text from `at` says about the next character: (its trail byte, the text after it).
@@ -472,22 +491,24 @@ class _Search:
         if 0x40 <= code < 0x7F:
             out.append((code, ""))  # an ASCII trail byte: the run ends with this character
         for first, second, width in _byte_pairs(text, at):
-            following = ""
-            if at + width < len(text):
-                after = _byte_pairs(text, at + width)
-                if after and second in _pairs():
-                    following = _pairs()[second].get(after[0][0], "")
-            out.append((first, following))
+            if at + width >= len(text) or second not in _pairs():
+                out.append((first, ""))
+                continue
+            # The character after is (second, first byte shown next): try each reading of what is shown next.
+            after = [lead for lead, _, _ in _byte_pairs(text, at + width)]
+            if 0x40 <= ord(text[at + width]) < 0x7F:
+                after.append(ord(text[at + width]))
+            followings = {_pairs()[second].get(byte, "") for byte in after} or {""}
+            out += [(first, following) for following in followings]
         return out
 
-    def _likely(self, decoded: str, candidates: list[tuple[str, int]]) -> list[tuple[str, int]]:
-        """The candidate characters most worth scoring properly: by frequency and by the page's bigrams."""
-        previous = decoded[-1:]
-        ranked = sorted(
-            candidates,
-            key=lambda item: -(_char_prior(item[0][0]) + self.score.bigram_evidence(previous + item[0][0])),
-        )
-        return ranked[:PRESELECT]
+    def _likely(self, decoded: str, ranked: Sequence[tuple[str, int]]) -> list[tuple[str, int]]:
+        """The candidates most worth scoring properly: the most frequent, and any the page writes after the
+        character before (`ranked` comes sorted by frequency)."""
+        followers = self.score.page.followers.get(decoded[-1:], frozenset())
+        out = list(ranked[:PRESELECT])
+        out += [item for item in ranked[PRESELECT:] if item[0] in followers]
+        return out
 
 
 @lru_cache(maxsize=65536)
@@ -496,6 +517,38 @@ def _char_prior(ch: str) -> float:
     if is_han(ch):
         return char_log_prob(ch)
     return log_prob(ch)
+
+
+@lru_cache(maxsize=256)
+def _row_by_prior(lead: int) -> tuple[tuple[str, int], ...]:
+    """The characters a lead byte makes with a trail byte that reads as a lead, most frequent first."""
+    row = _pairs()[lead]
+    return tuple(sorted(((row[t], t) for t in PAIR_TRAILS if t in row), key=lambda item: -_char_prior(item[0])))
+
+
+@cache
+def _all_by_prior() -> tuple[tuple[str, int], ...]:
+    """Every two-byte character whose trail byte reads as a lead, with its lead byte, most frequent first."""
+    every = [(ch, lead) for lead in LEADS for ch, _ in _row_by_prior(lead)]
+    return tuple(sorted(every, key=lambda item: -_char_prior(item[0])))
+
+
+@cache
+def _by_reading() -> dict[str, tuple[tuple[str, int], ...]]:
+    """The characters of _all_by_prior by each reading they have (with tone marks and without)."""
+    index: dict[str, list[tuple[str, int]]] = {}
+    for ch, lead in _all_by_prior():
+        for reading in _readings(ch):
+            index.setdefault(reading, []).append((ch, lead))
+    return {reading: tuple(found) for reading, found in index.items()}
+
+
+@lru_cache(maxsize=256)
+def _column_by_prior(trail: int) -> tuple[tuple[str, int], ...]:
+    """The characters each lead byte makes with this trail byte, most frequent first."""
+    pairs = _pairs()
+    column = [(pairs[lead][trail], lead) for lead in LEADS if trail in pairs[lead]]
+    return tuple(sorted(column, key=lambda item: -_char_prior(item[0])))
 
 
 def _best_per_end(repairs: list[_Repair]) -> list[_Repair]:
