@@ -34,6 +34,10 @@ _CJK = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 _CJK_RUN = re.compile(f"[{_CJK}]+")
 _WORDLIKE = re.compile(rf"[0-9a-z{_CJK}]")
 
+# Below this many clauses every word shared by a few clauses looks "common"; document frequencies only say
+# something about a term once the index is this large.
+COMMON_TERM_MIN_DOCS = 20
+
 # Tokenizer variants, kept selectable so the benchmark can compare them on the same queries.
 TOKENIZERS = ("search+bigrams", "cut+bigrams", "search", "cut")
 DEFAULT_TOKENIZER = "cut+bigrams"
@@ -202,20 +206,38 @@ class KeywordIndex:
         )
         return np.asarray(docs[0], dtype=np.int64), np.asarray(scores[0], dtype=np.float32)
 
-    def query_token_ids(self, query: str) -> list[int]:
-        """The query's terms that the index knows, each once (repeating a word should not multiply its weight)."""
+    def query_token_ids(self, query: str, common_share: float = 1.0) -> list[int]:
+        """The query's terms that the index knows, each once (repeating a word should not multiply its weight).
+
+        Terms found in more than `common_share` of the clauses are dropped: in a collection about one theme
+        (集团, 学校, 教育) they and their bigrams outvote the one rare word that says what the query is about.
+        A query made only of common terms keeps them all.
+        """
         vocab = self._bm25.vocab_dict
         ids = [vocab[t] for t in dict.fromkeys(tokenize(query, self.tokenizer)) if t in vocab]
-        return ids
+        if common_share >= 1.0 or not ids:
+            return ids
+        limit = max(common_share * self.n_docs, COMMON_TERM_MIN_DOCS)
+        kept = [t for t, df in zip(ids, self.document_frequencies(ids).tolist(), strict=True) if df <= limit]
+        return kept or ids
+
+    def document_frequencies(self, token_ids: Sequence[int]) -> np.ndarray:
+        """How many clauses contain each token id (the length of its posting list)."""
+        indptr = self._bm25.scores["indptr"]
+        ids = np.asarray(token_ids, dtype=np.int64)
+        return np.asarray(indptr[ids + 1] - indptr[ids], dtype=np.int64)
 
     def search(
-        self, query: str, k: int, allowed_ids: np.ndarray | None = None
+        self, query: str, k: int, allowed_ids: np.ndarray | None = None, common_share: float = 1.0
     ) -> tuple[np.ndarray, np.ndarray]:
-        """Top-k (ids, scores), best first; only documents sharing a term with the query, only allowed ids."""
+        """Top-k (ids, scores), best first; only documents sharing a term with the query, only allowed ids.
+
+        common_share: drop query terms found in more than this share of the clauses (see `query_token_ids`).
+        """
         empty = (np.empty(0, dtype=np.int64), np.empty(0, dtype=np.float32))
         if self.n_docs == 0 or k <= 0:
             return empty
-        token_ids = self.query_token_ids(query)
+        token_ids = self.query_token_ids(query, common_share)
         if not token_ids:
             return empty
         mask = None

@@ -1,4 +1,11 @@
-"""Hybrid search: a dense ranking and a BM25 ranking of the searchable clauses, merged by reciprocal rank fusion."""
+"""Hybrid search: a dense ranking and a BM25 ranking of the searchable clauses, fused into one.
+
+The default fusion (`convex`) scores the union of both candidate lists: every candidate gets its exact cosine
+(BM25-only ones are re-scored against their stored vectors), cosines are min-max scaled over that union and
+BM25 scores divided by the best one, and the two are mixed by `dense_share`. Reciprocal rank fusion (`rrf`)
+is kept as an option: it only sees ranks, so a clause one ranker puts first and the other never lists falls
+below clauses both rank middling.
+"""
 
 from __future__ import annotations
 
@@ -11,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from policykb.errors import IndexError_, QueryError
+from policykb.errors import IndexError_, PolicyKBError, QueryError
 from policykb.indexer import check_embedder
 from policykb.keyword_index import KeywordIndex
 from policykb.query import normalise_query
@@ -23,6 +30,7 @@ from policykb.vector_index import VectorIndex
 log = logging.getLogger(__name__)
 
 MODES = ("hybrid", "dense", "keyword")
+FUSIONS = ("convex", "rrf")
 FILTER_CACHE_SIZE = 16
 
 
@@ -45,6 +53,38 @@ def rrf_fuse(rankings: Sequence[tuple[np.ndarray, float]], fusion_k: int) -> lis
     return sorted(fused.items(), key=lambda item: (-item[1], item[0]))
 
 
+def _scaled(values: np.ndarray) -> np.ndarray:
+    """Min-max scaling to [0, 1]; all-equal values (one candidate, say) all count as the best, 1."""
+    low, high = float(values.min()), float(values.max())
+    if high - low <= 1e-12:
+        return np.ones_like(values)
+    return (values - low) / (high - low)
+
+
+def convex_fuse(
+    dense: dict[int, float], keyword: dict[int, float], dense_share: float
+) -> list[tuple[int, float]]:
+    """Convex fusion over the candidates: dense_share·scaled cosine + (1 − dense_share)·BM25 / best BM25.
+
+    `dense` holds the cosine of every candidate (empty when there is no dense ranking), `keyword` the BM25
+    score of the clauses BM25 ranked (others count 0). Cosines are min-max scaled over the candidates because
+    an embedding model's cosines sit in a narrow band that differs per query; BM25 is divided by its best
+    score so that 0 keeps meaning "no shared term". Scores lie in [0, 1]; best first, ties by id.
+    """
+    ids = np.array(sorted(set(dense) | set(keyword)), dtype=np.int64)
+    if ids.size == 0:
+        return []
+    share = min(max(dense_share, 0.0), 1.0) if dense else 0.0
+    bm25 = np.array([keyword.get(i, 0.0) for i in ids.tolist()], dtype=np.float64)
+    best = float(bm25.max())
+    fused = (1.0 - share) * (bm25 / best if best > 0 else bm25)
+    if dense:
+        cosine = np.array([dense[i] for i in ids.tolist()], dtype=np.float64)
+        fused += share * _scaled(cosine)
+    order = np.lexsort((ids, -fused))
+    return [(int(ids[i]), float(fused[i])) for i in order]
+
+
 class SearchEngine:
     """Searches one opened index. Safe to call from many threads; `warm_up()` moves all first-call costs to start-up.
 
@@ -61,6 +101,10 @@ class SearchEngine:
         settings: Settings,
         manifest: Any = None,
     ) -> None:
+        if settings.fusion not in FUSIONS:
+            raise PolicyKBError(
+                f"unknown fusion {settings.fusion!r}: set POLICYKB_FUSION to one of {', '.join(FUSIONS)}"
+            )
         self.store = store
         self.keyword_index = keyword_index
         self.vector_index = vector_index
@@ -166,7 +210,8 @@ class SearchEngine:
         depth = max(int(self.settings.candidates), k)
         dense: dict[int, float] = {}
         keyword: dict[int, float] = {}
-        rankings: list[tuple[np.ndarray, float]] = []
+        dense_ids = np.empty(0, dtype=np.int64)
+        keyword_ids = np.empty(0, dtype=np.int64)
         query_vec: np.ndarray | None = None
         if mode in ("hybrid", "dense") and len(self.vector_index):
             query_vec = np.asarray(self.embedder().encode_queries([folded]), dtype=np.float32)
@@ -176,30 +221,38 @@ class SearchEngine:
             ids, scores = ids[found], scores[found]
             # Re-sort with ids as tie-breaker: faiss leaves the order of equal scores to chance.
             order = np.lexsort((ids, -scores))
-            ids, scores = ids[order], scores[order]
-            dense = dict(zip(ids.tolist(), scores.tolist(), strict=True))
-            rankings.append((ids, float(self.settings.dense_weight)))
+            dense_ids = ids[order]
+            dense = dict(zip(dense_ids.tolist(), scores[order].tolist(), strict=True))
         if mode in ("hybrid", "keyword"):
-            ids, scores = self.keyword_index.search(folded, depth, allowed)
-            keyword = dict(zip(ids.tolist(), scores.tolist(), strict=True))
-            rankings.append((ids, float(self.settings.keyword_weight)))
-        if mode == "hybrid":
+            keyword_ids, scores = self.keyword_index.search(
+                folded, depth, allowed, common_share=float(self.settings.common_term_share)
+            )
+            keyword = dict(zip(keyword_ids.tolist(), scores.tolist(), strict=True))
+        if mode == "hybrid" and self.settings.fusion == "convex":
+            if query_vec is not None:
+                # Convex fusion weighs the cosine of every candidate, BM25-only ones included.
+                self._add_cosines(dense, query_vec, keyword_ids)
+            fused = convex_fuse(dense, keyword, float(self.settings.dense_share))[:k]
+        elif mode == "hybrid":
+            rankings = [
+                (dense_ids, float(self.settings.dense_weight)),
+                (keyword_ids, float(self.settings.keyword_weight)),
+            ]
             fused = rrf_fuse(rankings, int(self.settings.fusion_k))[:k]
         else:
             only = dense if mode == "dense" else keyword
             fused = sorted(only.items(), key=lambda item: (-item[1], item[0]))[:k]
         if query_vec is not None:
             # Hits found by BM25 alone still get their cosine, which callers use as an absolute relevance.
-            missing = [rowid for rowid, _ in fused if rowid not in dense]
-            if missing:
-                dense.update(
-                    zip(
-                        missing,
-                        self.vector_index.similarity(query_vec[0], np.array(missing)).tolist(),
-                        strict=True,
-                    )
-                )
+            self._add_cosines(dense, query_vec, np.array([rowid for rowid, _ in fused], dtype=np.int64))
         return [Ranked(rowid, score, dense.get(rowid), keyword.get(rowid)) for rowid, score in fused]
+
+    def _add_cosines(self, dense: dict[int, float], query_vec: np.ndarray, ids: np.ndarray) -> None:
+        """Fill in the cosine of the ids the dense ranking did not return, from their stored vectors."""
+        missing = np.array([rowid for rowid in ids.tolist() if rowid not in dense], dtype=np.int64)
+        if missing.size:
+            cosines = self.vector_index.similarity(query_vec[0], missing)
+            dense.update(zip(missing.tolist(), cosines.tolist(), strict=True))
 
     def search(
         self,
@@ -212,7 +265,11 @@ class SearchEngine:
     ) -> list[Hit]:
         """Best clauses first, each with its region name and the requirements it carries.
 
-        mode: `hybrid` (fused; score is the fused RRF score), `dense` (score is the cosine) or `keyword` (BM25).
+        mode and what `Hit.score` then is: `hybrid` (the fused score: with `convex` fusion in [0, 1], 1 for a
+        clause best on both rankers among this query's candidates, comparable only within one query; with `rrf`
+        the summed reciprocal ranks), `dense` (the cosine) or `keyword` (the BM25 score). `dense_score` is the
+        cosine of every hit whenever the index has vectors; `keyword_score` is the BM25 score where BM25
+        ranked the hit, else None.
         """
         ranked = self.rank(query, k, region_ids, doc_id, has_requirement, mode)
         if not ranked:

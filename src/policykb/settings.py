@@ -34,10 +34,15 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("ann_threshold", 50000, "Above this many clauses the dense index is approximate (IVF-SQ8), exact below."),
     Setting("ivf_nlist", 4096, "IVF lists for the approximate index (capped at clauses/39)."),
     Setting("ivf_nprobe", 64, "IVF lists probed per query."),
-    Setting("fusion_k", 60, "Reciprocal-rank-fusion constant for merging dense and keyword rankings."),
-    Setting("dense_weight", 1.0, "Weight of the dense ranking in fusion."),
-    Setting("keyword_weight", 1.0, "Weight of the BM25 ranking in fusion."),
+    Setting("fusion", "convex", "How hybrid search merges the rankings: `convex` (dense_share·min-max scaled cosine + "
+            "(1 − dense_share)·BM25 / best BM25 over both rankers' candidates) or `rrf` (reciprocal rank fusion)."),
+    Setting("dense_share", 0.6, "Share of the scaled cosine in `convex` fusion; the BM25 share is 1 − dense_share."),
+    Setting("fusion_k", 60, "Reciprocal-rank-fusion constant (`rrf` fusion only)."),
+    Setting("dense_weight", 1.0, "Weight of the dense ranking in `rrf` fusion."),
+    Setting("keyword_weight", 1.0, "Weight of the BM25 ranking in `rrf` fusion."),
     Setting("candidates", 100, "Candidates taken from each ranker before fusion."),
+    Setting("common_term_share", 0.08, "BM25 ignores query terms found in more than this share of the clauses "
+            "(1.0 keeps every term; a term in at most 20 clauses is always kept)."),
     Setting("compare_threshold", 0.80, "Calibrated minimum dense similarity for a region to count as specifying "
             "a measure in `compare`."),
     Setting("max_upload_mb", 5.0, "Largest file accepted by the web upload form, in megabytes."),
