@@ -9,17 +9,17 @@ from policykb.records import Clause, Hit, Requirement
 
 def format_value(req: Requirement) -> str:
     """`>= 30 %`, `~ 15 %`, `range [1, 2] 次`: the compact form used across the UI and CLI."""
-    value = req.value
-    if isinstance(value, list):
-        shown = "[" + ", ".join(_num(v) for v in value) + "]"
-    else:
-        shown = _num(value)
-    unit = f" {req.unit}" if req.unit else ""
-    return f"{req.comparator} {shown}{unit}"
+    return _value_text(req.to_dict())
 
 
 def _num(v: float) -> str:
     return str(int(v)) if float(v).is_integer() else f"{v:g}"
+
+
+def _value_text(req: dict[str, Any]) -> str:
+    value = req["value"]
+    shown = "[" + ", ".join(_num(v) for v in value) + "]" if isinstance(value, list) else _num(value)
+    return f"{req['comparator']} {shown} {req.get('unit') or ''}".strip()
 
 
 def _section(section: list[str]) -> str:
@@ -72,9 +72,7 @@ def comparison_table(result: Any) -> str:
             continue
         lines.append(f"{head}:")
         for m in region["matches"]:
-            values = "; ".join(
-                f"{r['comparator']} {r['value']} {r['unit'] or ''}".strip() for r in m.get("requirements", [])
-            )
+            values = "; ".join(_value_text(r) for r in m.get("requirements", []))
             lines.append(f"   {m['clause_id']}  {m['text']}" + (f"   ⟨{values}⟩" if values else ""))
     return "\n".join(lines) + "\n"
 
