@@ -106,19 +106,41 @@ def farm_table(
 
 def farm_decode(data: bytes) -> str:
     """Decode GBK like the farm: an invalid pair becomes one `?` and its second byte is swallowed."""
-    out: list[str] = []
+    return "".join(piece for piece, _ in _farm_pieces(data))
+
+
+def _farm_pieces(data: bytes) -> list[tuple[str, int]]:
+    """farm_decode's output character by character, each with the index of its first byte."""
+    out: list[tuple[str, int]] = []
     i = 0
     while i < len(data):
         if data[i] < 0x80:
-            out.append(chr(data[i]))
+            out.append((chr(data[i]), i))
             i += 1
             continue
         try:
-            out.append(data[i : i + 2].decode(CODEC))
+            out.append((data[i : i + 2].decode(CODEC), i))
         except UnicodeDecodeError:
-            out.append("?")
+            out.append(("?", i))
         i += 2
-    return "".join(out)
+    return out
+
+
+def farm_decode_nfkc(data: bytes) -> tuple[str, list[int]]:
+    """farm_decode then NFKC, and for each byte the offset in the result of the character it ended up in."""
+    text: list[str] = []
+    where = [0] * (len(data) + 1)
+    length = 0
+    pieces = _farm_pieces(data)
+    for k, (piece, start) in enumerate(pieces):
+        end = pieces[k + 1][1] if k + 1 < len(pieces) else len(data)
+        for b in range(start, end):
+            where[b] = length
+        shown = unicodedata.normalize("NFKC", piece)
+        text.append(shown)
+        length += len(shown)
+    where[len(data)] = length
+    return "".join(text), where
 
 
 # Who owns each byte of the stream being damaged: the index of a character of the traditional text, or -1 for
@@ -133,6 +155,7 @@ class Site:
     kind: str  # "split" (an annotation between the two bytes), "question" (lead byte → `?`), "delete"
     char: int  # index into the traditional text
     span: tuple[int, int] = (0, 0)  # traditional characters [start, end) whose decoding the run changed
+    shown: int = 0  # where the run starts in the damaged text
 
 
 @dataclass
@@ -258,7 +281,13 @@ def farm_page(
     if delete:
         sites.append(delete_lead_byte(data, owner, part, rng))
     spans = _spans(bytes(data), owner, part)
+    damaged, where = farm_decode_nfkc(bytes(data))
+    first_byte = {}
+    for j, k in enumerate(owner):
+        if k != ADDED and k not in first_byte:
+            first_byte[k] = j
     for site in sites:
+        site.shown = where[first_byte.get(site.char, 0)]
         # The run starts at the damaged character; find the misaligned read that begins in it.
         site.span = next(
             (span for first, span in spans.items() if site.char <= first <= site.char + 1),
@@ -266,7 +295,6 @@ def farm_page(
         )
         site.span = (min(site.span[0], site.char), site.span[1])
     sites.sort(key=lambda s: s.char)
-    damaged = unicodedata.normalize("NFKC", farm_decode(bytes(data)))
     return FarmPage(traditional, damaged, sites)
 
 

@@ -50,6 +50,7 @@ AMBIGUITY = 3.0  # nats by which the best repair must beat a different one; othe
 BEAM = 24  # partial re-decodings kept after each character
 PRESELECT = 24  # candidate characters at a `?` ranked cheaply before the language model scores the best
 HOLE_STATES = 8  # partial runs expanded at a `?` (the others are far behind)
+LEADS_PER_READING = 3  # lead bytes kept at a `?` for each reading of the character shown after it
 PER_END = 8  # repairs ending at the same place that the final scoring compares
 TRAIL_BEAM = 6  # trail bytes tried for the character completed at a `?` inside or at the end of a run
 SEARCH_CONTEXT = 6  # characters looked back at when the search scores one more character
@@ -62,6 +63,7 @@ FOREIGN_SCRIPT_COST = -6.0  # a simplified-only character in a traditional page,
 CHAR_CACHE_WEIGHT, CHAR_CACHE_CAP = 0.5, 2.0  # the page reuses its characters
 BIGRAM_CACHE_WEIGHT, BIGRAM_CACHE_CAP = 1.5, 4.0  # and, more tellingly, its words
 WORD_COST = -2.0  # per Chinese token, so that words beat runs of unrelated common characters
+PUNCTUATION_CLASH_COST = -8.0
 LINE_BREAK_COST = -2.0  # a paragraph break after a sentence-final mark
 ODD_LINE_BREAK_COST = -14.0  # a paragraph break in mid-sentence
 HEADING_LENGTH = 24  # a line this short without a comma or full stop is a heading
@@ -70,6 +72,7 @@ LEADS = tuple(range(0x81, 0xFF))
 PAIR_TRAILS = tuple(range(0x80, 0xFF))  # a trail byte the decoder read as a lead, so it showed `?`, not ASCII
 SWALLOWED = "\n0123456789 "  # ASCII bytes below 0x40 a misaligned run may swallow, besides `(` and `<`
 SENTENCE_END = set("。；：！？!?;:")
+CLAUSE_MARKS = set("，、。；：？！,;:?!")  # two in a row (`,,` or `，、`) do not occur in prose
 
 PINYIN = "a-zāáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜüê"
 PINYIN_TAIL = re.compile(rf"([{PINYIN}]{{1,6}})\)")
@@ -232,6 +235,7 @@ def _lm(text: str) -> float:
     """Language-model log-probability, line by line, with a cost for each line break by where it falls."""
     lines = text.split("\n")
     score = sum(log_prob(line, WORD_COST) for line in lines if line)
+    score += PUNCTUATION_CLASH_COST * sum(a in CLAUSE_MARKS and b in CLAUSE_MARKS for a, b in zip(text, text[1:]))
     for k, line in enumerate(lines[:-1]):
         score += _break_cost(line, whole=k > 0)
     return score
@@ -379,17 +383,19 @@ class _Search:
 
     def run(self) -> list[_Repair]:
         live = sorted(self._starts(), key=lambda s: -s.score)
+        budget = len(live)  # at first every candidate lead byte may need the expansion at a `?`
         for _ in range(MAX_RUN):
             if not live:
                 break
             successors: list[_State] = []
-            holes = 0
+            holes = HOLE_STATES - budget
             for state in live:
                 successors += self._advance(state)  # a `?` may also be a shifted `？`
                 if state.at < len(self.text) and self.text[state.at] == "?" and holes < HOLE_STATES:
                     holes += 1  # only the best few partial runs are worth the wide expansion a `?` needs
                     successors += self._advance_hole(state)
             live = sorted(_unique(successors), key=lambda s: -s.score)[:BEAM]
+            budget = HOLE_STATES
         return _best_per_end(self.repairs)
 
     def _state(self, state: _State, at: int, lead: int, new: str) -> _State:
@@ -409,6 +415,12 @@ class _Search:
         for lead in LEADS:
             evidence = _splice_evidence(text, hole, tail.group(1), lead) if tail else 0.0
             states.append(_State(at, lead, self.left, evidence, evidence))
+        if at < len(text) and text[at] == "?":
+            # Another `?` at once: the lead byte and the trail byte it is missing make one character, so keep
+            # the leads of the characters likely there (those spelling a following annotation, if any) and
+            # those the spliced annotation speaks for.
+            likely = {lead for _, lead in self._likely(self.left, self._before_hole(at))}
+            states = [s for s in states if s.lead in likely or s.evidence > 0]
         return states
 
     def _advance(self, state: _State) -> list[_State]:
@@ -458,19 +470,21 @@ class _Search:
             invalid_after = _pairs().get(trail, {})
             # Choose the lead byte by the characters it makes with what is shown next; before another `?` the
             # next character's trail byte is unknown too, so any character may follow.
-            scored = []
+            # Each reading of what is shown next proposes its best few; their scores do not compare, as the
+            # readings cover different lengths.
+            leads: list[int] = []
             for first, rest in ahead or [(-1, "")]:
                 column = [
                     (ch, lead)
                     for ch, lead in (_column_by_prior(first) if first >= 0 else self._before_hole(at + 1))
                     if lead not in invalid_after
                 ]
-                scored += [
-                    (self.score.extend(done.decoded, ch + rest), lead)
-                    for ch, lead in self._likely(done.decoded, column)
-                ]
-            leads = list(dict.fromkeys(lead for _, lead in sorted(scored, reverse=True)))[:TRAIL_BEAM]
-            states += [_State(at + 1, lead, done.decoded, done.score, done.evidence) for lead in leads]
+                scored = sorted(
+                    ((self.score.extend(done.decoded, ch + rest), lead) for ch, lead in self._likely(done.decoded, column)),
+                    reverse=True,
+                )
+                leads += [lead for _, lead in scored[:LEADS_PER_READING]]
+            states += [_State(at + 1, lead, done.decoded, done.score, done.evidence) for lead in dict.fromkeys(leads)]
         return states
 
     def _before_hole(self, at: int) -> Sequence[tuple[str, int]]:
@@ -653,8 +667,13 @@ def _holes(text: str) -> Iterator[int]:
         if PINYIN_TAIL.match(text, i + 1) or TAG_TAIL.match(text, i + 1):
             if not (before.isascii() and before.isalnum()):
                 yield i
-        elif not before.isascii() or not after.isascii():
+        elif not (_latin(before) and _latin(after)):
             yield i
+
+
+def _latin(ch: str) -> bool:
+    """A character of a Latin token or a URL, where `?` is at home (`a?b=1`)."""
+    return ch.isascii() and (ch.isalnum() or ch in "/=&%.:#_-")
 
 
 def _trimmed_change(kind: str, before: str, after: str, offset: int) -> Change:
