@@ -1,16 +1,21 @@
-"""Hybrid search over hand-made records (real sentences) with the deterministic HashEmbedder."""
+"""Hybrid search over hand-made records (real sentences) with the deterministic HashEmbedder, plus fusion and
+query-term tables and, marked `model`, ranking checks with the real model on the corpus."""
 
 from __future__ import annotations
 
+import sys
+import tomllib
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
 
 from policykb.embed import HashEmbedder
-from policykb.errors import IndexError_, QueryError
+from policykb.errors import IndexError_, PolicyKBError, QueryError
 from policykb.indexer import build_index, open_index
-from policykb.search import SearchEngine, rrf_fuse
+from policykb.keyword_index import COMMON_TERM_MIN_DOCS, KeywordIndex
+from policykb.search import SearchEngine, convex_fuse, rrf_fuse
 from policykb.settings import Settings
 from test_store import sample_corpus
 
@@ -25,6 +30,9 @@ def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
         fusion_k=60,
         dense_weight=1.0,
         keyword_weight=1.0,
+        fusion="convex",
+        dense_share=0.6,
+        common_term_share=1.0,
     )
 
 
@@ -60,6 +68,103 @@ def test_rrf_fuse(rankings: list, expected: list) -> None:
     fused = rrf_fuse([(np.array(r, dtype=np.int64), w) for r, w in rankings], fusion_k=60)
     assert [i for i, _ in fused] == [i for i, _ in expected]
     np.testing.assert_allclose([s for _, s in fused], [s for _, s in expected])
+
+
+@pytest.mark.parametrize(
+    ("dense", "keyword", "share", "expected"),
+    [
+        # cosines scale to 1, .5, 0 and BM25 to 0, .5, 1 (of 10): 0.6·cos + 0.4·bm25
+        ({1: 0.90, 2: 0.80, 3: 0.70}, {3: 10.0, 2: 5.0}, 0.6, [(1, 0.6), (2, 0.5), (3, 0.4)]),
+        # BM25's only clause, a close second on cosine, beats the cosine leader that BM25 never found
+        ({1: 0.90, 2: 0.88, 3: 0.80}, {2: 8.0}, 0.6, [(2, 0.88), (1, 0.6), (3, 0.0)]),
+        # no dense ranking (empty vector index): BM25 over its best, whatever the share
+        ({}, {5: 4.0, 2: 2.0}, 0.6, [(5, 1.0), (2, 0.5)]),
+        # equal cosines all scale to 1; equal fused scores go lower id first
+        ({7: 0.8, 3: 0.8}, {}, 0.6, [(3, 0.6), (7, 0.6)]),
+        # share 1: the cosine order alone; share 0: the BM25 order alone (clauses without a BM25 score tie at 0)
+        ({1: 0.5, 2: 0.9, 3: 0.7}, {1: 3.0}, 1.0, [(2, 1.0), (3, 0.5), (1, 0.0)]),
+        ({1: 0.5, 2: 0.9, 3: 0.7}, {1: 3.0}, 0.0, [(1, 1.0), (2, 0.0), (3, 0.0)]),
+        # should not rank anything: no candidates
+        ({}, {}, 0.6, []),
+    ],
+)
+def test_convex_fuse(dense: dict, keyword: dict, share: float, expected: list) -> None:
+    fused = convex_fuse(dense, keyword, share)
+    assert [i for i, _ in fused] == [i for i, _ in expected]
+    np.testing.assert_allclose([s for _, s in fused], [s for _, s in expected], atol=1e-12)
+
+
+# A one-theme collection: 24 of 73 clauses carry 示范性学区和集团, one says how often the title is re-checked.
+TOPICS = [
+    "联合教研每学期不少于5次", "每校至少有1门共享课程", "骨干教师不低于30%", "流动期限不少于3年",
+    "满意度不低于90%", "校际差异率低于0.15", "成员校原则上保持稳定", "形成分年度创建计划", "给予相应的激励",
+    "减少进校检查", "开设专栏集中报道", "加强教师流动过程管理", "统筹师资配置", "试点特色项目学生联合培养",
+    "建立定期视导制度", "研制评估标准", "新教师统一见习培养", "强化文化育人", "安排专项经费", "优化评价方式",
+    "加强统筹协调", "推进小组健全管理体系", "开展教学质量综合评价", "取消相关资质或命名",
+]  # fmt: skip
+ONE_THEME = (
+    [f"市示范性学区和集团{t}。" for t in TOPICS]
+    + [f"各区{t}。" for t in TOPICS]
+    + [f"各校{t}。" for t in TOPICS]
+    + ["建立复核机制,3-5年内开展一次复核。"]
+)
+RECHECK = len(ONE_THEME) - 1
+
+
+@pytest.fixture(scope="module")
+def one_theme() -> KeywordIndex:
+    return KeywordIndex.build(ONE_THEME)
+
+
+def terms(index: KeywordIndex, token_ids: list[int]) -> list[str]:
+    by_id = {i: t for t, i in index._bm25.vocab_dict.items()}
+    return [by_id[i] for i in token_ids]
+
+
+@pytest.mark.parametrize(
+    ("query", "share", "expected"),
+    [
+        # the theme's words and bigrams (in 24 > max(8% of 73, 20) clauses) are dropped, the rare word stays
+        ("示范性学区和集团的复核周期", 0.08, ["复核"]),
+        # 1.0 keeps every term the index knows
+        (
+            "示范性学区和集团的复核周期",
+            1.0,
+            ["示范性", "学区", "集团", "复核", "示范", "范性", "性学", "区和", "和集"],
+        ),
+        # a query made only of common terms keeps them all rather than searching with nothing
+        ("示范性学区和集团", 0.08, ["示范性", "学区", "集团", "示范", "范性", "性学", "区和", "和集"]),
+        # words in 2 or 3 clauses are nowhere near common
+        ("骨干教师流动期限", 0.08, ["骨干教师", "流动", "期限", "骨干", "干教", "教师", "师流", "动期"]),
+    ],
+)
+def test_keyword_query_drops_terms_common_to_the_collection(
+    one_theme: KeywordIndex, query: str, share: float, expected: list[str]
+) -> None:
+    assert terms(one_theme, one_theme.query_token_ids(query, share)) == expected
+
+
+def test_keyword_search_lets_the_rare_word_decide(one_theme: KeywordIndex) -> None:
+    query = "示范性学区和集团的复核周期"
+    ids, _ = one_theme.search(query, 3, common_share=0.08)
+    assert ids.tolist() == [RECHECK]
+    # regression: with every term kept, 24 clauses sharing the theme outvote the one that answers
+    ids, _ = one_theme.search(query, 3, common_share=1.0)
+    assert RECHECK not in ids.tolist()
+
+
+def test_keyword_small_index_keeps_every_term() -> None:
+    # below COMMON_TERM_MIN_DOCS clauses, every shared word would look "common"
+    small = KeywordIndex.build(ONE_THEME[: COMMON_TERM_MIN_DOCS - 1] + [ONE_THEME[RECHECK]])
+    assert terms(small, small.query_token_ids("示范性学区和集团的复核周期", 0.08)) == [
+        "示范性", "学区", "集团", "复核", "示范", "范性", "性学", "区和", "和集",
+    ]  # fmt: skip
+
+
+def test_keyword_document_frequencies(one_theme: KeywordIndex) -> None:
+    vocab = one_theme._bm25.vocab_dict
+    token_ids = [vocab["集团"], vocab["复核"], vocab["骨干教师"]]
+    assert one_theme.document_frequencies(token_ids).tolist() == [24, 1, 3]
 
 
 @pytest.mark.parametrize("mode", ["hybrid", "keyword"])
@@ -241,3 +346,106 @@ def test_search_engine_on_empty_corpus(tmp_path: Path) -> None:
     engine = SearchEngine(store, keyword_index, vector_index, HashEmbedder(), settings, manifest)
     assert engine.search("县管校聘") == []
     engine.close()
+
+
+def test_search_hybrid_scores_are_convex_fusion_in_unit_range(engine: SearchEngine) -> None:
+    hits = engine.search("骨干教师交流轮岗比例", k=10)
+    assert hits and all(0.0 <= h.score <= 1.0 for h in hits)
+    assert all(h.dense_score is not None for h in hits)
+
+
+def test_search_rrf_fusion_is_still_available(engine: SearchEngine, settings: Settings) -> None:
+    rrf = SearchEngine(
+        engine.store,
+        engine.keyword_index,
+        engine.vector_index,
+        HashEmbedder(),
+        Settings.load(**{**settings.values, "fusion": "rrf"}),
+        engine.manifest,
+    )
+    hits = rrf.search("县管校聘", k=5)
+    assert ids(hits)[:2] == ["zhenjiang-2019/三.(二)#1", "linping-2023/三.(一)#1"]
+    # an RRF score is at most one first place from each ranker
+    assert all(0.0 < h.score <= 2 / 61 for h in hits)
+
+
+def test_search_refuses_an_unknown_fusion(engine: SearchEngine, settings: Settings) -> None:
+    with pytest.raises(PolicyKBError) as err:
+        SearchEngine(
+            engine.store,
+            engine.keyword_index,
+            engine.vector_index,
+            HashEmbedder(),
+            Settings.load(**{**settings.values, "fusion": "borda"}),
+        )
+    assert str(err.value) == "unknown fusion 'borda': set POLICYKB_FUSION to one of convex, rrf"
+
+
+# ----- the real model on the corpus ----------------------------------------------------------------------------
+
+BENCH = Path(__file__).resolve().parents[1] / "bench"
+
+
+def query_set(name: str) -> list[dict[str, Any]]:
+    return tomllib.loads((BENCH / f"{name}.toml").read_text(encoding="utf-8"))["query"]
+
+
+@pytest.mark.model
+@pytest.mark.parametrize(
+    ("query", "regions", "rank", "needle"),
+    [
+        # regression: within Hongkou the 30% clause came second behind a sentence merely mentioning 骨干
+        ("骨干教师比例", ["hongkou"], 1, "骨干教师占比不低于30%"),
+        ("骨干教师比例", ["shanghai"], 1, "骨干教师不低于30%"),
+        # colloquial, no shared key term
+        ("让老师上下班时间灵活一点减轻课后服务负担", None, 1, "弹性上下班"),
+        # traditional script and its exact term
+        ("縣管校聘", None, 1, "县管校聘"),
+    ],
+)
+def test_search_real_model_puts_the_answer_near_the_top(
+    real_kb: Any, query: str, regions: list[str] | None, rank: int, needle: str
+) -> None:
+    texts = [h.clause.text for h in real_kb.search(query, k=rank, region_ids=regions)]
+    assert any(needle in t for t in texts), texts
+
+
+@pytest.mark.model
+def test_search_real_model_common_term_share_finds_the_rare_word(real_kb: Any) -> None:
+    query, needle = "示范性学区和集团的复核周期", "3-5年内开展一次复核"
+    engine = real_kb.engine()
+
+    def top(common_term_share: float) -> list[str]:
+        settings = Settings.load(**{**engine.settings.values, "common_term_share": common_term_share})
+        tuned = SearchEngine(
+            engine.store,
+            engine.keyword_index,
+            engine.vector_index,
+            engine.embedder(),
+            settings,
+            engine.manifest,
+        )
+        return [h.clause.text for h in tuned.search(query, k=10)]
+
+    # known miss by default: the clause is 16th on cosine and 23rd on BM25, where 示范性学区和集团 and its
+    # bigrams outvote the one rare word 复核 (the default keeps every term: dev queries showed no clear gain)
+    assert not any(needle in t for t in top(1.0))
+    # dropping terms found in more than 8% of the clauses puts it third
+    assert any(needle in t for t in top(0.08)[:3])
+
+
+@pytest.mark.model
+def test_search_real_model_quality_on_dev_and_test_queries(real_kb: Any) -> None:
+    sys.path.insert(0, str(BENCH))
+    from run import retrieval_scores
+
+    dev = {
+        mode: retrieval_scores(real_kb, query_set("queries_dev"), mode)
+        for mode in ("hybrid", "dense", "keyword")
+    }
+    # measured: hybrid r@10 1.000 MRR 0.969; dense 0.980 / 0.920; keyword 0.980 / 0.961
+    assert dev["hybrid"]["recall@10"] >= max(dev["dense"]["recall@10"], dev["keyword"]["recall@10"])
+    assert dev["hybrid"]["mrr"] >= 0.95
+    test = retrieval_scores(real_kb, query_set("queries"), "hybrid")
+    # measured: r@10 0.978, MRR 0.946 (the issue asks for 0.95 and 0.85)
+    assert test["recall@10"] >= 0.97 and test["mrr"] >= 0.90

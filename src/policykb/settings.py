@@ -41,7 +41,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("dense_weight", 1.0, "Weight of the dense ranking in `rrf` fusion."),
     Setting("keyword_weight", 1.0, "Weight of the BM25 ranking in `rrf` fusion."),
     Setting("candidates", 100, "Candidates taken from each ranker before fusion."),
-    Setting("common_term_share", 0.08, "BM25 ignores query terms found in more than this share of the clauses "
+    Setting("common_term_share", 1.0, "BM25 ignores query terms found in more than this share of the clauses "
             "(1.0 keeps every term; a term in at most 20 clauses is always kept)."),
     Setting("compare_threshold", 0.80, "Calibrated minimum dense similarity for a region to count as specifying "
             "a measure in `compare`."),
