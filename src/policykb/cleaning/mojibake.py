@@ -46,7 +46,7 @@ CODEC = "gbk"
 
 CONTEXT = 3  # characters either side of a run that are scored but never changed
 MARGIN = 10.0  # nats a repair must gain over the damaged text
-AMBIGUITY = 3.0  # nats by which the best repair must beat a different one; otherwise mark, do not guess
+AMBIGUITY = 2.5  # nats by which the best repair must beat a different one; otherwise mark, do not guess
 BEAM = 24  # partial re-decodings kept after each character
 PRESELECT = 24  # candidate characters at a `?` ranked cheaply before the language model scores the best
 HOLE_STATES = 8  # partial runs expanded at a `?` (the others are far behind)
@@ -64,6 +64,8 @@ CHAR_CACHE_WEIGHT, CHAR_CACHE_CAP = 0.5, 2.0  # the page reuses its characters
 BIGRAM_CACHE_WEIGHT, BIGRAM_CACHE_CAP = 1.5, 4.0  # and, more tellingly, its words
 WORD_COST = -2.0  # per Chinese token, so that words beat runs of unrelated common characters
 PUNCTUATION_CLASH_COST = -8.0
+UNBALANCED_COST = -6.0  # a bracket or quote the line never closes, or closes without opening
+MARK_REACH = 10.0  # re-decodings this close to the best decide how far an unrepaired run is marked
 LINE_BREAK_COST = -2.0  # a paragraph break after a sentence-final mark
 ODD_LINE_BREAK_COST = -14.0  # a paragraph break in mid-sentence
 HEADING_LENGTH = 24  # a line this short without a comma or full stop is a heading
@@ -73,6 +75,7 @@ PAIR_TRAILS = tuple(range(0x80, 0xFF))  # a trail byte the decoder read as a lea
 SWALLOWED = "\n0123456789 "  # ASCII bytes below 0x40 a misaligned run may swallow, besides `(` and `<`
 SENTENCE_END = set("。；：！？!?;:")
 CLAUSE_MARKS = set("，、。；：？！,;:?!")  # two in a row (`,,` or `，、`) do not occur in prose
+OPENERS = set("（《【〔“‘〈「『")  # nor does one of these right before a clause mark
 
 PINYIN = "a-zāáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜüê"
 PINYIN_TAIL = re.compile(rf"([{PINYIN}]{{1,6}})\)")
@@ -197,8 +200,9 @@ def _always_annotated(text: str) -> frozenset[str]:
 
 
 def _bigrams(text: str) -> Iterator[str]:
+    """Adjacent pairs that say something about a page's wording: two characters, or a character and a mark."""
     for a, b in zip(text, text[1:], strict=False):
-        if is_han(a) and is_han(b):
+        if (is_han(a) or a in CLAUSE_MARKS) and (is_han(b) or b in CLAUSE_MARKS) and (is_han(a) or is_han(b)):
             yield a + b
 
 
@@ -235,10 +239,27 @@ def _lm(text: str) -> float:
     """Language-model log-probability, line by line, with a cost for each line break by where it falls."""
     lines = text.split("\n")
     score = sum(log_prob(line, WORD_COST) for line in lines if line)
-    score += PUNCTUATION_CLASH_COST * sum(a in CLAUSE_MARKS and b in CLAUSE_MARKS for a, b in zip(text, text[1:]))
+    score += PUNCTUATION_CLASH_COST * _clashes(text)
     for k, line in enumerate(lines[:-1]):
         score += _break_cost(line, whole=k > 0)
     return score
+
+
+def _clashes(text: str) -> int:
+    """Marks that prose does not put together: two clause marks (`,,` `，、`), an opening bracket before a clause
+    mark (`【。`), or three marks in a row (`,’、`)."""
+    count = 0
+    for k in range(len(text) - 1):
+        a, b = text[k], text[k + 1]
+        if (a in CLAUSE_MARKS or a in OPENERS) and b in CLAUSE_MARKS:
+            count += 1
+        elif k + 2 < len(text) and _is_mark(a) and _is_mark(b) and _is_mark(text[k + 2]):
+            count += 1
+    return count
+
+
+def _is_mark(ch: str) -> bool:
+    return ch in CLAUSE_MARKS or ch in OPENERS or ch in BRACKETS
 
 
 def _break_cost(line: str, whole: bool) -> float:
@@ -295,8 +316,6 @@ class _Scorer:
         return bonus
 
     def bigram_evidence(self, bigram: str) -> float:
-        if not (is_han(bigram[0]) and is_han(bigram[1])):
-            return 0.0
         seen = self.page.bigrams.get(bigram, 0) - self.own_bigrams.get(bigram, 0)
         return min(BIGRAM_CACHE_CAP, BIGRAM_CACHE_WEIGHT * math.log1p(max(0, seen)))
 
@@ -353,7 +372,10 @@ class _Repair:
 
 def _splice_evidence(text: str, hole: int, syllable: str, lead: int) -> float:
     """The farm matched an annotated character on the byte pair (trail of the previous character, L)."""
-    before = _gbk(text[hole - 1]) if hole > 0 else None
+    # The farm may have annotated the previous character afterwards: its bytes are those before the annotation.
+    annotation = ANNOTATION_BEFORE.search(text, max(0, hole - 9), hole)
+    previous = annotation.start() if annotation else hole - 1
+    before = _gbk(text[previous]) if previous >= 0 else None
     if before is None or len(before) != 2:
         return 0.0
     matched = _pairs().get(before[1], {}).get(lead)
@@ -583,7 +605,12 @@ def _left_context(text: str, hole: int) -> str:
     start = _line_start(text, hole)
     if hole - start <= HEADING_LENGTH:
         return text[max(0, start - 1) : hole]  # the break tells the model where this line began
-    return text[hole - CONTEXT : hole]
+    begin, content = hole, 0
+    while content < CONTEXT and begin > start:
+        annotation = ANNOTATION_BEFORE.search(text, max(start, begin - 9), begin)
+        begin = annotation.start() if annotation else begin - 1  # an annotation counts as its character
+        content += 1
+    return text[begin:hole]
 
 
 def _line_start(text: str, i: int) -> int:
@@ -622,7 +649,7 @@ def _judge(text: str, hole: int, page: _Page) -> _Verdict:
     line_start, line_end = _line_start(text, hole), _line_end(text, hole)
     preliminary = _Scorer.around(page, text[max(line_start, hole - CONTEXT) : min(line_end, hole + MAX_RUN)])
     repairs = _Search(text, hole, preliminary).run()
-    certain = bool(PINYIN_TAIL.match(text, hole + 1) or TAG_TAIL.match(text, hole + 1))
+    certain = _certainly_damaged(text, hole)
     if not repairs:
         return _Verdict(hole + 1, MARKER, "mojibake_unrepaired", "no re-decoding fits") if certain else _genuine(hole)
     # Score every repair over one window, reaching past the longest, so that they compare like with like.
@@ -632,11 +659,13 @@ def _judge(text: str, hole: int, page: _Page) -> _Verdict:
     left = _left_context(text, hole)
     right = text[stop : min(line_end, stop + CONTEXT)] if stop <= line_end else text[stop : stop + CONTEXT]
     score = _Scorer.around(page, left + text[hole:stop] + right)
-    damaged = score(left + text[hole:stop] + right)
-    ranked = sorted(
-        ((score(left + r.text + text[r.end : stop] + right) + r.evidence, r) for r in repairs),
-        key=lambda item: -item[0],
-    )
+    before, after = text[line_start:hole], text[stop:line_end]
+
+    def total(run: str) -> float:
+        return score(left + run + right) + _bracket_evidence(before, run, after)
+
+    damaged = total(text[hole:stop])
+    ranked = sorted(((total(r.text + text[r.end : stop]) + r.evidence, r) for r in repairs), key=lambda item: -item[0])
     best_score, best = ranked[0]
     best_text = best.text + text[best.end : stop]
     rival = next((s for s, r in ranked[1:] if r.text + text[r.end : stop] != best_text), -math.inf)
@@ -644,10 +673,43 @@ def _judge(text: str, hole: int, page: _Page) -> _Verdict:
     if gain >= MARGIN and best_score - rival >= AMBIGUITY:
         return _Verdict(best.end, best.text, "mojibake", f"gain {gain:.1f}, next best {best_score - rival:.1f} behind")
     if certain or gain >= MARGIN:
-        end = best.end if gain > 0 else hole + 1
+        # Mark as far as the plausible re-decodings reach: the reader should see where the damage may go.
+        end = max((r.end for s, r in ranked if s >= best_score - MARK_REACH), default=hole + 1) if gain > 0 else hole + 1
         marked = text[hole:end].replace("?", MARKER)
         return _Verdict(end, marked, "mojibake_unrepaired", f"gain {gain:.1f}, ambiguous by {best_score - rival:.1f}")
     return _genuine(hole)
+
+
+def _certainly_damaged(text: str, hole: int) -> bool:
+    """A `?` no genuine question mark explains: before an annotation or a tag that lost its opening bracket, or
+    before one ASCII character standing alone between Chinese characters (`研?\\斷`: a trail byte shown as itself)."""
+    if PINYIN_TAIL.match(text, hole + 1) or TAG_TAIL.match(text, hole + 1):
+        return True
+    if hole == 0 or hole + 2 >= len(text):
+        return False
+    lone = text[hole + 1]
+    return 0x40 <= ord(lone) < 0x7F and not text[hole - 1].isascii() and not text[hole + 2].isascii()
+
+
+BRACKETS = {"》": "《", "）": "（", ")": "(", "】": "【", "〕": "〔", "”": "“", "’": "‘", "」": "「", "』": "『", "〉": "〈"}
+
+
+def _bracket_evidence(before: str, run: str, after: str) -> float:
+    """Brackets and quotes a re-decoding opens or closes that the rest of the line does not close or open."""
+    cost = 0.0
+    for close, open_ in BRACKETS.items():
+        depth = before.count(open_) - before.count(close)
+        for ch in run:
+            if ch == open_:
+                depth += 1
+            elif ch == close:
+                if depth <= 0:
+                    cost += UNBALANCED_COST
+                depth = max(0, depth - 1)
+        opened_here = run.count(open_) - run.count(close)
+        if opened_here > 0 and after.count(close) - after.count(open_) < opened_here:
+            cost += UNBALANCED_COST * opened_here
+    return cost
 
 
 def _genuine(hole: int) -> _Verdict:
