@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import math
+import re
 import unicodedata
 from functools import cache
 
@@ -26,7 +27,8 @@ LATIN_RUN_COST = -14.0
 UNKNOWN_HAN_COST = -18.6
 OTHER_COST = -22.0
 
-SYMBOL_COST = -9.0  # ASCII symbols (#, &, _, =, ...) are rare in prose; a misaligned byte makes ＃ from a3 a3
+SYMBOL_COST = -12.0  # ASCII symbols (#, &, @, ...) are rare in prose; a misaligned byte makes ＃ from a3 a3
+RARE_PUNCT_COST = -10.0  # punctuation prose hardly uses (〗, ′, 〃): misaligned bytes make plenty of it
 
 # Punctuation by how often Chinese prose uses it (NFKC forms alike): a comma is far likelier than a bracket,
 # which decides between re-decodings that differ only there (`目標，列入` against `目標（列入`).
@@ -35,11 +37,14 @@ PUNCT_COSTS = {
     **dict.fromkeys("。", -3.3),
     **dict.fromkeys("、", -4.0),
     **dict.fromkeys(".", -4.5),
-    **dict.fromkeys("“”‘’\"'", -5.0),
-    **dict.fromkeys("：；:;《》〈〉（）()【】〔〕[]", -5.5),
-    **dict.fromkeys("—…·-/%", -6.0),
-    **dict.fromkeys("？！?!", -7.0),
+    **dict.fromkeys("“”\"", -5.0),
+    **dict.fromkeys("：；:;《》（）()", -5.5),
+    **dict.fromkeys("-/", -6.0),
+    **dict.fromkeys("—…·", -8.0),
+    **dict.fromkeys("？！?!【】〔〕[]〈〉", -7.0),
+    **dict.fromkeys("‘’'", -8.0),
 }
+NUMBER = re.compile(r"[0-9]+(?:[.,][0-9]+)*%?")  # 20%, 0.15, 1,000: one token
 COMMON_PUNCT = set(PUNCT_COSTS)
 PINYIN_LETTERS = set("āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜüêńňǹḿ")
 
@@ -99,9 +104,8 @@ def _token_cost(text: str, i: int) -> tuple[float, int]:
     ch = text[i]
     j = i + 1
     if ch.isascii() and ch.isdigit():
-        while j < len(text) and text[j].isascii() and text[j].isdigit():
-            j += 1
-        return DIGIT_RUN_COST, j - i
+        number = NUMBER.match(text, i)
+        return DIGIT_RUN_COST, number.end() - i if number else 1
     if is_latin_letter(ch):
         while j < len(text) and is_latin_letter(text[j]):
             j += 1
@@ -115,7 +119,7 @@ def _token_cost(text: str, i: int) -> tuple[float, int]:
     if is_han(ch):
         return UNKNOWN_HAN_COST, 1
     if unicodedata.category(ch).startswith("P"):
-        return PUNCT_COST - 3.0, 1
+        return RARE_PUNCT_COST, 1
     return OTHER_COST, 1
 
 

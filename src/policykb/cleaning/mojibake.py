@@ -33,7 +33,7 @@ import re
 import unicodedata
 from collections import Counter
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cache, lru_cache
 from pathlib import Path
 
@@ -46,7 +46,7 @@ CODEC = "gbk"
 
 CONTEXT = 3  # characters either side of a run that are scored but never changed
 MARGIN = 10.0  # nats a repair must gain over the damaged text
-AMBIGUITY = 2.5  # nats by which the best repair must beat a different one; otherwise mark, do not guess
+AMBIGUITY = 1.5  # nats by which the best repair must beat a different one; otherwise mark, do not guess
 BEAM = 24  # partial re-decodings kept after each character
 PRESELECT = 24  # candidate characters at a `?` ranked cheaply before the language model scores the best
 HOLE_STATES = 8  # partial runs expanded at a `?` (the others are far behind)
@@ -81,6 +81,7 @@ PINYIN = "a-zāáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜüê"
 PINYIN_TAIL = re.compile(rf"([{PINYIN}]{{1,6}})\)")
 TAG_TAIL = re.compile(r"/?[A-Za-z][A-Za-z0-9]*[^<>\n]{0,40}>")
 ANNOTATED = re.compile(rf"([\u3400-\u4dbf\u4e00-\u9fff])\(([{PINYIN}]{{1,6}})\)")
+ANNOTATION_AT = re.compile(rf"\(([{PINYIN}]{{1,6}})\)")
 ANNOTATION_BEFORE = re.compile(rf"[\u3400-\u4dbf\u4e00-\u9fff]\([{PINYIN}]{{1,6}}\)$")
 INDENT_RUN = re.compile(r"^[ \t\u3000]*\?{2,}", re.MULTILINE)
 
@@ -259,7 +260,8 @@ def _clashes(text: str) -> int:
 
 
 def _is_mark(ch: str) -> bool:
-    return ch in CLAUSE_MARKS or ch in OPENERS or ch in BRACKETS
+    """Punctuation or a symbol: anything but a character, a letter, a digit or a space."""
+    return not (is_han(ch) or ch.isalnum() or ch.isspace())
 
 
 def _break_cost(line: str, whole: bool) -> float:
@@ -406,7 +408,7 @@ class _Search:
     def run(self) -> list[_Repair]:
         live = sorted(self._starts(), key=lambda s: -s.score)
         budget = len(live)  # at first every candidate lead byte may need the expansion at a `?`
-        for _ in range(MAX_RUN):
+        for step in range(MAX_RUN):
             if not live:
                 break
             successors: list[_State] = []
@@ -416,7 +418,9 @@ class _Search:
                 if state.at < len(self.text) and self.text[state.at] == "?" and holes < HOLE_STATES:
                     holes += 1  # only the best few partial runs are worth the wide expansion a `?` needs
                     successors += self._advance_hole(state)
-            live = sorted(_unique(successors), key=lambda s: -s.score)[:BEAM]
+            # The first character alone says little (到 beats 督 until 導 follows), so the lost lead byte's
+            # candidates all survive one more character.
+            live = sorted(_unique(successors), key=lambda s: -s.score)[: BEAM if step else len(LEADS)]
             budget = HOLE_STATES
         return _best_per_end(self.repairs)
 
@@ -458,6 +462,12 @@ class _Search:
                 continue
             if trail in _pairs():
                 states.append(self._state(state, at + width, trail, completed))
+                spliced = ANNOTATION_AT.match(text, at + width)
+                if spliced and width == 1 and _spells(text[at], spliced.group(1)):
+                    # The shown character is one the farm annotated, matched across two characters here, so
+                    # its annotation split the next character too: drop it, the reading stays shifted.
+                    split = self._state(state, spliced.end(), trail, completed)
+                    states.append(replace(split, score=split.score + SPLICE_EVIDENCE, evidence=split.evidence + SPLICE_EVIDENCE))
             elif trail < 0x80:
                 # The shown character paired the last trail byte with an ASCII letter: swallowed, aligned again.
                 self._end(self._state(state, at + width, 0, completed + chr(trail)), at + width)
@@ -530,10 +540,15 @@ class _Search:
             if at + width >= len(text) or second not in _pairs():
                 out.append((first, ""))
                 continue
-            # The character after is (second, first byte shown next): try each reading of what is shown next.
-            after = [lead for lead, _, _ in _byte_pairs(text, at + width)]
-            if 0x40 <= ord(text[at + width]) < 0x7F:
-                after.append(ord(text[at + width]))
+            # The character after is (second, first byte shown next): try each reading of what is shown next,
+            # past an annotation spliced there (see _advance).
+            nxt = at + width
+            spliced = ANNOTATION_AT.match(text, nxt)
+            if spliced and width == 1 and _spells(text[at], spliced.group(1)) and spliced.end() < len(text):
+                nxt = spliced.end()
+            after = [lead for lead, _, _ in _byte_pairs(text, nxt)]
+            if 0x40 <= ord(text[nxt]) < 0x7F:
+                after.append(ord(text[nxt]))
             followings = {_pairs()[second].get(byte, "") for byte in after} or {""}
             out += [(first, following) for following in followings]
         return out
