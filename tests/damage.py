@@ -263,6 +263,16 @@ def _spans(data: bytes, owner: list[int], part: list[int]) -> dict[int, tuple[in
     return spans
 
 
+def farm_segment(traditional: str, table: dict[str, str], question: int | None = None) -> str:
+    """Damage a traditional segment with a given annotation list (and the lead byte of text[question] → `?`)."""
+    data, owner, part = _stream(traditional)
+    data, owner, part, _ = annotate_bytes(data, owner, part, table)
+    if question is not None:
+        j = next(j for j in range(len(data)) if owner[j] == question and part[j] == 0)
+        data[j] = 0x3F
+    return unicodedata.normalize("NFKC", farm_decode(bytes(data)))
+
+
 def farm_page(
     clean: str,
     seed: int,

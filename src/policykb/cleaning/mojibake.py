@@ -37,7 +37,7 @@ from dataclasses import dataclass, field, replace
 from functools import cache, lru_cache
 from pathlib import Path
 
-from policykb.cleaning.charfreq import char_log_prob, is_han, log_prob
+from policykb.cleaning.charfreq import _jieba_dictionary, char_log_prob, fold, is_han, log_prob
 from policykb.cleaning.script import t2s_char_table
 from policykb.records import Change, CleanResult
 
@@ -402,7 +402,7 @@ class _Search:
 
     def __init__(self, text: str, hole: int, score: _Scorer) -> None:
         self.text, self.hole, self.score = text, hole, score
-        self.left = _left_context(text, hole)
+        self.left = _without_annotations(_left_context(text, hole))[0]  # the model reads the words, not `(guǎng)`
         self.repairs: list[_Repair] = []
 
     def run(self) -> list[_Repair]:
@@ -554,12 +554,26 @@ class _Search:
         return out
 
     def _likely(self, decoded: str, ranked: Sequence[tuple[str, int]]) -> list[tuple[str, int]]:
-        """The candidates most worth scoring properly: the most frequent, and any the page writes after the
-        character before (`ranked` comes sorted by frequency)."""
-        followers = self.score.page.followers.get(decoded[-1:], frozenset())
+        """The candidates most worth scoring properly: the most frequent, any the page writes after the
+        character before, and any that make a dictionary word with it (`ranked` comes sorted by frequency)."""
+        previous = decoded[-1:]
+        followers = self.score.page.followers.get(previous, frozenset())
+        in_words = _word_followers().get(fold(previous), frozenset())
         out = list(ranked[:PRESELECT])
-        out += [item for item in ranked[PRESELECT:] if item[0] in followers]
+        out += [item for item in ranked[PRESELECT:] if item[0] in followers or fold(item[0][:1]) in in_words]
         return out
+
+
+@cache
+def _word_followers() -> dict[str, frozenset[str]]:
+    """For each character, the characters that can follow it at the start of a dictionary word (simplified
+    forms; jieba's table holds every prefix of every word, so its two-character keys are exactly these)."""
+    freq, _ = _jieba_dictionary()
+    found: dict[str, set[str]] = {}
+    for word in freq:
+        if len(word) == 2:
+            found.setdefault(word[0], set()).add(word[1])
+    return {a: frozenset(bs) for a, bs in found.items()}
 
 
 @lru_cache(maxsize=65536)
@@ -619,7 +633,7 @@ def _left_context(text: str, hole: int) -> str:
     """The scored text before a run: a few characters, or the whole line with its break if it starts near."""
     start = _line_start(text, hole)
     if hole - start <= HEADING_LENGTH:
-        return text[max(0, start - 1) : hole]  # the break tells the model where this line began
+        return "\n" + text[start:hole]  # the break tells the model where this line began
     begin, content = hole, 0
     while content < CONTEXT and begin > start:
         annotation = ANNOTATION_BEFORE.search(text, max(start, begin - 9), begin)
