@@ -9,7 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from policykb.keyword_index import KeywordIndex, choose_backend, fold_text, to_simplified, tokenize
+from policykb.keyword_index import KeywordIndex, choose_backend, fold_text, tokenize
+from policykb.query import to_simplified
 
 # Real sentences from the five documents (simplified, as the cleaner leaves them).
 TEXTS = [

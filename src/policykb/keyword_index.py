@@ -6,13 +6,14 @@ import functools
 import json
 import logging
 import re
-import unicodedata
 from collections.abc import Sequence
 from importlib import util as importlib_util
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+
+from policykb.query import fold as fold_text
 
 if TYPE_CHECKING:
     import bm25s
@@ -43,45 +44,6 @@ TOKENIZERS = ("search+bigrams", "cut+bigrams", "search", "cut")
 DEFAULT_TOKENIZER = "cut+bigrams"
 
 
-@functools.cache
-def _opencc() -> Any:
-    from opencc import OpenCC
-
-    return OpenCC("t2s")
-
-
-@functools.cache
-def _traditional_chars() -> frozenset[str]:
-    """Every character that t2s conversion can change: texts without one skip the (slow) converter."""
-    import opencc
-
-    folder = Path(opencc.__file__).parent / "dictionary"
-    found: set[str] = set()
-    for line in (folder / "TSCharacters.txt").read_text(encoding="utf-8").splitlines():
-        key, _, targets = line.partition("\t")
-        if targets.split(" ")[0] != key:
-            found.add(key)
-    for line in (folder / "TSPhrases.txt").read_text(encoding="utf-8").splitlines():
-        key, _, targets = line.partition("\t")
-        target = targets.split(" ")[0]
-        if len(key) != len(target):
-            found.update(key)
-        else:
-            found.update(a for a, b in zip(key, target, strict=True) if a != b)
-    return frozenset(found)
-
-
-def to_simplified(text: str) -> str:
-    """Traditional → simplified Chinese (OpenCC t2s); texts already simplified are returned untouched, fast."""
-    trad = _traditional_chars()
-    if not any(ch in trad for ch in text):
-        return text
-    return str(_opencc().convert(text))
-
-
-def fold_text(text: str) -> str:
-    """NFKC, then traditional → simplified: the form both indexes and queries are compared in."""
-    return to_simplified(unicodedata.normalize("NFKC", text))
 
 
 @functools.cache

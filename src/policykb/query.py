@@ -4,20 +4,51 @@ from __future__ import annotations
 
 import unicodedata
 from functools import cache
+from pathlib import Path
+from typing import Any
 
 from policykb.errors import QueryError
 
 
 @cache
-def _t2s():  # type: ignore[no-untyped-def]
+def _opencc() -> Any:
+    from opencc import OpenCC
+
+    return OpenCC("t2s")
+
+
+@cache
+def _traditional_chars() -> frozenset[str]:
+    """Every character that t2s conversion can change: texts without one skip the (slow) converter."""
     import opencc
 
-    return opencc.OpenCC("t2s")
+    folder = Path(opencc.__file__).parent / "dictionary"
+    found: set[str] = set()
+    for line in (folder / "TSCharacters.txt").read_text(encoding="utf-8").splitlines():
+        key, _, targets = line.partition("\t")
+        if targets.split(" ")[0] != key:
+            found.add(key)
+    for line in (folder / "TSPhrases.txt").read_text(encoding="utf-8").splitlines():
+        key, _, targets = line.partition("\t")
+        target = targets.split(" ")[0]
+        if len(key) != len(target):
+            found.update(key)
+        else:
+            found.update(a for a, b in zip(key, target, strict=True) if a != b)
+    return frozenset(found)
+
+
+def to_simplified(text: str) -> str:
+    """Traditional → simplified Chinese (OpenCC t2s); texts already simplified are returned untouched, fast."""
+    trad = _traditional_chars()
+    if not any(ch in trad for ch in text):
+        return text
+    return str(_opencc().convert(text))
 
 
 def fold(text: str) -> str:
-    """NFKC and traditional → simplified, so 縣管校聘 and 县管校聘 are the same query."""
-    return _t2s().convert(unicodedata.normalize("NFKC", text))
+    """NFKC and traditional → simplified, so 縣管校聘 and 县管校聘 are the same query (and the same index terms)."""
+    return to_simplified(unicodedata.normalize("NFKC", text))
 
 
 def normalise_query(text: str, max_chars: int) -> str:
