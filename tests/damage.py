@@ -388,7 +388,11 @@ def score_page(clean: str, page: FarmPage, cleaned: str, marker: str = "\ufffd")
     for tag, i1, i2, j1, j2 in matcher.get_opcodes():
         if tag == "equal":
             continue
-        hit = [k for k, (s, e) in enumerate(spans) if (s <= i1 < e or s < i2 <= e or i1 <= s < i2 or s == i1 == i2)]
+        hit = [
+            k
+            for k, (s, e) in enumerate(spans)
+            if (s <= i1 < e or s < i2 <= e or i1 <= s < i2 or s == i1 == i2)
+        ]
         hit = hit or [k for k, (s, e) in enumerate(spans) if i1 == i2 == e]
         got = cleaned[j1:j2]
         if not hit:

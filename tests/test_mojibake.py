@@ -1,7 +1,9 @@
-"""GBK misalignment repair: golden runs from the real corpus, clean text left alone, properties."""
+"""GBK misalignment repair: golden runs from the real corpus, the farm's mechanisms one by one, clean text left
+alone, properties."""
 
 from __future__ import annotations
 
+import unicodedata
 from functools import cache
 from pathlib import Path
 
@@ -9,7 +11,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from damage import farm_decode, repair_chain
+from damage import farm_segment, repair_chain
 from policykb.cleaning.mojibake import MARKER, repair_mojibake
 
 CORPUS = Path(__file__).resolve().parents[1] / "corpus"
@@ -30,16 +32,23 @@ def chained(prefix: str) -> str:
     return repair_chain(raw(prefix))
 
 
+def nfkc(text: str) -> str:
+    return unicodedata.normalize("NFKC", text)
+
+
 # (file, damaged run as scraped, repair reported by the step)
 GOLDEN_RUNS = [
-    # 000 Hongkou: annotations spliced between the two bytes of a character; the lead byte swallowed the `(`
+    # 000 Hongkou: `(qū)` of 驅 (f2 8c) matched across 域實 / 向學 / 域層 and split the second character; its lead
+    # byte swallowed the `(`. The run re-aligns on an ASCII trail byte (際 = eb 48 → `H`) ...
     ("000", "?qū)嶋H", "實際"),
     ("000", "?qū)W", "學"),
-    ("000", "?qū)用鎰?chuàng)", "層面創"),
-    # 000: a lost byte shown as `?`, then `！` (NFKC `!`) paired with it; the annotation after 應 is dropped
-    ("000", "?!皯?yīng)", "保“應"),
-    # 003 Haidian: corpus-notes' byte-level example, and a `<` swallowed before `/span>`
+    # ... or on the `(` of the next character's genuine annotation, which the repair gives back.
+    ("000", "?qū)用鎰?", "層面創("),
+    # 000: the lead byte of 保 became `?`; `！` (NFKC `!`) is the trail of 保 read with the lead of “.
+    ("000", "?!皯?", "保“應("),
+    # 003 Haidian: corpus-notes' byte-level example (the lead byte of 。 became `?`) ...
     ("003", "?!豆芾磙k", "。《管理辦"),
+    # ... and `(nèi)` of 內 (83 c8) matched across 詢入; the run swallowed the `<` of `</span>`.
     ("003", "?nèi)肟?", "入口<"),
 ]
 
@@ -78,6 +87,43 @@ def test_clean_chain_restores_original_words(prefix: str, restored: str) -> None
     assert restored in chained(prefix)
 
 
+# The farm's mechanisms one at a time, on traditional text as the farm had it (full-width punctuation):
+# (text, the farm's annotation list, index of a character whose lead byte became `?`, what the scrape shows).
+MECHANISMS = [
+    # a lead byte became `?`; the shifted reading ends on the ASCII trail byte of 課 (n)
+    ("\n3.強化集體備課，打造高效課堂。", {}, 7, "\n3.強化集體?湔n,打造高效課堂。"),
+    # the run passes through invalid pairs shown as `?` (化“ and 網+ read one byte late)
+    ("\n2.深化“互聯網+義務教育”工作。", {}, 3, "\n2.?罨?盎ヂ摼W+義務教育”工作。"),
+    # the `?` that replaced 覈's lead byte is followed by another: its trail byte swallowed the `(` of (hé)
+    ("制定本校教研考覈細則，把各校的教研工作", {"覈": "hé"}, 7, "制定本校教研考??hé)細則,把各校的教研工作"),
+]
+
+
+@pytest.mark.parametrize(("text", "table", "question", "shown"), MECHANISMS)
+def test_mojibake_undoes_each_farm_mechanism(
+    text: str, table: dict[str, str], question: int, shown: str
+) -> None:
+    damaged = farm_segment(text, table, question)
+    assert damaged == shown
+    # Compared after the later steps: 考覈 and 考核 are the same words once simplified.
+    assert repair_chain(damaged) == repair_chain(nfkc(text))
+
+
+@pytest.mark.parametrize(
+    ("damaged", "why"),
+    [
+        # the `?` swallowed the first digit of 20%: any digit fits, so the run is marked, not guessed
+        (farm_segment("各校骨幹教師交流比例不低於20%，其中", {}, 12), "swallowed digit"),
+        # two `?` in a row inside Chinese, among garbage no re-decoding explains
+        ("加强对年级??鼾鼾X进行", "no re-decoding"),
+    ],
+)
+def test_mojibake_marks_what_it_cannot_repair(damaged: str, why: str) -> None:
+    result = repair_mojibake(damaged)
+    assert MARKER in result.text, why
+    assert [c.kind for c in result.changes] == ["mojibake_unrepaired"]
+
+
 @pytest.mark.parametrize(
     "clean",
     [
@@ -89,30 +135,11 @@ def test_clean_chain_restores_original_words(prefix: str, restored: str) -> None
         "關(guān)于印發(fā)《實施意見》的通知",  # pinyin annotations are the next step's business
         "??现将《实施意见》印发给你们",  # lost indent spaces are the indent step's business
         "遴选骨干教师,跻身前列,夯实基础",  # rare but correct characters
+        "你知道吗?A类学校怎么评?",  # a question mark before a Latin letter that is a word
     ],
 )
 def test_mojibake_does_not_touch_healthy_text(clean: str) -> None:
     assert repair_mojibake(clean).text == clean
-
-
-def test_mojibake_repairs_a_byte_replaced_by_question_mark() -> None:
-    # The first byte of 。 replaced by `?`, as in corpus-notes: `要求?!豆芾磙k法》則`
-    data = "方面提出要求。《管理辦法》則明確設立".encode("gbk")
-    i = data.index("。".encode("gbk"))
-    damaged = farm_decode(data[:i] + b"?" + data[i + 1 :])
-    assert damaged != "方面提出要求。《管理辦法》則明確設立"
-    import unicodedata
-
-    assert (
-        repair_mojibake(unicodedata.normalize("NFKC", damaged)).text == "方面提出要求。《管理辦法》則明確設立"
-    )
-
-
-def test_mojibake_marks_what_it_cannot_repair() -> None:
-    # Two `?` in a row inside Chinese, among garbage no re-decoding explains.
-    result = repair_mojibake("加强对年级??鼾鼾X进行")
-    assert MARKER in result.text
-    assert [c.kind for c in result.changes] == ["mojibake_unrepaired"]
 
 
 TEXT = st.text(

@@ -37,7 +37,7 @@ PUNCT_COSTS = {
     **dict.fromkeys("。", -3.3),
     **dict.fromkeys("、", -4.0),
     **dict.fromkeys(".", -4.5),
-    **dict.fromkeys("“”\"", -5.0),
+    **dict.fromkeys('“”"', -5.0),
     **dict.fromkeys("：；:;《》（）()", -5.5),
     **dict.fromkeys("-/", -6.0),
     **dict.fromkeys("—…·", -8.0),

@@ -68,7 +68,7 @@ UNBALANCED_COST = -6.0  # a bracket or quote the line never closes, or closes wi
 MARK_REACH = 10.0  # re-decodings this close to the best decide how far an unrepaired run is marked
 LINE_BREAK_COST = -2.0  # a paragraph break after a sentence-final mark
 ODD_LINE_BREAK_COST = -14.0  # a paragraph break in mid-sentence
-HEADING_LENGTH = 24  # a line this short without a comma or full stop is a heading
+HEADING_LENGTH = 40  # a line this short without a comma or full stop is a heading
 
 LEADS = tuple(range(0x81, 0xFF))
 PAIR_TRAILS = tuple(range(0x80, 0xFF))  # a trail byte the decoder read as a lead, so it showed `?`, not ASCII
@@ -83,6 +83,9 @@ TAG_TAIL = re.compile(r"/?[A-Za-z][A-Za-z0-9]*[^<>\n]{0,40}>")
 ANNOTATED = re.compile(rf"([\u3400-\u4dbf\u4e00-\u9fff])\(([{PINYIN}]{{1,6}})\)")
 ANNOTATION_AT = re.compile(rf"\(([{PINYIN}]{{1,6}})\)")
 ANNOTATION_BEFORE = re.compile(rf"[\u3400-\u4dbf\u4e00-\u9fff]\([{PINYIN}]{{1,6}}\)$")
+LIST_MARKER = re.compile(
+    r"\d{1,2}[.、]|[(（][一二三四五六七八九十\d]{1,3}[)）]|[一二三四五六七八九十]{1,3}、|第[一二三四五六七八九十百\d]+[条章节]"
+)
 INDENT_RUN = re.compile(r"^[ \t\u3000]*\?{2,}", re.MULTILINE)
 
 
@@ -148,7 +151,9 @@ def _readings(ch: str) -> frozenset[str]:
     for form in (ch, *t2s_char_table().get(ch, ())):
         for reading in pinyin_dict.get(ord(form), "").split(","):
             if reading:
-                plain = "".join(c for c in unicodedata.normalize("NFD", reading) if not unicodedata.combining(c))
+                plain = "".join(
+                    c for c in unicodedata.normalize("NFD", reading) if not unicodedata.combining(c)
+                )
                 out.update((reading, plain, plain.replace("ü", "v")))
     return frozenset(out)
 
@@ -215,7 +220,8 @@ class _Page:
     annotated: frozenset[str] = frozenset()
     chars: Counter[str] = field(default_factory=Counter)
     bigrams: Counter[str] = field(default_factory=Counter)
-    followers: dict[str, frozenset[str]] = field(default_factory=dict)  # characters the page writes after each
+    # the characters the page writes after each character
+    followers: dict[str, frozenset[str]] = field(default_factory=dict)
 
     @staticmethod
     def of(text: str) -> _Page:
@@ -242,7 +248,7 @@ def _lm(text: str) -> float:
     score = sum(log_prob(line, WORD_COST) for line in lines if line)
     score += PUNCTUATION_CLASH_COST * _clashes(text)
     for k, line in enumerate(lines[:-1]):
-        score += _break_cost(line, whole=k > 0)
+        score += LINE_BREAK_COST if LIST_MARKER.match(lines[k + 1]) else _break_cost(line, whole=k > 0)
     return score
 
 
@@ -402,7 +408,8 @@ class _Search:
 
     def __init__(self, text: str, hole: int, score: _Scorer) -> None:
         self.text, self.hole, self.score = text, hole, score
-        self.left = _without_annotations(_left_context(text, hole))[0]  # the model reads the words, not `(guǎng)`
+        # The model reads the words, not `(guǎng)`.
+        self.left = _without_annotations(_left_context(text, hole))[0]
         self.repairs: list[_Repair] = []
 
     def run(self) -> list[_Repair]:
@@ -467,7 +474,13 @@ class _Search:
                     # The shown character is one the farm annotated, matched across two characters here, so
                     # its annotation split the next character too: drop it, the reading stays shifted.
                     split = self._state(state, spliced.end(), trail, completed)
-                    states.append(replace(split, score=split.score + SPLICE_EVIDENCE, evidence=split.evidence + SPLICE_EVIDENCE))
+                    states.append(
+                        replace(
+                            split,
+                            score=split.score + SPLICE_EVIDENCE,
+                            evidence=split.evidence + SPLICE_EVIDENCE,
+                        )
+                    )
             elif trail < 0x80:
                 # The shown character paired the last trail byte with an ASCII letter: swallowed, aligned again.
                 self._end(self._state(state, at + width, 0, completed + chr(trail)), at + width)
@@ -512,11 +525,16 @@ class _Search:
                     if lead not in invalid_after
                 ]
                 scored = sorted(
-                    ((self.score.extend(done.decoded, ch + rest), lead) for ch, lead in self._likely(done.decoded, column)),
+                    (
+                        (self.score.extend(done.decoded, ch + rest), lead)
+                        for ch, lead in self._likely(done.decoded, column)
+                    ),
                     reverse=True,
                 )
                 leads += [lead for _, lead in scored[:LEADS_PER_READING]]
-            states += [_State(at + 1, lead, done.decoded, done.score, done.evidence) for lead in dict.fromkeys(leads)]
+            states += [
+                _State(at + 1, lead, done.decoded, done.score, done.evidence) for lead in dict.fromkeys(leads)
+            ]
         return states
 
     def _before_hole(self, at: int) -> Sequence[tuple[str, int]]:
@@ -588,7 +606,9 @@ def _char_prior(ch: str) -> float:
 def _row_by_prior(lead: int) -> tuple[tuple[str, int], ...]:
     """The characters a lead byte makes with a trail byte that reads as a lead, most frequent first."""
     row = _pairs()[lead]
-    return tuple(sorted(((row[t], t) for t in PAIR_TRAILS if t in row), key=lambda item: -_char_prior(item[0])))
+    return tuple(
+        sorted(((row[t], t) for t in PAIR_TRAILS if t in row), key=lambda item: -_char_prior(item[0]))
+    )
 
 
 @cache
@@ -680,11 +700,16 @@ def _judge(text: str, hole: int, page: _Page) -> _Verdict:
     repairs = _Search(text, hole, preliminary).run()
     certain = _certainly_damaged(text, hole)
     if not repairs:
-        return _Verdict(hole + 1, MARKER, "mojibake_unrepaired", "no re-decoding fits") if certain else _genuine(hole)
+        return (
+            _Verdict(hole + 1, MARKER, "mojibake_unrepaired", "no re-decoding fits")
+            if certain
+            else _genuine(hole)
+        )
     # Score every repair over one window, reaching past the longest, so that they compare like with like.
     stop = max(r.end for r in repairs)
     tail = PINYIN_TAIL.match(text, stop)
-    stop = tail.end() if tail else stop  # an annotation right after the run is evidence about its last character
+    # An annotation right after the run is evidence about its last character.
+    stop = tail.end() if tail else stop
     left = _left_context(text, hole)
     right = text[stop : min(line_end, stop + CONTEXT)] if stop <= line_end else text[stop : stop + CONTEXT]
     score = _Scorer.around(page, left + text[hole:stop] + right)
@@ -694,33 +719,62 @@ def _judge(text: str, hole: int, page: _Page) -> _Verdict:
         return score(left + run + right) + _bracket_evidence(before, run, after)
 
     damaged = total(text[hole:stop])
-    ranked = sorted(((total(r.text + text[r.end : stop]) + r.evidence, r) for r in repairs), key=lambda item: -item[0])
+    ranked = sorted(
+        ((total(r.text + text[r.end : stop]) + r.evidence, r) for r in repairs), key=lambda item: -item[0]
+    )
     best_score, best = ranked[0]
     best_text = best.text + text[best.end : stop]
-    rival = next((s for s, r in ranked[1:] if r.text + text[r.end : stop] != best_text), -math.inf)
+    # A rival is a repair that says something else: 考核 and 考覈 say the same once the page is simplified.
+    rival = next(
+        (s for s, r in ranked[1:] if fold(r.text + text[r.end : stop]) != fold(best_text)), -math.inf
+    )
     gain = best_score - damaged
     if gain >= MARGIN and best_score - rival >= AMBIGUITY:
-        return _Verdict(best.end, best.text, "mojibake", f"gain {gain:.1f}, next best {best_score - rival:.1f} behind")
+        return _Verdict(
+            best.end, best.text, "mojibake", f"gain {gain:.1f}, next best {best_score - rival:.1f} behind"
+        )
     if certain or gain >= MARGIN:
         # Mark as far as the plausible re-decodings reach: the reader should see where the damage may go.
-        end = max((r.end for s, r in ranked if s >= best_score - MARK_REACH), default=hole + 1) if gain > 0 else hole + 1
+        end = (
+            max((r.end for s, r in ranked if s >= best_score - MARK_REACH), default=hole + 1)
+            if gain > 0
+            else hole + 1
+        )
         marked = text[hole:end].replace("?", MARKER)
-        return _Verdict(end, marked, "mojibake_unrepaired", f"gain {gain:.1f}, ambiguous by {best_score - rival:.1f}")
+        return _Verdict(
+            end, marked, "mojibake_unrepaired", f"gain {gain:.1f}, ambiguous by {best_score - rival:.1f}"
+        )
     return _genuine(hole)
 
 
 def _certainly_damaged(text: str, hole: int) -> bool:
     """A `?` no genuine question mark explains: before an annotation or a tag that lost its opening bracket, or
-    before one ASCII character standing alone between Chinese characters (`研?\\斷`: a trail byte shown as itself)."""
+    before one ASCII symbol standing alone between Chinese characters (`研?\\斷`: a trail byte shown as itself)."""
     if PINYIN_TAIL.match(text, hole + 1) or TAG_TAIL.match(text, hole + 1):
         return True
     if hole == 0 or hole + 2 >= len(text):
         return False
-    lone = text[hole + 1]
-    return 0x40 <= ord(lone) < 0x7F and not text[hole - 1].isascii() and not text[hole + 2].isascii()
+    lone = text[hole + 1]  # a letter may be a word (`吗?A类学校`), a symbol between characters is not
+    return (
+        0x40 <= ord(lone) < 0x7F
+        and not lone.isalpha()
+        and not text[hole - 1].isascii()
+        and not text[hole + 2].isascii()
+    )
 
 
-BRACKETS = {"》": "《", "）": "（", ")": "(", "】": "【", "〕": "〔", "”": "“", "’": "‘", "」": "「", "』": "『", "〉": "〈"}
+BRACKETS = {
+    "》": "《",
+    "）": "（",
+    ")": "(",
+    "】": "【",
+    "〕": "〔",
+    "”": "“",
+    "’": "‘",
+    "」": "「",
+    "』": "『",
+    "〉": "〈",
+}
 
 
 def _bracket_evidence(before: str, run: str, after: str) -> float:
