@@ -352,6 +352,7 @@ class Outcomes:
     wrong: int = 0
     stray: list[tuple[str, str]] = field(default_factory=list)  # (expected, got) away from any damaged run
     wrong_runs: list[tuple[str, str]] = field(default_factory=list)
+    by_kind: dict[str, dict[str, int]] = field(default_factory=dict)  # site kind → verdict → count
 
     def __iadd__(self, other: Outcomes) -> Outcomes:
         self.restored += other.restored
@@ -359,6 +360,10 @@ class Outcomes:
         self.wrong += other.wrong
         self.stray += other.stray
         self.wrong_runs += other.wrong_runs
+        for kind, verdicts in other.by_kind.items():
+            mine = self.by_kind.setdefault(kind, {})
+            for verdict, n in verdicts.items():
+                mine[verdict] = mine.get(verdict, 0) + n
         return self
 
     @property
@@ -404,6 +409,8 @@ def score_page(clean: str, page: FarmPage, cleaned: str, marker: str = "\ufffd")
                 verdicts[k] = "wrong"
                 s, e = spans[k]
                 out.wrong_runs.append((expected[s - 2 : e + 2], cleaned[max(0, j1 - 4) : j2 + 4]))
-    for v in verdicts:
+    for site, v in zip(page.sites, verdicts, strict=True):
         setattr(out, v, getattr(out, v) + 1)
+        kind = out.by_kind.setdefault(site.kind, {})
+        kind[v] = kind.get(v, 0) + 1
     return out

@@ -20,7 +20,6 @@ MAX_WORD_LEN = 8
 # Costs (natural-log probabilities) for tokens the dictionary does not hold. Chosen relative to jieba's
 # floor for a known single character (about -17.9): ordinary punctuation is cheap, stray Latin letters
 # and symbols from the wrong code page are expensive, because misaligned GBK produces exactly those.
-PUNCT_COST = -3.5  # about one character in eight in Chinese prose is punctuation
 SPACE_COST = -8.0  # a space inside Chinese is as odd as a stray punctuation mark
 DIGIT_RUN_COST = -8.0
 LATIN_RUN_COST = -14.0
@@ -66,6 +65,11 @@ def _jieba_dictionary() -> tuple[dict[str, int], float]:
     jieba.setLogLevel(logging.WARNING)
     jieba.dt.initialize()
     return jieba.dt.FREQ, math.log(jieba.dt.total)
+
+
+def word_frequencies() -> dict[str, int]:
+    """jieba's word table: word → frequency, with every prefix of every word present (0 if not a word)."""
+    return _jieba_dictionary()[0]
 
 
 @cache

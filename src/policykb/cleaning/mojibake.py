@@ -12,7 +12,8 @@ consumed both bytes, so every damaged run
   character followed by the lead byte of the next;
 - ends where the reading re-aligns: on a trail byte that is ASCII (`嶋H`), on an ASCII byte it swallowed (the
   `(` of the next annotation or `<` of a tag: `?chuàng)`, `?/span>`; a digit or a line break), and it may pass
-  through `?` where a shifted pair happened to be invalid;
+  through `?` where a shifted pair happened to be invalid, or through an annotation spliced again further on
+  (shown right after the character it was matched on: `壗(jìn)`);
 - was then NFKC-normalised (`！` shows as `!`).
 
 The repair walks that model from each `?`: a beam search over the unknown bytes (the lost lead, and the two
@@ -23,7 +24,8 @@ the spliced annotation (`qū` after 域 says f2 + L reads qū: L is 8c, so the s
 kept only when it beats the damaged text by a clear margin and no different repair comes close; a run that is
 certainly damaged but not clearly repairable gets U+FFFD in place of its `?` and a mojibake_unrepaired entry.
 
-Known limit: a byte lost without any `?` (not something the farm did) is not detected.
+Known limits: a byte lost without any `?` (not something the farm did) is not detected; a swallowed digit
+cannot be told from another (`?0%`), nor `、` from `。` where both read well, so such runs are marked.
 """
 
 from __future__ import annotations
@@ -37,7 +39,7 @@ from dataclasses import dataclass, field, replace
 from functools import cache, lru_cache
 from pathlib import Path
 
-from policykb.cleaning.charfreq import _jieba_dictionary, char_log_prob, fold, is_han, log_prob
+from policykb.cleaning.charfreq import char_log_prob, fold, is_han, log_prob, word_frequencies
 from policykb.cleaning.script import t2s_char_table
 from policykb.records import Change, CleanResult
 
@@ -586,9 +588,8 @@ class _Search:
 def _word_followers() -> dict[str, frozenset[str]]:
     """For each character, the characters that can follow it at the start of a dictionary word (simplified
     forms; jieba's table holds every prefix of every word, so its two-character keys are exactly these)."""
-    freq, _ = _jieba_dictionary()
     found: dict[str, set[str]] = {}
-    for word in freq:
+    for word in word_frequencies():
         if len(word) == 2:
             found.setdefault(word[0], set()).add(word[1])
     return {a: frozenset(bs) for a, bs in found.items()}
