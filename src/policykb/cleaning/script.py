@@ -25,8 +25,8 @@ def t2s_char_table() -> dict[str, tuple[str, ...]]:
             table[source] = tuple(targets.split())
     # Characters that OpenCC treats as already simplified, yet in traditional text also write a different
     # simplified character (著力/本著 → 着力/本着, while 著作 stays): the context decides, as for 於/乾.
-    for source, targets in VALID_BUT_AMBIGUOUS.items():
-        table.setdefault(source, targets)
+    for char, readings in VALID_BUT_AMBIGUOUS.items():
+        table.setdefault(char, readings)
     return table
 
 
