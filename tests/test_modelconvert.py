@@ -363,3 +363,184 @@ def test_q4_block_helper_matches_the_engine_layout() -> None:
     block = q4_block(1.0, [1] * 16 + [2] * 16)
     assert len(block) == 18
     assert struct.unpack("<e", block[:2])[0] == 1.0 and block[2] == 0x21
+
+
+# --- the int8 ONNX export: packed layers, quantisation choices, version marker -------------------------------------
+
+
+def tiny_bert(**config: object):  # noqa: ANN201
+    """A randomly initialised two-layer BERT small enough to build in milliseconds."""
+    import torch
+    from transformers import BertConfig, BertModel
+
+    torch.manual_seed(0)
+    sizes = {"hidden_size": 16, "num_hidden_layers": 2, "num_attention_heads": 4, "intermediate_size": 32}
+    return BertModel(BertConfig(vocab_size=50, **sizes, **config), add_pooling_layer=False).eval()
+
+
+def assert_packed_matches(encoder, ids, mask, atol: float) -> None:  # noqa: ANN001
+    """The packed module equals the transformer on real tokens and is zero on padding."""
+    import torch
+
+    with torch.no_grad():
+        reference = encoder(input_ids=ids, attention_mask=mask).last_hidden_state
+        packed = mc.packed_encoder(encoder)(ids, mask)
+    real = mask.bool()
+    assert torch.allclose(packed[real], reference[real], atol=atol)
+    assert not packed[~real].any()
+
+
+def test_packed_encoder_equals_the_padded_transformer_on_a_tiny_bert() -> None:
+    import torch
+
+    ids = torch.tensor([[2, 7, 9, 11, 3], [2, 8, 3, 0, 0], [2, 5, 6, 3, 0]])
+    assert_packed_matches(tiny_bert(), ids, (ids != 0).long(), atol=1e-6)
+
+
+@pytest.mark.parametrize(
+    ("config", "packable"),
+    [
+        ({}, True),
+        # positions that depend on the pair of tokens cannot be computed from packed rows
+        ({"position_embedding_type": "relative_key"}, False),
+        ({"is_decoder": True}, False),
+    ],
+)
+def test_only_absolute_position_encoders_are_packed(config: dict, packable: bool) -> None:
+    assert mc.can_pack(tiny_bert(**config)) is packable
+
+
+def test_objects_without_bert_layers_are_not_packed() -> None:
+    import torch
+
+    assert not mc.can_pack(torch.nn.Linear(2, 2))
+
+
+@pytest.mark.model
+def test_packed_encoder_equals_the_transformer_on_real_clauses(model_dir: Path) -> None:
+    import torch
+    from tokenizers import Tokenizer
+    from transformers import AutoModel
+
+    tokenizer = Tokenizer.from_file(str(model_dir / "tokenizer.json"))
+    tokenizer.enable_padding(pad_id=1, pad_token="<pad>")
+    batch = tokenizer.encode_batch(["passage: " + s for s in clause_sentences(12)])
+    ids = torch.tensor([e.ids for e in batch])
+    mask = torch.tensor([e.attention_mask for e in batch])
+    assert 0 < int(mask.sum()) < mask.numel()  # clauses of different lengths: some padding to skip
+    encoder = AutoModel.from_pretrained(str(model_dir), attn_implementation="eager").eval()
+    assert mc.can_pack(encoder)
+    assert_packed_matches(encoder, ids, mask, atol=1e-4)
+
+
+@pytest.fixture(scope="session")
+def int8_graph(model_dir: Path):  # noqa: ANN201
+    import onnx
+
+    return onnx.load(str(mc.export_onnx_int8(model_dir)), load_external_data=False).graph
+
+
+@pytest.mark.model
+def test_int8_export_quantises_weight_matmuls_but_not_attention(int8_graph) -> None:  # noqa: ANN001
+    from collections import Counter
+
+    ops = Counter(node.op_type for node in int8_graph.node)
+    # 12 layers x 6 weight matrices (query, key, value, attention output, feed-forward in and out) are int8;
+    # 12 x 2 attention products (scores, context) multiply activations and stay float.
+    assert (ops["MatMulInteger"], ops["MatMul"]) == (72, 24)
+
+
+@pytest.mark.model
+def test_int8_export_keeps_small_tables_float_and_the_vocabulary_8_bit(int8_graph) -> None:  # noqa: ANN001
+    import onnx
+
+    tables = {t.name: t for t in int8_graph.initializer}
+    # table names look like inner.embeddings.word_embeddings.weight(_quantized)
+    types = {
+        n.input[0].split(".")[-2]: (tables[n.input[0]].data_type, list(tables[n.input[0]].dims))
+        for n in int8_graph.node
+        if n.op_type == "Gather" and n.input[0] in tables and len(tables[n.input[0]].dims) == 2
+    }
+    assert types == {
+        "word_embeddings": (onnx.TensorProto.UINT8, [250037, 384]),  # 8-bit, quantised like activations
+        "position_embeddings": (onnx.TensorProto.FLOAT, [514, 384]),
+        "token_type_embeddings": (onnx.TensorProto.FLOAT, [2, 384]),
+    }
+
+
+@pytest.mark.model
+def test_int8_export_uses_per_channel_seven_bit_weights(int8_graph) -> None:  # noqa: ANN001
+    from onnx import numpy_helper
+
+    tables = {t.name: t for t in int8_graph.initializer}
+    for node in (n for n in int8_graph.node if n.op_type == "MatMulInteger"):
+        weights = numpy_helper.to_array(tables[node.input[1]])
+        zero_points = numpy_helper.to_array(tables[node.input[3]])
+        assert weights.dtype == np.int8 and zero_points.shape == (weights.shape[1],)  # one scale per column
+        assert int(np.abs(weights.astype(np.int16)).max()) <= 64  # 7-bit (reduce_range): no int16 saturation
+
+
+@pytest.mark.model
+def test_int8_export_records_its_version_and_weights(model_dir: Path) -> None:
+    marker = json.loads((model_dir / mc.ONNX_MARKER_FILE).read_text(encoding="utf-8"))
+    assert marker == {"export": mc.ONNX_EXPORT_VERSION, "weights": mc.onnx_marker(model_dir)["weights"]}
+    assert mc.onnx_export_is_current(model_dir)
+
+
+@pytest.fixture
+def fake_export(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict:
+    """A model folder whose export and quantisation steps are fakes that count their calls."""
+    (tmp_path / "model.safetensors").write_bytes(b"weights v1")
+    calls: dict = {"n": 0, "fail": False, "dir": tmp_path}
+
+    def fake_fp32(model_dir: Path, out: Path) -> None:
+        calls["n"] += 1
+        out.write_bytes(b"fp32 " + (model_dir / "model.safetensors").read_bytes())
+
+    def fake_quantise(src: Path, out: Path) -> None:
+        if calls["fail"]:
+            raise RuntimeError("out of memory")
+        out.write_bytes(b"int8 " + src.read_bytes())
+
+    monkeypatch.setattr(mc, "_export_onnx_fp32", fake_fp32)
+    monkeypatch.setattr(mc, "quantise_int8", fake_quantise)
+    return calls
+
+
+def test_onnx_export_runs_once_per_version_and_weights(fake_export: dict) -> None:
+    folder = fake_export["dir"]
+    target = mc.export_onnx_int8(folder)
+    assert mc.export_onnx_int8(folder) == target == folder / "onnx" / "model_qint8.onnx"
+    assert fake_export["n"] == 1 and target.read_bytes() == b"int8 fp32 weights v1"
+    (folder / "model.safetensors").write_bytes(b"weights v2, longer")
+    mc.export_onnx_int8(folder)
+    assert fake_export["n"] == 2 and target.read_bytes() == b"int8 fp32 weights v2, longer"
+
+
+def test_onnx_export_of_an_older_version_is_redone(fake_export: dict) -> None:
+    folder = fake_export["dir"]
+    mc.export_onnx_int8(folder)
+    marker = folder / mc.ONNX_MARKER_FILE
+    marker.write_text(json.dumps({**json.loads(marker.read_text()), "export": mc.ONNX_EXPORT_VERSION - 1}))
+    assert not mc.onnx_export_is_current(folder)
+    mc.export_onnx_int8(folder)
+    assert fake_export["n"] == 2 and mc.onnx_export_is_current(folder)
+
+
+def test_onnx_file_without_a_marker_is_redone(fake_export: dict) -> None:
+    # an export made before markers existed (version 1) has the model file only
+    folder = fake_export["dir"]
+    (folder / "onnx").mkdir()
+    (folder / mc.ONNX_INT8_FILE).write_bytes(b"old export")
+    assert not mc.onnx_export_is_current(folder)
+    assert mc.export_onnx_int8(folder).read_bytes() == b"int8 fp32 weights v1"
+
+
+def test_failed_onnx_export_leaves_the_old_one_and_no_temporaries(fake_export: dict) -> None:
+    folder = fake_export["dir"]
+    target = mc.export_onnx_int8(folder)
+    fake_export["fail"] = True
+    with pytest.raises(RuntimeError, match="out of memory"):
+        mc.export_onnx_int8(folder, force=True)
+    assert target.read_bytes() == b"int8 fp32 weights v1" and mc.onnx_export_is_current(folder)
+    assert sorted(p.name for p in (folder / "onnx").iterdir()) == ["model_qint8.json", "model_qint8.onnx"]

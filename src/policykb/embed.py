@@ -190,7 +190,10 @@ class _TorchEncoder:
         finally:
             hf_logging.enable_progress_bar()
         self.model.max_seq_length = max_seq_length
-        get_dimension = getattr(self.model, "get_embedding_dimension", None) or self.model.get_sentence_embedding_dimension
+        get_dimension = (
+            getattr(self.model, "get_embedding_dimension", None)
+            or self.model.get_sentence_embedding_dimension
+        )
         self.dimension = int(get_dimension() or 0)
 
     def __call__(self, texts: list[str]) -> np.ndarray:
@@ -202,6 +205,19 @@ class _TorchEncoder:
             show_progress_bar=False,
         )
         return np.asarray(rows, dtype=np.float32)
+
+
+def onnx_session_options(threads: int) -> Any:
+    """ONNX Runtime options for the int8 encoder: all graph fusions, one sequential stream, `threads` threads."""
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    # Session-time fusions (Gelu, LayerNorm, DynamicQuantizeMatMul with its bias) are where int8 pays off.
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+    options.intra_op_num_threads = threads
+    options.inter_op_num_threads = 1
+    return options
 
 
 class _OnnxEncoder:
@@ -219,10 +235,9 @@ class _OnnxEncoder:
         pad_token = self._pad_token(model_path)
         pad_id = self.tokenizer.token_to_id(pad_token)
         self.tokenizer.enable_padding(pad_id=pad_id if pad_id is not None else 0, pad_token=pad_token)
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = threads
-        options.inter_op_num_threads = 1
-        self.session = ort.InferenceSession(str(onnx_path), options, providers=["CPUExecutionProvider"])
+        self.session = ort.InferenceSession(
+            str(onnx_path), onnx_session_options(threads), providers=["CPUExecutionProvider"]
+        )
         self.pooling = folder_pooling(model_path)
         self.dimension = int(self.session.get_outputs()[0].shape[-1])
 
@@ -264,7 +279,12 @@ class SentenceTransformerEmbedder:
 
     @property
     def key(self) -> str:
-        return f"{self.name}@{self.backend}#{folder_fingerprint(self.model_path)}"
+        key = f"{self.name}@{self.backend}#{folder_fingerprint(self.model_path)}"
+        if self.backend == "onnx-int8":
+            from policykb.modelconvert import ONNX_EXPORT_VERSION
+
+            key += f"/x{ONNX_EXPORT_VERSION}"  # a new export makes other vectors: never mix them in one cache
+        return key
 
     @property
     def dimension(self) -> int:
