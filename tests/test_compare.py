@@ -259,3 +259,35 @@ def test_compare_marks_the_matched_clause_and_aligns_values(real_kb: Any) -> Non
     assert "骨干教师不低于30%" in top["text"]
     assert data["aligned"][0]["unit"] == "%" and data["aligned"][0]["values"] == {"shanghai": 30.0, "hongkou": 30.0}
     assert data["aligned"][0]["strictest"] is None  # both 30%: neither is stricter
+
+
+def test_prefer_shared_units_lines_a_region_up_with_the_others() -> None:
+    from policykb.compare import RegionResult, prefer_shared_units
+    from policykb.records import Requirement
+
+    def req(region: str, value: float, unit: str) -> Requirement:
+        return Requirement(f"{region}/x#1", region, region, "t", "s", 0, 1, "共享课程", ">=", value, unit)
+
+    shanghai = RegionResult("shanghai", "上海市", "city", True, value_options=[req("shanghai", 1, "门")])
+    # Hongkou's best-ranked clause sets a share of students; its second sets courses per school, like Shanghai.
+    hongkou = RegionResult(
+        "hongkou", "虹口区", "district", True, value_options=[req("hongkou", 50, "%"), req("hongkou", 1, "门")]
+    )
+    for r in (shanghai, hongkou):
+        r.value = r.value_options[0]
+    prefer_shared_units([shanghai, hongkou])
+    assert (hongkou.value.value, hongkou.value.unit) == (1, "门")
+    assert (shanghai.value.value, shanghai.value.unit) == (1, "门")
+
+
+def test_prefer_shared_units_keeps_the_best_value_when_nothing_lines_up() -> None:
+    from policykb.compare import RegionResult, prefer_shared_units
+    from policykb.records import Requirement
+
+    only = RegionResult("linping", "临平区", "district", True, value_options=[
+        Requirement("l#1", "l", "linping", "t", "s", 0, 1, None, "~", 15, "%"),
+        Requirement("l#2", "l", "linping", "t", "s", 0, 1, None, "<=", 30, "%"),
+    ])
+    only.value = only.value_options[0]
+    prefer_shared_units([only])
+    assert only.value.value == 15

@@ -24,6 +24,7 @@ from __future__ import annotations
 import functools
 import math
 import re
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -164,6 +165,7 @@ class RegionResult:
     matches: list[Hit] = field(default_factory=list)
     value: Requirement | None = None
     nearest: Candidate | None = None
+    value_options: list[Requirement] = field(default_factory=list)  # every accepted value, best first
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -391,8 +393,10 @@ def judge_region(
         accepted.sort(key=lambda c: (-(c.value_rank if measure.wants_number else 0.0), -c.relevance))
         result.matches = [c.hit for c in accepted[:MATCHES_SHOWN]]
         result.nearest = accepted[0]
-        result.value = next((c.value for c in accepted if c.value is not None and
-                             c.value_coverage >= MIN_VALUE_COVERAGE), None)
+        result.value_options = [
+            c.value for c in accepted if c.value is not None and c.value_coverage >= MIN_VALUE_COVERAGE
+        ]
+        result.value = result.value_options[0] if result.value_options else None
     elif candidates:
         result.nearest = max(candidates, key=lambda c: c.relevance)
     return result
@@ -450,6 +454,26 @@ def background_weighted(measure: MeasureQuery, texts: Sequence[str]) -> MeasureQ
     return MeasureQuery(measure.text, tuple(weighted), measure.wants_number, measure.units, measure.bound)
 
 
+def _value_key(req: Requirement) -> tuple[str, str]:
+    return (req.unit or "", comparator_family(req.comparator))
+
+
+def prefer_shared_units(results: list[RegionResult]) -> list[RegionResult]:
+    """Where a region sets the measure twice in different units (1门共享课程 and 二分之一的学生有共享课程),
+    show the value whose unit and comparator the other regions use, so the row lines up; else keep the best."""
+    for result in results:
+        if len(result.value_options) < 2:
+            continue
+        others = Counter(
+            _value_key(other.value_options[0]) for other in results
+            if other is not result and other.value_options
+        )
+        best = max(result.value_options, key=lambda req: others[_value_key(req)])
+        if others[_value_key(best)] > others[_value_key(result.value_options[0])]:
+            result.value = best
+    return results
+
+
 def compare_hits(
     query: str, regions: Sequence[dict[str, Any]], hits: dict[str, list[Hit]], threshold: float,
     titles: dict[str, str] | None = None,
@@ -457,7 +481,9 @@ def compare_hits(
     """The comparison from each region's search hits: pure, so calibration can replay it at many thresholds."""
     pool = {h.clause.clause_id: h.clause.text for region_hits in hits.values() for h in region_hits}
     measure = background_weighted(parse_measure(query), list(pool.values()))
-    results = [judge_region(measure, r, hits.get(r["region_id"], []), threshold, titles) for r in regions]
+    results = prefer_shared_units(
+        [judge_region(measure, r, hits.get(r["region_id"], []), threshold, titles) for r in regions]
+    )
     return Comparison(query=query, measure=measure, regions=results, aligned=align_values(results),
                       threshold=threshold)
 
