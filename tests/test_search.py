@@ -450,3 +450,35 @@ def test_search_real_model_quality_on_dev_and_test_queries(real_kb: Any) -> None
     test = retrieval_scores(real_kb, query_set("queries"), "hybrid")
     # measured: r@10 0.978, MRR 0.946 (the issue asks for 0.95 and 0.85)
     assert test["recall@10"] >= 0.97 and test["mrr"] >= 0.90
+
+
+@pytest.mark.parametrize(
+    ("query", "asks_for_amount"),
+    [
+        ("优质学校每年要派多少比例的教师到薄弱学校", True),
+        ("集团内联合教研一个学期搞几次", True),
+        ("交流轮岗的老师最少要待几年", True),
+        ("初中学业水平考试合格率", True),
+        ("骨干教师占比", True),
+        # should not count: topics without an amount
+        ("县管校聘", False),
+        ("集团理事会制度和章程管理", False),
+        ("新教师统一在牵头校见习培养", False),
+        ("几乎所有学校", False),
+    ],
+)
+def test_quantity_question_recognises_questions_about_amounts(query: str, asks_for_amount: bool) -> None:
+    from policykb.search import QUANTITY_QUESTION
+
+    assert bool(QUANTITY_QUESTION.search(query)) is asks_for_amount
+
+
+def test_favour_numbers_lifts_clauses_that_set_a_number() -> None:
+    from policykb.search import favour_numbers
+
+    has_requirement = np.array([False, True, False, True])
+    fused = [(0, 0.90), (1, 0.85), (2, 0.70), (3, 0.50)]
+    got = favour_numbers(fused, has_requirement, 0.1)
+    assert [rowid for rowid, _ in got] == [1, 0, 2, 3]
+    assert [round(score, 3) for _, score in got] == [0.865, 0.81, 0.63, 0.55]
+    assert favour_numbers(fused, has_requirement, 0.0) == fused

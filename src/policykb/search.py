@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import re
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -59,6 +60,25 @@ def _scaled(values: np.ndarray) -> np.ndarray:
     if high - low <= 1e-12:
         return np.ones_like(values)
     return (values - low) / (high - low)
+
+
+# A question about an amount (比例, 多少, 几次, 期限, 不低于…) is answered by a clause that sets a number.
+QUANTITY_QUESTION = re.compile(
+    r"比例|比率|占比|比重|权重|多少|几[次年个所门项人名天周月节届期倍成]|次数|期限|年限|多长|多久|上限|下限|最少|最多|"
+    r"至少|不低于|不少于|不超过|不高于|人数|数量|[率额]$|[率额]要求|[率额]目标"
+)
+
+
+def favour_numbers(
+    fused: list[tuple[int, float]], has_requirement: np.ndarray, boost: float
+) -> list[tuple[int, float]]:
+    """Mix `boost` of a "sets a number" flag into the fused score (scores stay in [0, 1]); best first, ties by id."""
+    if boost <= 0 or not fused:
+        return fused
+    boosted = [
+        (rowid, (1.0 - boost) * score + (boost if has_requirement[rowid] else 0.0)) for rowid, score in fused
+    ]
+    return sorted(boosted, key=lambda item: (-item[1], item[0]))
 
 
 def convex_fuse(
@@ -191,6 +211,12 @@ class SearchEngine:
         ids.flags.writeable = False
         return ids
 
+    def _favour_numbers(self, folded_query: str, fused: list[tuple[int, float]]) -> list[tuple[int, float]]:
+        boost = float(self.settings.quantity_boost)
+        if boost <= 0 or not QUANTITY_QUESTION.search(folded_query):
+            return fused
+        return favour_numbers(fused, self.facets()["has_requirement"], boost)
+
     def rank(
         self,
         query: str,
@@ -232,7 +258,8 @@ class SearchEngine:
             if query_vec is not None:
                 # Convex fusion weighs the cosine of every candidate, BM25-only ones included.
                 self._add_cosines(dense, query_vec, keyword_ids)
-            fused = convex_fuse(dense, keyword, float(self.settings.dense_share))[:k]
+            fused = convex_fuse(dense, keyword, float(self.settings.dense_share))
+            fused = self._favour_numbers(folded, fused)[:k]
         elif mode == "hybrid":
             rankings = [
                 (dense_ids, float(self.settings.dense_weight)),

@@ -41,6 +41,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("fusion_k", 60, "Reciprocal-rank-fusion constant (`rrf` fusion only)."),
     Setting("dense_weight", 1.0, "Weight of the dense ranking in `rrf` fusion."),
     Setting("keyword_weight", 1.0, "Weight of the BM25 ranking in `rrf` fusion."),
+    Setting("quantity_boost", 0.1, "Hybrid (convex) only: weight of a 'sets a number' flag mixed into the fused score when "
+            "the query asks for an amount (比例, 多少, 几次, 期限…); 0 turns it off."),
     Setting("candidates", 100, "Candidates taken from each ranker before fusion."),
     Setting("common_term_share", 1.0, "BM25 ignores query terms found in more than this share of the clauses "
             "(1.0 keeps every term; a term in at most 20 clauses is always kept)."),
