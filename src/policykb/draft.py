@@ -44,10 +44,6 @@ AUTHORITY = {"province": "教育厅", "city": "教育局", "district": "教育�
 # Two requirements in different clauses set the same measure when their phrases are this alike.
 COUNTERPART_MIN_SIMILARITY = 0.3
 
-_MARKER = re.compile(
-    r"^\s*(?:第[一二三四五六七八九十百\d]+[章节条部分]|[一二三四五六七八九十]+[、.．]|[(（][一二三四五六七八九十\d]+[)）]"
-    r"|\d{1,2}[.．、](?!\d)|[①-⑳])\s*"
-)
 _TITLE = re.compile(r"《[^《》]*》")
 _YEARS = re.compile(r"[(（]\s*\d{4}\s*[-—–~至]\s*\d{4}\s*年?\s*[)）]")
 _DOC_KIND = re.compile(
@@ -283,7 +279,11 @@ def adapt_names(text: str, source: RegionNames, target: RegionNames) -> tuple[st
 
 def strip_marker(text: str) -> str:
     """Drop a leading outline marker (`(一)`, `1.`, `二、`): the draft numbers its own outline."""
-    return _MARKER.sub("", text, count=1)
+    from policykb.segment import parse_marker
+
+    body = text.lstrip()
+    marker = parse_marker(body)
+    return body[marker.length :].lstrip() if marker else text
 
 
 def heading_label(label: str) -> str:

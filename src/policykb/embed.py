@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import json
 import logging
 import sqlite3
-import unicodedata
 import zlib
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -16,6 +14,7 @@ from typing import Any, Protocol, runtime_checkable
 import numpy as np
 
 from policykb.errors import PolicyKBError
+from policykb.query import fold
 
 log = logging.getLogger(__name__)
 
@@ -44,16 +43,9 @@ class Embedder(Protocol):
     def encode_queries(self, texts: list[str]) -> np.ndarray: ...
 
 
-@functools.cache
-def _t2s() -> Any:
-    from opencc import OpenCC
-
-    return OpenCC("t2s")
-
-
 def fold_for_embedding(text: str) -> str:
     """NFKC, then traditional to simplified Chinese, so both scripts of a text embed alike."""
-    return _t2s().convert(unicodedata.normalize("NFKC", text))
+    return fold(text)
 
 
 def l2_normalise(rows: np.ndarray) -> np.ndarray:
