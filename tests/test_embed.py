@@ -346,3 +346,38 @@ def test_model_name_is_the_folder_name(tmp_path: Path) -> None:
     folder.mkdir()
     assert SentenceTransformerEmbedder(folder).name == "bge-small-zh"
     assert embed.missing_model_message(folder).startswith(f"model folder {folder} not found")
+
+
+@pytest.mark.model
+def test_int8_rankings_agree_with_fp32_on_this_cpu(
+    model_path: Path, torch_embedder: SentenceTransformerEmbedder
+) -> None:
+    """int8 against the fp32 reference on real clauses and the benchmark queries: cosines, scores, top 10.
+
+    Measured on an AVX2 EPYC: query–clause scores within 0.019 (p99 0.010), top-10 overlap 0.84 on average.
+    The compare decisions hold under ±0.01 score moves (tests/test_compare.py); a CPU beyond these bounds
+    would change answers, so it must fail loudly here.
+    """
+    import tomllib
+
+    from policykb.int8check import cpu_signature
+
+    sentences = corpus_sentences(96)
+    queries = [q["text"] for q in tomllib.loads((PROJECT_ROOT / "bench" / "queries.toml").read_text("utf-8"))["query"]]
+    onnx = SentenceTransformerEmbedder(model_path, backend="onnx-int8", batch_size=16)
+    onnx.warm_up()
+    assert onnx.backend == "onnx-int8", f"the int8 self-check fell back to fp32 here: {onnx.fallback_reason}"
+    p8, p32 = onnx.encode_passages(sentences), torch_embedder.encode_passages(sentences)
+    q8, q32 = onnx.encode_queries(queries), torch_embedder.encode_queries(queries)
+    s8, s32 = q8 @ p8.T, q32 @ p32.T
+    moved = np.abs(s8 - s32)
+    overlap = np.mean(
+        [len(set(np.argsort(-a)[:10]) & set(np.argsort(-b)[:10])) / 10 for a, b in zip(s8, s32, strict=True)]
+    )
+    where = (
+        f"on {cpu_signature()} int8 scores moved up to {moved.max():.4f} (p99 {np.percentile(moved, 99):.4f}),"
+        f" top-10 overlap {overlap:.2f}: set POLICYKB_EMBED_BACKEND=torch on this machine and report it"
+    )
+    assert float(np.percentile(moved, 99)) <= 0.015, where
+    assert float(moved.max()) <= 0.03, where
+    assert overlap >= 0.7, where

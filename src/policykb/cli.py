@@ -125,6 +125,14 @@ def run(args: argparse.Namespace) -> int:
         print(f"model ready: {path}")
         if args.onnx:
             print(f"int8 ONNX ready: {export_onnx_int8(path)}")
+            from policykb.embed import SentenceTransformerEmbedder
+
+            embedder = SentenceTransformerEmbedder(path, backend="onnx-int8")
+            embedder.warm_up()  # runs the int8 self-check against the fp32 reference, once per machine
+            check = embedder.int8_check
+            verdict = "使用 int8" if check.ok else f"改用 fp32（{check.reason}）"
+            print(f"int8 自检（{check.cpu}）：与 fp32 的最低余弦 {check.min_cosine}，前10一致率 "
+                  f"{check.top10_agreement}，{verdict}")
         return 0
     if cmd == "clean":
         doc = kb.clean_file(args.file)

@@ -268,6 +268,8 @@ class SentenceTransformerEmbedder:
         self.max_seq_length = folder_max_seq_length(self.model_path)
         self._encoder: Callable[[list[str]], np.ndarray] | None = None
         self._dimension = folder_dimension(self.model_path)
+        self.fallback_reason = ""  # why an int8 request runs on fp32 here (empty: it does not)
+        self.int8_check: Any = None
 
     @property
     def key(self) -> str:
@@ -291,10 +293,28 @@ class SentenceTransformerEmbedder:
             return
         if not self.model_path.is_dir():
             raise PolicyKBError(missing_model_message(self.model_path))
-        encoder_cls = _TorchEncoder if self.backend == "torch" else _OnnxEncoder
-        encoder = encoder_cls(self.model_path, self.threads, self.max_seq_length)
+        encoder: Any
+        if self.backend == "onnx-int8":
+            encoder = _OnnxEncoder(self.model_path, self.threads, self.max_seq_length)
+            verdict = self._check_int8(encoder)
+            if not verdict.ok:
+                log.warning(
+                    "int8 embedding on this CPU (%s) is too far from the fp32 reference (%s): using torch fp32",
+                    verdict.cpu, verdict.reason,
+                )
+                self.backend = "torch"
+                self.fallback_reason = f"int8 self-check failed on {verdict.cpu}: {verdict.reason}"
+                encoder = _TorchEncoder(self.model_path, self.threads, self.max_seq_length)
+        else:
+            encoder = _TorchEncoder(self.model_path, self.threads, self.max_seq_length)
         self._dimension = encoder.dimension
         self._encoder = encoder
+
+    def _check_int8(self, encoder: Callable[[list[str]], np.ndarray]) -> Any:
+        from policykb.int8check import check_int8
+
+        self.int8_check = check_int8(self.model_path, encoder, (self.query_prompt, self.passage_prompt))
+        return self.int8_check
 
     def _encode(self, texts: list[str], prompt: str, progress: bool) -> np.ndarray:
         self.warm_up()

@@ -76,6 +76,9 @@ class Manifest:
     tokenizer: str
     build: str = ""  # the build folder's name
     packages: dict[str, str] = field(default_factory=dict)
+    # The int8 self-check on the building machine (cpu, min_cosine, top10_agreement, ok, reason), and why an
+    # int8 request was embedded in fp32 instead, if it was.
+    embed_check: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -140,6 +143,16 @@ def embedder_backend(embedder: Any, settings: Settings) -> str:
     return str(getattr(embedder, "backend", None) or settings.embed_backend)
 
 
+def embed_check_record(embedder: Any) -> dict[str, Any]:
+    """What the manifest says about the int8 self-check: its verdict, and the fallback to fp32 if any."""
+    check: Any = getattr(embedder, "int8_check", None)
+    record: dict[str, Any] = dict(check.to_dict()) if check is not None else {}
+    reason = getattr(embedder, "fallback_reason", "")
+    if reason:
+        record["fallback"] = reason
+    return record
+
+
 def embedder_key(embedder: Any) -> str:
     """What identifies the vectors an embedder makes (its `key`, or name and dimension for minimal embedders)."""
     return str(getattr(embedder, "key", None) or f"{embedder.name}@{int(embedder.dimension)}")
@@ -152,6 +165,8 @@ def _encode(embedder: Any, texts: list[str], cache_path: Path, progress: bool) -
     """Embed texts through the shared cache, so text embedded by an earlier build is never embedded again."""
     from policykb.embed import EmbeddingCache, cached_encode_passages
 
+    if hasattr(embedder, "warm_up"):
+        embedder.warm_up()  # the int8 self-check may switch this machine to fp32: the cache key must say which
     with EmbeddingCache(cache_path, embedder_key(embedder)) as cache:
         vectors = cached_encode_passages(embedder, texts, cache, progress)
     return np.asarray(vectors, dtype=np.float32).reshape(len(texts), int(embedder.dimension))
@@ -295,8 +310,8 @@ def _write_build(
         store.close()
     log.info("store: %d clauses in %.1f s", len(searchable), time.perf_counter() - started)
     started = time.perf_counter()
-    backend = embedder_backend(embedder, settings)
     vectors = _encode(embedder, [embedding_text(c) for c in searchable], cache_path, progress)
+    backend = embedder_backend(embedder, settings)  # after encoding: the int8 self-check may have chosen fp32
     log.info("embeddings: %.1f s", time.perf_counter() - started)
     started = time.perf_counter()
     vector_index = VectorIndex.build(
@@ -330,6 +345,7 @@ def _write_build(
         embed_text=EMBED_TEXT,
         tokenizer=keyword_index.tokenizer,
         packages=package_versions(),
+        embed_check=embed_check_record(embedder),
     )
 
 
