@@ -46,7 +46,7 @@ APPROX_ABOUT = "来"  # 十来个: about
 _ASCII = r"\d+(?:,\d{3})*(?:\.\d+)?"
 _CN = f"[{CN_NUMERAL_CHARS}]"
 _ATOM = rf"(?:{_ASCII}|{_CN}|点(?=[零〇一二三四五六七八九\d])|[{APPROX_MORE}](?=[万亿]))"
-_RUN = rf"(?:{_CN}|\d)(?:{_ATOM})*"
+_RUN = rf"(?:{_ASCII}|{_CN})(?:{_ATOM})*"
 # Every number expression, longest forms first. Run on folded text.
 NUMBER_RE = re.compile(
     rf"(?:百|千|万|{_RUN}?[百千万亿])分之(?:百(?![{CN_NUMERAL_CHARS}])|{_RUN})"
