@@ -197,6 +197,7 @@ TRAILING_NOISE = re.compile(
 LEADING_VERB = re.compile(r"^(?:实现|建立|建成|完成|开展|进行|形成|达成|组织|推进|基本|全面|逐步)+")
 FOLLOWING_STOP = re.compile(
     r"[,，;；:：。!?！？、()（）“”《》\n\d]|^[和与或及]|在|有|作为|进行|参加|参与|就读|并|且|用于|以及|开展|等"
+    r"|应当|应该|必须"
 )
 SCOPE_WORD = re.compile(r"年级|学段|小学|初中|高中|幼儿园|城区|乡村|农村|城市")
 ENUMERATION_HEAD = re.compile(r"^.*[^平均]等(?![级第待同于])(?=..)")  # `梯队等骨干教师` → 骨干教师
@@ -243,6 +244,8 @@ def _match_number(text: str, pos: int) -> tuple[int, int] | None:
     end = m.end()
     if text[end - 1] in "万亿" and text[end:end + 1] == "元":
         end -= 1
+    if text.startswith("个半", end):  # 一个半小时 is one and a half hours
+        end += 2
     if end <= pos or parse_number(text[pos:end]) is None:
         return None
     return pos, end
@@ -400,7 +403,9 @@ class QuantityTagger:
     def __call__(self, doc: Any) -> Any:
         from spacy.util import filter_spans
 
-        lexemes = lex(doc.text, [(t.idx, t.idx + len(t.text)) for t in doc])
+        # spaCy keeps a space as the whitespace of the token before it, so a lexeme ends at its text.
+        lexemes = [x for x in (_trimmed(x, doc.text) for x in lex(doc.text, [(t.idx, t.idx + len(t.text)) for t in doc]))
+                   if x.end > x.start]
         _align_tokens(doc, lexemes)
         for token in doc:
             if token.text.strip() == "":
@@ -415,6 +420,12 @@ class QuantityTagger:
         spans = self.matcher(doc, as_spans=True)
         doc.spans["quantities"] = filter_spans(spans)
         return doc
+
+
+def _trimmed(x: Lexeme, text: str) -> Lexeme:
+    piece = text[x.start:x.end]
+    start = x.start + len(piece) - len(piece.lstrip())
+    return Lexeme(start, max(start, x.start + len(piece.rstrip())), x.kind, x.rule)
 
 
 def _align_tokens(doc: Any, lexemes: list[Lexeme]) -> None:
@@ -575,7 +586,7 @@ def _split_ratio(phrase: str) -> tuple[str, str | None]:
 
 def _following_phrase(text: str, end: int, limit: int) -> str:
     """The noun phrase right after a quantity (`1门共享课程` → 共享课程), up to a stop word or mark."""
-    rest = text[end:limit]
+    rest = text[end:limit].lstrip()
     rest = rest[1:] if rest.startswith("的") else rest
     m = FOLLOWING_STOP.search(rest)
     return rest[: m.start()] if m else rest
@@ -626,8 +637,17 @@ def _kind(text: str, cand: _Candidate, sent_start: int, following: str) -> str |
         req.append(rel)
     # An explicit bound (`累计不少于360学时`) is itself a requirement word, nearer than the cue before it.
     # ...unless a past-fact word sits right before it (`已有不少于100所`).
-    if cand.pre and cand.pre not in WEAK_PRE and cand.pre not in ESTIMATES and not PAST_FACT.search(sentence[:rel]):
+    # A descriptive comparator (`超过41万人`) states a fact as readily: it is no requirement word by itself.
+    explicit = cand.pre and cand.pre not in WEAK_PRE | ESTIMATES | DESCRIPTIVE_PRE
+    if explicit and not PAST_FACT.search(sentence[:rel]):
         req.append(rel + 1)
+    # `预计到2025年达到…`, `未来3-5年…有望缩小`: a forecast anywhere in the sentence, unless a requirement word
+    # stands between it and the number.
+    whole = text[sent_start:_sentence_bounds(text, cand.start, cand.end)[1]]
+    forecasts = [m.end() for m in FORECAST_CUE.finditer(whole)]
+    forecast_before = [f for f in forecasts if f <= rel]
+    if (forecast_before and (not req or max(forecast_before) >= max(req))) or (forecasts and not req):
+        return None
     if stat and (not req or max(stat) >= max(req)):
         return "statistic"
     if req:
@@ -635,7 +655,7 @@ def _kind(text: str, cand: _Candidate, sent_start: int, following: str) -> str |
     if cand.comparator == "=":
         return None
     # `19万余名`, `约3万人` estimate a fact; `10个左右` in a plan is a target.
-    if cand.pre in ESTIMATES or (cand.comparator == ">" and cand.pre is None and cand.post is None):
+    if cand.pre in ESTIMATES | DESCRIPTIVE_PRE or (cand.comparator == ">" and cand.pre is None and cand.post is None):
         return "statistic"
     return "requirement"
 

@@ -279,6 +279,9 @@ def _parse_positive(s: str) -> Parsed | None:
         return Parsed(float(value * 10 + (5 if half else 0)), "%")
     if s == "半":
         return Parsed(0.5)
+    if s.endswith("个半"):  # 一个半 (小时): one and a half
+        whole = _decimal(s[:-2])
+        return Parsed(float(whole) + 0.5) if whole is not None and whole == int(whole) else None
     return _plain(s)
 
 
