@@ -38,7 +38,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from policykb.numbers import CN_NUMERAL_CHARS, NUMBER_RE, fold, parse_number
+from policykb.numbers import CN_NUMERAL_CHARS, NUMBER_RE, Found, find_numbers, fold, match_end, parse_number
 from policykb.records import Clause, Requirement
 
 COORDINATORS = {"和", "与", "或", "、", "及"}
@@ -58,7 +58,7 @@ PRE_COMPARATORS: dict[str, str] = {
     "不大于": "<=", "不超出": "<=", "最多": "<=", "至多": "<=", "最高": "<=", "最长": "<=", "控制在": "<=",
     "低于": "<", "少于": "<", "小于": "<", "不足": "<", "不到": "<", "未满": "<",
     "高于": ">", "超过": ">", "超出": ">", "多于": ">", "大于": ">",
-    "多达": ">=", "高达": ">=",
+    "多达": ">=", "高达": ">=", "等于": "=",
     "大约": "~", "接近": "~", "将近": "~",
 }
 # Single characters that are comparators only right before a number (`达90%`, `约3万人`, `逾百所`).
@@ -70,8 +70,8 @@ WEAK_PRE = {"达到", "达", "提高到", "提升到", "增加到", "控制在",
 # make a requirement; a normative word (应, 不得, 确保, a bound such as 不低于…) must.
 DESCRIPTIVE_PRE = {"低于", "少于", "小于", "不足", "不到", "未满", "高于", "超过", "超出", "多于", "大于"}
 POST_COMPARATORS: dict[str, str] = {
-    "以上(含)": ">=", "及以上": ">=", "或以上": ">=", "以上": ">=",
-    "及以下": "<=", "或以下": "<=", "以下": "<=", "以内": "<=", "之内": "<=", "内": "<=",
+    "以上(含)": ">=", "及以上": ">=", "或者以上": ">=", "或以上": ">=", "以上": ">=",
+    "及以下": "<=", "或者以下": "<=", "或以下": "<=", "以下": "<=", "以内": "<=", "之内": "<=", "内": "<=",
     "左右": "~", "上下": "~",
 }
 APPROX_MORE = ("余", "多", "几")  # 19万余名, 100多所, 十几所: more than; 十来个: about
@@ -82,6 +82,10 @@ UNITS = (
     "届", "期", "批", "家", "篇", "类", "种", "件", "场", "轮", "位", "支", "套", "间", "台", "份", "本",
     "册", "部", "座", "条", "级", "成", "班", "户", "分",
 )
+# Function words a numeral may stand before on its own (`答案是四不是五`, `前三的品牌`).
+FUNCTION_CHARS = "的是这那不而却和与或也都就在了着过从到至"
+# Classifiers beyond the units a requirement measures: they mark a numeral as a count, never as a name.
+CLASSIFIERS = "个只斤吨块塊张把辆头棵株粒片首根双对栋幢层排行列段点滴碗杯瓶包箱"
 TIME_UNITS = {"年", "学年", "个学年", "学期", "个学期", "个月", "周", "天", "小时"}
 # Counting categories or levels (`三类拓展性课程`, `四级培训架构`) structures a text; it measures nothing.
 CATEGORY_UNITS = {"类", "种", "级", "方面", "个方面"}
@@ -239,9 +243,9 @@ def _overlaps(start: int, end: int, regions: list[Lexeme]) -> bool:
 def _match_number(text: str, pos: int) -> tuple[int, int] | None:
     """A valid number starting exactly at `pos`, as (start, end); `万`/`亿` before `元` belongs to the unit."""
     m = NUMBER_RE.match(text, pos)
-    if not m:
+    end = match_end(text, m) if m else None
+    if m is None or end is None:
         return None
-    end = m.end()
     if text[end - 1] in "万亿" and text[end:end + 1] == "元":
         end -= 1
     if text.startswith("个半", end):  # 一个半小时 is one and a half hours
@@ -260,13 +264,21 @@ def _bound_in_word(text: str, start: int, end: int, words: list[tuple[int, int]]
     something; it counts nothing. A word that only adds a unit or a comparator (`三个`, `近三年`) is fine."""
     if not _is_chinese_numeral(text[start:end]):
         return False
+    # A lone Chinese digit glued to a character that counts nothing (`一看`, `三好`, `五育`, `两岸`) names or
+    # describes; a quantity takes a classifier (`一只`, `三所`, `九成`).
+    after = text[end:end + 1]
+    if end - start == 1 and "\u4e00" <= after <= "\u9fff" and after not in CN_NUMERAL_CHARS + FUNCTION_CHARS \
+            and after not in CLASSIFIERS and not UNIT_RE.match(text, end) and not APPROX_RE.match(text, end) \
+            and not POST_RE.match(text, end) and after not in "分点半":
+        return True
     for w_start, w_end in words:
         if w_start <= start < w_end:
             if w_end < end and w_start == start:
                 return False
             right, left = text[end:w_end], text[w_start:start]
             right_ok = not right or bool(
-                UNIT_RE.match(right) or APPROX_RE.match(right) or POST_RE.match(right) or right[0] in "分点")
+                UNIT_RE.match(right) or APPROX_RE.match(right) or POST_RE.match(right) or right[0] in "分点半"
+                or right[0] in CLASSIFIERS or right[0] in "到至和与或、")
             left_ok = not left or left[-1] in PRE_COMPARATORS_ADJACENT or bool(PRE_RE.fullmatch(left)) \
                 or left[-1] in "共有为是每前后这那"
             return not (right_ok and left_ok)
@@ -759,3 +771,18 @@ def extract_requirements(clauses: list[Clause]) -> list[Requirement]:
         out.extend(Requirement(clause_id=clause.clause_id, doc_id=clause.doc_id, region_id=clause.region_id,
                                text=clause.text, **fields) for fields in found)
     return out
+
+
+def numbers_in(text: str) -> list[Found]:
+    """The numbers of running text as the extractor sees them: `find_numbers` without numerals bound inside a
+    word (`四川`, `一切`, `十足`). Dates, ordinals and names are still included (the tagger skips those later)."""
+    words = _jieba_words(fold(text))
+    return [f for f in find_numbers(text) if not _bound_in_word(fold(text), f.start, f.end, words)]
+
+
+def quantities(text: str) -> list[tuple[str, str, float | list[float], str | None]]:
+    """Every quantity the tagger assembles in `text`, as (span, comparator, value, unit), before deciding which
+    are requirements: the comparator and range reading alone, for tests and benchmarks."""
+    doc = nlp()(text)
+    return [(text[c.start:c.end], c.comparator, c.value, c.unit)
+            for c in (_candidate(s) for s in doc.spans["quantities"]) if c is not None]

@@ -45,7 +45,7 @@ APPROX_ABOUT = "来"  # 十来个: about
 
 _ASCII = r"\d+(?:,\d{3})*(?:\.\d+)?"
 _CN = f"[{CN_NUMERAL_CHARS}]"
-_ATOM = rf"(?:{_ASCII}|{_CN}|点(?=[零〇一二三四五六七八九\d])|[{APPROX_MORE}](?=[万亿]))"
+_ATOM = rf"(?:{_ASCII}|{_CN}|点(?=[零〇一二三四五六七八九壹贰叁肆伍陆柒捌玖\d])|[{APPROX_MORE}](?=[万亿]))"
 _RUN = rf"(?:{_ASCII}|{_CN})(?:{_ATOM})*"
 # Every number expression, longest forms first. Run on folded text.
 NUMBER_RE = re.compile(
@@ -79,7 +79,8 @@ class Parsed:
 
 def fold(text: str) -> str:
     """Full-width digits and traditional numeral characters as their plain forms, one character for one."""
-    return text.translate(FOLD)
+    # A full-width comma between digit groups (４，５６５) is a thousands separator; elsewhere it is punctuation.
+    return re.sub(r"(?<=\d)，(?=\d{3}(?!\d))", ",", text.translate(FOLD))
 
 
 def _section(s: str) -> int | None:
@@ -159,8 +160,9 @@ def _decimal(s: str) -> Decimal | None:
     """A non-negative number in standard characters, integer or decimal, exact."""
     if not s:
         return None
-    if _THOUSANDS.fullmatch(s):
-        s = s.replace(",", "")
+    m = _THOUSANDS.match(s)
+    if m and not s[m.end():m.end() + 1].isdigit():
+        s = m.group().replace(",", "") + s[m.end():]
     m = _DIGITS_TIMES.fullmatch(s)
     if m and ("." in s or m.group("small") or m.group("big")):
         value = Decimal(m.group("n"))
@@ -203,7 +205,7 @@ def _approximate(s: str) -> tuple[str, str] | None:
         return s, "="
     if s[-1] in APPROX_ABOUT and not any(c in s[:-1] for c in APPROX_MORE + APPROX_ABOUT):
         return (s[:-1], "~") if s[:-1] and s[-2] in "十百千万亿" else None
-    out = []
+    out: list[str] = []
     for i, c in enumerate(s):
         if c in APPROX_MORE:
             # Only after a round part: 十几, 五百多, 一百零几万, 500余万, 19万余; never 几十 or 3多.
@@ -237,7 +239,14 @@ def _plain(s: str) -> Parsed | None:
 
 
 def _fraction(denominator: str, numerator: str) -> Parsed | None:
-    den = Decimal(SMALL_UNITS.get(denominator) or BIG_UNITS.get(denominator) or 0) or _decimal(denominator)
+    den: Decimal | None = Decimal(1)
+    if re.fullmatch(r"[十百千万亿]+", denominator):  # 百分之, 千分之, 百万分之: place words alone
+        for c in denominator:
+            den = (den or Decimal(1)) * (SMALL_UNITS.get(c) or BIG_UNITS[c])
+    else:
+        den = _decimal(denominator)
+        if "." in numerator or "点" in numerator:
+            return None  # 五百分之2.2: a decimal share is written against 百/千/万 alone
     num = Decimal(100) if numerator == "百" and denominator == "百" else _decimal(numerator)
     if not den or num is None:
         return None
@@ -315,11 +324,36 @@ def find_numbers(text: str) -> list[Found]:
     folded = fold(text)
     out: list[Found] = []
     for m in NUMBER_RE.finditer(folded):
-        s, e = m.start(), m.end()
-        # A trailing approximation word (四百多, 十来个) or percent sign belongs to the number.
-        if e < len(folded) and folded[e] in "%多余几来" and parse_number(folded[s:e + 1]) is not None:
-            e += 1
+        s, e = m.start(), match_end(folded, m)
+        if e is None:
+            continue
+        # A trailing approximation word (四百多, 十来个), percent sign or 成 belongs to the number.
+        for tail in ("成半", "%", "成", "多", "余", "几", "来"):
+            if folded.startswith(tail, e) and parse_number(folded[s:e + len(tail)]) is not None:
+                e += len(tail)
+                break
         parsed = parse_number(folded[s:e])
-        if parsed is not None:
-            out.append(Found(s, e, text[s:e], parsed))
+        if parsed is None:
+            continue
+        # A vague range of a share (二三十个百分点, 百分之二三十) gives no value.
+        if parsed.comparator == "range" and re.match(r"\s*(?:个?百分点|%|成)", folded[e:]):
+            continue
+        out.append(Found(s, e, text[s:e], parsed))
     return out
+
+
+def match_end(text: str, m: re.Match[str]) -> int | None:
+    """Where the number matched by NUMBER_RE ends, or None when it is no number. A fraction that runs into a
+    following word (`百分之七十百分位`) is cut back to the longest part that parses."""
+    s, e = m.start(), m.end()
+    if parse_number(text[s:e]) is not None:
+        return e
+    if "分之" in text[s:e]:
+        floor = text.index("分之", s) + 2
+        for end in range(e - 1, floor, -1):
+            # Never inside a numeral: 百分之二三十 is not 百分之二, 五百分之2.2 is not 五百分之2.
+            if text[end] in "零〇一二两三四五六七八九壹贰叁肆伍陆柒捌玖.0123456789":
+                continue
+            if parse_number(text[s:end]) is not None:
+                return end
+    return None
