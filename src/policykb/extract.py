@@ -172,6 +172,7 @@ REQUIREMENT_CUE = re.compile(
 )
 QUALIFICATION = re.compile(r"经历|经验|教龄|工龄|任教")
 # A forecast (`预计…达到`, `未来3-5年…有望缩小`) is neither a requirement nor a fact: it is left out.
+MODAL_CUE = re.compile(r"(?<![适相响对供反效答])应(?![用急届聘对])|须|确保|力争|争取|不得|务必|(?<![主重需纲摘只])要(?![素点闻是])")
 FORECAST_CUE = re.compile(r"预计|预期|预测|有望|可望|估计|预估")
 
 FREQUENCY_RE = re.compile(
@@ -658,7 +659,9 @@ def _kind(text: str, cand: _Candidate, sent_start: int, following: str) -> str |
     whole = text[sent_start:_sentence_bounds(text, cand.start, cand.end)[1]]
     forecasts = [m.end() for m in FORECAST_CUE.finditer(whole)]
     forecast_before = [f for f in forecasts if f <= rel]
-    if (forecast_before and (not req or max(forecast_before) >= max(req))) or (forecasts and not req):
+    # Only a modal word outweighs a forecast: a deadline or 达到 belongs to the forecast as much (`预计到2025年…达到`).
+    modal = [m.end() for m in MODAL_CUE.finditer(sentence) if m.start() < rel]
+    if (forecast_before and (not modal or max(forecast_before) >= max(modal))) or (forecasts and not modal):
         return None
     if stat and (not req or max(stat) >= max(req)):
         return "statistic"
@@ -733,6 +736,8 @@ def _extract(doc: Any) -> list[dict[str, Any]]:
         floor = max([sent_start] + [r["_end"] for r in results if r["_end"] <= cand.start])
         seg_start = _segment_start(text, cand.start, floor)
         following = _following_phrase(text, cand.end, sent_end)
+        if cand.comparator == "=" and STRUCTURE_NOUN.match(following):
+            continue
         kind = "requirement" if cand.is_window else _kind(text, cand, sent_start, following)
         if kind is None:
             continue
