@@ -26,6 +26,14 @@ Decisions (documented because a reader would otherwise have to guess):
 - A bare number (no comparator) is tagged only when its sentence carries a requirement cue (应, 要, 须,
   确保, a period, a deadline, `…经历`) or a statistic cue (已, 目前, 共, 累计, 涉及, 涵盖). A bare Chinese `一`
   (`建设一批`, `开展一次`) and a bare count of categories (`三类`, `四级`, `五方面`) are never tagged.
+- Word forms of comparators read as written: `大于等于`/`小于或等于`/`≥`/`≤` are inclusive, `满6年` is `>= 6 年`,
+  `在20和30之间` and `20 - 100个` are ranges. A unit may follow its number across a space (`21 个`); a footnote
+  digit glued to a percentage (`88.96%7`) is dropped.
+- A Chinese numeral bound inside a word (`四川`, `一切`, `村两委`, `一体化`, `三好学生`), a lone digit before a
+  character that counts nothing (`一看`), a school system (`九年义务教育`), a reference point (`以6年…为基准`), a
+  lone digit before 元 (`城乡二元结构`) and a count of the parts of a plan (`三个阶段`) are never quantities.
+- A forecast (`预计`, `有望`) is left out unless a modal word (应, 须, 要, 确保, 力争…) outweighs it. A descriptive
+  comparator (`超过`, `高于`, `低于`…) is no requirement word by itself: with no normative cue it is a statistic.
 - `kind` follows the nearest cue before the number; with no cue, `余`/`多`/`约` approximations are
   statistics and explicit comparators are requirements.
 """
