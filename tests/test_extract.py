@@ -233,6 +233,59 @@ HELD_OUT = [
 ]
 
 
+# Phrasings of national and provincial policy texts and of education news (written after the public documents'
+# common wording, not copied): shares against a base, 满N年, spaced units, thousands separators, statistics,
+# forecasts and fixed expressions (issue 11).
+REGIONS = [
+    ("城镇学校、优质学校每学年教师交流轮岗的比例一般应不低于符合交流条件教师总数的10%,其中骨干教师交流轮岗应不低于交流总数的20%。", [
+        ("不低于符合交流条件教师总数的10%", ">=", 10.0, "%", "每学年", "学校教师交流轮岗的比例", "requirement"),
+        ("不低于交流总数的20%", ">=", 20.0, "%", "每学年", "骨干教师交流轮岗", "requirement")]),
+    ("在同一所学校连续任教满6年的专任教师,原则上应交流轮岗。", [
+        ("满6年", ">=", 6.0, "年", None, "专任教师", "requirement")]),
+    ("到2025年,全市公办幼儿园在园幼儿占比达到50%以上,普惠性幼儿园覆盖率达到 85 %以上。", [
+        ("达到50%以上", ">=", 50.0, "%", "到2025年", "公办幼儿园在园幼儿占比", "requirement"),
+        ("达到 85 %以上", ">=", 85.0, "%", "到2025年", "普惠性幼儿园覆盖率", "requirement")]),
+    ("教师每五年接受不少于360学时的培训。", [
+        ("不少于360学时", ">=", 360.0, "学时", "每五年", "培训", "requirement")]),
+    ("学校生均体育运动场馆面积不低于3.5平方米。", [
+        ("不低于3.5平方米", ">=", 3.5, "平方米", None, "学校生均体育运动场馆面积", "requirement")]),
+    ("骨干教师比例大于等于30%,班额小于等于45人。", [
+        ("大于等于30%", ">=", 30.0, "%", None, "骨干教师比例", "requirement"),
+        ("小于等于45人", "<=", 45.0, "人", None, "班额", "requirement")]),
+    ("覆盖率≥90%。", [("≥90%", ">=", 90.0, "%", None, "覆盖率", "requirement")]),
+    ("交流人数应在20和30之间。", [("20和30之间", "range", [20.0, 30.0], None, None, "交流人数", "requirement")]),
+    ("每校组建20 - 100个兴趣小组。", [
+        ("20 - 100个", "range", [20.0, 100.0], "个", None, "兴趣小组", "requirement")]),
+    ("全省普通高中毛入学率达到88.96%7,位居全国前列。", [
+        ("达到88.96%", ">=", 88.96, "%", None, "全省普通高中毛入学率", "requirement")]),
+    ("学生每天校外体育活动不少于一个半小时。", [
+        ("不少于一个半小时", ">=", 1.5, "小时", "每天", "学生校外体育活动", "requirement")]),
+    ("教师每学年培训不少于两三次。", [
+        ("不少于两三次", "range", [2.0, 3.0], "次", "每学年", "教师培训", "requirement")]),
+    ("教育经费不少于1,200万元。", [("不少于1,200万元", ">=", 1200.0, "万元", None, "教育经费", "requirement")]),
+    ("截至目前,全市共有中小学校1,286所,在校生超过41万人。", [
+        ("1,286所", "=", 1286.0, "所", None, "全市共有中小学校", "statistic"),
+        ("超过41万人", ">", 410000.0, "人", None, "校生", "statistic")]),
+    ("全市在校生超过41万人。", [("超过41万人", ">", 410000.0, "人", None, "全市在校生", "statistic")]),
+    ("全省组建500余个教育集团,惠及学生200多万名。", [
+        ("500余个", ">", 500.0, "个", None, "教育集团", "statistic"),
+        ("200多万名", ">", 2_000_000.0, "名", None, "惠及学生", "statistic")]),
+    ("全区十几万名学生参加。", [("十几万名", ">", 100000.0, "名", None, "学生", "statistic")]),
+    # forecasts, fixed expressions and reference points: nothing
+    ("预计到2025年,全市学龄人口将达到120万人。", []),
+    ("未来3-5年,城乡差距有望缩小。", []),
+    ("实施九年义务教育,推进城乡义务教育一体化,破除城乡二元结构。", []),
+    ("以6年任教年限为基准,每增加1年加1分。", []),
+    ("村两委要加强领导,推进一体化发展,第二批试点学校。", []),
+    ("要分三个阶段推进实施。", []),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), REGIONS)
+def test_extract_reads_policy_phrasings_of_other_regions(text: str, expected: list[tuple]) -> None:
+    assert _rows(text) == expected
+
+
 @pytest.mark.parametrize(("text", "expected"), HELD_OUT)
 def test_extract_handles_held_out_phrasing(text: str, expected: list[tuple]) -> None:
     assert _rows(text) == expected

@@ -26,6 +26,14 @@ Decisions (documented because a reader would otherwise have to guess):
 - A bare number (no comparator) is tagged only when its sentence carries a requirement cue (应, 要, 须,
   确保, a period, a deadline, `…经历`) or a statistic cue (已, 目前, 共, 累计, 涉及, 涵盖). A bare Chinese `一`
   (`建设一批`, `开展一次`) and a bare count of categories (`三类`, `四级`, `五方面`) are never tagged.
+- Word forms of comparators read as written: `大于等于`/`小于或等于`/`≥`/`≤` are inclusive, `满6年` is `>= 6 年`,
+  `在20和30之间` and `20 - 100个` are ranges. A unit may follow its number across a space (`21 个`); a footnote
+  digit glued to a percentage (`88.96%7`) is dropped.
+- A Chinese numeral bound inside a word (`四川`, `一切`, `村两委`, `一体化`, `三好学生`), a lone digit before a
+  character that counts nothing (`一看`), a school system (`九年义务教育`), a reference point (`以6年…为基准`), a
+  lone digit before 元 (`城乡二元结构`) and a count of the parts of a plan (`三个阶段`) are never quantities.
+- A forecast (`预计`, `有望`) is left out unless a modal word (应, 须, 要, 确保, 力争…) outweighs it. A descriptive
+  comparator (`超过`, `高于`, `低于`…) is no requirement word by itself: with no normative cue it is a statistic.
 - `kind` follows the nearest cue before the number; with no cue, `余`/`多`/`约` approximations are
   statistics and explicit comparators are requirements.
 """
@@ -38,7 +46,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from policykb.numbers import CN_NUMERAL_CHARS, parse_number
+from policykb.numbers import CN_NUMERAL_CHARS, NUMBER_RE, Found, find_numbers, fold, match_end, parse_number
 from policykb.records import Clause, Requirement
 
 COORDINATORS = {"和", "与", "或", "、", "及"}
@@ -48,26 +56,33 @@ COMPARATORS = (">=", "<=", ">", "<", "=", "~", "range")
 
 # Comparators written before the number, longest first so `不低于` wins over `低于`.
 PRE_COMPARATORS: dict[str, str] = {
+    "大于或者等于": ">=", "大于或等于": ">=", "大于等于": ">=", "高于或等于": ">=", "不低于或等于": ">=",
+    "小于或者等于": "<=", "小于或等于": "<=", "小于等于": "<=", "低于或等于": "<=",
+    "≥": ">=", "⩾": ">=", ">=": ">=", "≤": "<=", "⩽": "<=", "<=": "<=", ">": ">", "<": "<",
     "不得低于": ">=", "不应低于": ">=", "不得少于": ">=", "不应少于": ">=", "不低于": ">=", "不少于": ">=",
     "不小于": ">=", "至少": ">=", "最少": ">=", "最低": ">=", "提高到": ">=", "提升到": ">=",
     "增加到": ">=", "达到": ">=",
     "不得超过": "<=", "不应超过": "<=", "不宜超过": "<=", "不超过": "<=", "不高于": "<=", "不多于": "<=",
-    "不大于": "<=", "最多": "<=", "至多": "<=", "控制在": "<=",
-    "低于": "<", "少于": "<", "小于": "<",
-    "高于": ">", "超过": ">", "多于": ">", "大于": ">",
+    "不大于": "<=", "不超出": "<=", "最多": "<=", "至多": "<=", "最高": "<=", "最长": "<=", "控制在": "<=",
+    "低于": "<", "少于": "<", "小于": "<", "不足": "<", "不到": "<", "未满": "<",
+    "高于": ">", "超过": ">", "超出": ">", "多于": ">", "大于": ">",
+    "多达": ">=", "高达": ">=", "等于": "=",
     "大约": "~", "接近": "~", "将近": "~",
 }
 # Single characters that are comparators only right before a number (`达90%`, `约3万人`, `逾百所`).
-PRE_COMPARATORS_ADJACENT: dict[str, str] = {"达": ">=", "约": "~", "近": "~", "逾": ">"}
+PRE_COMPARATORS_ADJACENT: dict[str, str] = {"达": ">=", "满": ">=", "约": "~", "近": "~", "逾": ">"}
 # Comparators that only restate or soften; an explicit suffix (`达到90%以上`) wins over them.
-ESTIMATES = {"约", "大约", "近", "将近", "接近", "逾"}
-WEAK_PRE = {"达到", "达", "提高到", "提升到", "增加到", "控制在"}
+ESTIMATES = {"约", "大约", "近", "将近", "接近", "逾", "多达", "高达"}
+WEAK_PRE = {"达到", "达", "提高到", "提升到", "增加到", "控制在", "多达", "高达"}
+# Comparators that describe a fact as often as they set a bound (`在校生超过41万人`): by themselves they do not
+# make a requirement; a normative word (应, 不得, 确保, a bound such as 不低于…) must.
+DESCRIPTIVE_PRE = {"低于", "少于", "小于", "不足", "不到", "未满", "高于", "超过", "超出", "多于", "大于"}
 POST_COMPARATORS: dict[str, str] = {
-    "以上(含)": ">=", "及以上": ">=", "或以上": ">=", "以上": ">=",
-    "及以下": "<=", "或以下": "<=", "以下": "<=", "以内": "<=", "之内": "<=", "内": "<=",
+    "以上(含)": ">=", "及以上": ">=", "或者以上": ">=", "或以上": ">=", "以上": ">=",
+    "及以下": "<=", "或者以下": "<=", "或以下": "<=", "以下": "<=", "以内": "<=", "之内": "<=", "内": "<=",
     "左右": "~", "上下": "~",
 }
-APPROX_MORE = ("余", "多")  # 19万余名, 100多所: more than
+APPROX_MORE = ("余", "多", "几")  # 19万余名, 100多所, 十几所: more than; 十来个: about
 UNITS = (
     "个百分点", "百分点", "个学期", "个学年", "个月", "学年", "学期", "课时", "学时", "学分", "小时", "分钟",
     "万元", "亿元", "千元", "平方米", "公里", "千米", "周岁", "人次", "个方面", "方面",
@@ -75,23 +90,32 @@ UNITS = (
     "届", "期", "批", "家", "篇", "类", "种", "件", "场", "轮", "位", "支", "套", "间", "台", "份", "本",
     "册", "部", "座", "条", "级", "成", "班", "户", "分",
 )
+# Function words a numeral may stand before on its own (`答案是四不是五`, `前三的品牌`).
+FUNCTION_CHARS = "的是这那不而却和与或也都就在了着过从到至"
+# Classifiers beyond the units a requirement measures: they mark a numeral as a count, never as a name.
+CLASSIFIERS = "个只斤吨块塊张把辆头棵株粒片首根双对栋幢层排行列段点滴碗杯瓶包箱"
 TIME_UNITS = {"年", "学年", "个学年", "学期", "个学期", "个月", "周", "天", "小时"}
 # Counting categories or levels (`三类拓展性课程`, `四级培训架构`) structures a text; it measures nothing.
 CATEGORY_UNITS = {"类", "种", "级", "方面", "个方面"}
+# Nor does counting the parts of a text or a plan (`分三个阶段推进`, `把握好四个环节`).
+STRUCTURE_NOUN = re.compile(
+    r"^[\u4e00-\u9fff]{0,2}?(?:阶段|环节|层次|层级|层面|步骤|板块|方面|部分|原则|途径|路径|方向|特点|步走|方针)"
+)
 
 _CN = f"[{CN_NUMERAL_CHARS}]"
 _NUM_CN_OR_DIGIT = r"[\d一二两三四五六七八九十百]+"
-NUMBER_RE = re.compile(
-    rf"百分之(?:\d+(?:\.\d+)?|{_CN}+)"
-    rf"|(?:\d+|{_CN}+)分之(?:\d+(?:\.\d+)?|{_CN}+)"
-    r"|(?<![\d.])\d+(?:\.\d+)?[万亿]?(?![\d.])"
-    rf"|{_CN}+"
-)
-UNIT_RE = re.compile("|".join(re.escape(u) + (r"(?![级龄代])" if u == "年" else "") for u in UNITS))
-POST_RE = re.compile("|".join(re.escape(p) for p in POST_COMPARATORS))
-PRE_RE = re.compile("|".join(re.escape(p) for p in PRE_COMPARATORS))
+_BY_LENGTH = functools.partial(sorted, key=len, reverse=True)  # longest first: 大于等于 before 大于
+# A unit may follow its number across a space or two (`21 个`, `80 %`), as web pages often write it.
+UNIT_RE = re.compile(r"[ \t\u3000]{0,2}(?:" + "|".join(
+    re.escape(u) + (r"(?![级龄代])" if u == "年" else "") for u in UNITS) + ")")
+POST_RE = re.compile("|".join(re.escape(p) for p in _BY_LENGTH(POST_COMPARATORS)))
+PRE_RE = re.compile("|".join(re.escape(p) for p in _BY_LENGTH(PRE_COMPARATORS)))
 SEP_RE = re.compile(r"\s*(?:-|~|～|—|–|至|到)\s*")
-APPROX_RE = re.compile(r"余|多(?![元样种])")
+# `在20和30之间`, `10000与20000之间`: 和/与 join a range only when 之间 closes it.
+BETWEEN_SEP_RE = re.compile(r"\s*[和与]\s*")
+BETWEEN_END_RE = re.compile(r"\s*之?间")
+APPROX_RE = re.compile(r"余|多(?![元样种])|几(?=[\u4e00-\u9fff])|来(?=[个人名所位次岁天])")
+APPROX_ABOUT = "来"
 
 # Look-alike numbers, each a named rule so a reader can see why a number was left alone.
 SKIP_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
@@ -122,7 +146,17 @@ SKIP_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
     )),
     ("grade", re.compile(rf"{_NUM_CN_OR_DIGIT}(?:\s*[-~至到、和]\s*{_NUM_CN_OR_DIGIT})?\s*年级|[初高][一二三]")),
     ("recent_past", re.compile(rf"近\s*{_NUM_CN_OR_DIGIT}\s*个?(?:年|月)(?:来|以来)?|{_NUM_CN_OR_DIGIT}年(?:来|以来)")),
-    ("school_system", re.compile(rf"{_NUM_CN_OR_DIGIT}年一贯制|{_NUM_CN_OR_DIGIT}年制")),
+    # A school system named by its length (`九年一贯制`, `九年义务教育`, `十五年免费教育`) is no duration.
+    ("school_system", re.compile(
+        rf"{_NUM_CN_OR_DIGIT}年一贯制|{_NUM_CN_OR_DIGIT}年制"
+        rf"|{_NUM_CN_OR_DIGIT}年(?:免费|义务|基础|学前|普及|公费)*教育(?!教学|工作|经历|经验)"
+    )),
+    # A reference point (`以6年任教年限为基准`) frames a rule; it sets no value itself.
+    ("reference_frame", re.compile(
+        rf"以\s*{_NUM_CN_OR_DIGIT}[^,;:。!?，；：]{{0,10}}?为(?:基准|标准|基数|起点|参照|依据|单位|基础)"
+    )),
+    # A footnote marker glued to a percentage (`88.96%7,`) is no number.
+    ("footnote", re.compile(r"(?<=[%％‰])\d{1,2}(?=[,，。;；、)\s]|$)")),
     ("distributive_idiom", re.compile(r"一([\u4e00-\u9fff])一([\u4e00-\u9fff])")),
     ("fixed_word", re.compile(
         r"十分|万分|百分百|一分为二|千方百计|百舸|百花|万众|一次性|一体|一致|一起|一同|一般|一律|一样|一直|一切"
@@ -138,11 +172,16 @@ STATISTIC_CUE = re.compile(
 PAST_FACT = re.compile(r"(?:已(?:有|经|达)?|目前|现有)$")
 # `从2019年5月…到2022年7月` narrates the past: its `到2022年` is no deadline.
 PAST_SPAN = re.compile(r"从[^,，;；。]{0,20}?(?:到|至)\s*(?:19|20)\d{2}\s*年")
+# A bound on something other than a number (`不低于当年区域平均水平`) marks a normative sentence too.
 REQUIREMENT_CUE = re.compile(
-    r"(?<![适相响对供反效答])应(?![用急届聘对])|须|确保|力争|争取|原则上|不得|务必"
+    r"(?<![适相响对供反效答])应(?![用急届聘对])|须|确保|力争|争取|原则上|不得|务必|(?<!已)(?<!已经)达到"
+    r"|不(?:低|少|高|多|大|小)于(?![\d一二两三四五六七八九十百])|不超过(?![\d一二两三四五六七八九十百])"
     r"|(?<![主重需纲摘只])要(?![素点闻是])|每(?:学年|学期|年|月|周|天|日|季度)|年均|(?:到|至)(?:19|20)\d{2}年"
 )
 QUALIFICATION = re.compile(r"经历|经验|教龄|工龄|任教")
+# A forecast (`预计…达到`, `未来3-5年…有望缩小`) is neither a requirement nor a fact: it is left out.
+MODAL_CUE = re.compile(r"(?<![适相响对供反效答])应(?![用急届聘对])|须|确保|力争|争取|不得|务必|(?<![主重需纲摘只])要(?![素点闻是])")
+FORECAST_CUE = re.compile(r"预计|预期|预测|有望|可望|估计|预估")
 
 FREQUENCY_RE = re.compile(
     r"每(?:个)?(?:学年|学期|年度|季度|年|月|周|星期|天|日)"
@@ -171,6 +210,7 @@ TRAILING_NOISE = re.compile(
 LEADING_VERB = re.compile(r"^(?:实现|建立|建成|完成|开展|进行|形成|达成|组织|推进|基本|全面|逐步)+")
 FOLLOWING_STOP = re.compile(
     r"[,，;；:：。!?！？、()（）“”《》\n\d]|^[和与或及]|在|有|作为|进行|参加|参与|就读|并|且|用于|以及|开展|等"
+    r"|应当|应该|必须"
 )
 SCOPE_WORD = re.compile(r"年级|学段|小学|初中|高中|幼儿园|城区|乡村|农村|城市")
 ENUMERATION_HEAD = re.compile(r"^.*[^平均]等(?![级第待同于])(?=..)")  # `梯队等骨干教师` → 骨干教师
@@ -212,14 +252,46 @@ def _overlaps(start: int, end: int, regions: list[Lexeme]) -> bool:
 def _match_number(text: str, pos: int) -> tuple[int, int] | None:
     """A valid number starting exactly at `pos`, as (start, end); `万`/`亿` before `元` belongs to the unit."""
     m = NUMBER_RE.match(text, pos)
-    if not m:
+    end = match_end(text, m) if m else None
+    if m is None or end is None:
         return None
-    end = m.end()
     if text[end - 1] in "万亿" and text[end:end + 1] == "元":
         end -= 1
+    if text.startswith("个半", end):  # 一个半小时 is one and a half hours
+        end += 2
     if end <= pos or parse_number(text[pos:end]) is None:
         return None
     return pos, end
+
+
+def _is_chinese_numeral(s: str) -> bool:
+    return all(c in CN_NUMERAL_CHARS for c in s)
+
+
+def _bound_in_word(text: str, start: int, end: int, words: list[tuple[int, int]]) -> bool:
+    """A Chinese numeral that is part of a longer word (`四川`, `一切`, `十足`, `村两委`, `三好学生`, `之一`) names
+    something; it counts nothing. A word that only adds a unit or a comparator (`三个`, `近三年`) is fine."""
+    if not _is_chinese_numeral(text[start:end]):
+        return False
+    # A lone Chinese digit glued to a character that counts nothing (`一看`, `三好`, `五育`, `两岸`) names or
+    # describes; a quantity takes a classifier (`一只`, `三所`, `九成`).
+    after = text[end:end + 1]
+    if end - start == 1 and "\u4e00" <= after <= "\u9fff" and after not in CN_NUMERAL_CHARS + FUNCTION_CHARS \
+            and after not in CLASSIFIERS and not UNIT_RE.match(text, end) and not APPROX_RE.match(text, end) \
+            and not POST_RE.match(text, end) and after not in "分点半":
+        return True
+    for w_start, w_end in words:
+        if w_start <= start < w_end:
+            if w_end < end and w_start == start:
+                return False
+            right, left = text[end:w_end], text[w_start:start]
+            right_ok = not right or bool(
+                UNIT_RE.match(right) or APPROX_RE.match(right) or POST_RE.match(right) or right[0] in "分点半"
+                or right[0] in CLASSIFIERS or right[0] in "到至和与或、")
+            left_ok = not left or left[-1] in PRE_COMPARATORS_ADJACENT or bool(PRE_RE.fullmatch(left)) \
+                or left[-1] in "共有为是每前后这那"
+            return not (right_ok and left_ok)
+    return False
 
 
 def _lex_quantity(text: str, start: int, end: int, out: list[Lexeme]) -> int:
@@ -231,16 +303,29 @@ def _lex_quantity(text: str, start: int, end: int, out: list[Lexeme]) -> int:
         out.append(Lexeme(pos, m.end(), "APPROX"))
         pos = m.end()
     m = UNIT_RE.match(text, pos)
-    if m:
+    # A lone Chinese digit before 元 is a word (`城乡二元结构`, `一元化`): amounts of money are written in digits.
+    if m and not (m.group().strip() == "元" and len(text[start:end]) == 1 and _is_chinese_numeral(text[start:end])):
         out.append(Lexeme(pos, m.end(), "UNIT"))
         pos = m.end()
-    sep = SEP_RE.match(text, pos)
-    if sep and sep.end() > pos:
+    for sep_re, closing in ((SEP_RE, None), (BETWEEN_SEP_RE, BETWEEN_END_RE)):
+        sep = sep_re.match(text, pos)
+        if not sep or sep.end() <= pos:
+            continue
         second = _match_number(text, sep.end())
         low, high = parse_number(text[start:end]), parse_number(text[second[0]:second[1]]) if second else None
-        if second and low and high and low.value <= high.value:
-            out.append(Lexeme(pos, sep.end(), "SEP"))
-            return _lex_quantity(text, second[0], second[1], out)
+        if not (second and low and high and low.value <= high.value):
+            continue
+        tail: list[Lexeme] = []
+        stop = _lex_quantity(text, second[0], second[1], tail)
+        if closing is not None:
+            close = closing.match(text, stop)
+            if not close:
+                continue
+            tail.append(Lexeme(stop, close.end(), "CMP_POST"))
+            stop = close.end()
+        out.append(Lexeme(pos, sep.end(), "SEP"))
+        out.extend(tail)
+        return stop
     m = POST_RE.match(text, pos)
     if m:
         out.append(Lexeme(pos, m.end(), "CMP_POST"))
@@ -248,8 +333,23 @@ def _lex_quantity(text: str, start: int, end: int, out: list[Lexeme]) -> int:
     return pos
 
 
-def lex(text: str) -> list[Lexeme]:
-    """Cut `text` into quantity lexemes and SKIP regions, sorted by position and never overlapping."""
+def _jieba_words(text: str) -> list[tuple[int, int]]:
+    import logging
+
+    import jieba
+
+    jieba.setLogLevel(logging.WARNING)
+    return [(start, end) for _, start, end in jieba.tokenize(text)]
+
+
+def lex(text: str, words: list[tuple[int, int]] | None = None) -> list[Lexeme]:
+    """Cut `text` into quantity lexemes and SKIP regions, sorted by position and never overlapping.
+
+    `words` are the segmenter's word boundaries (jieba's, computed when not given): a Chinese numeral bound
+    inside a longer word is no number.
+    """
+    text = fold(text)  # one character for one, so offsets stay those of the original
+    words = _jieba_words(text) if words is None else words
     skips = skip_regions(text)
     # Merge overlapping skip regions so each character belongs to at most one.
     merged: list[Lexeme] = []
@@ -270,7 +370,7 @@ def lex(text: str) -> list[Lexeme]:
             pos = m.start() + 1
             continue
         number = _match_number(text, m.start())
-        if number is None:
+        if number is None or _bound_in_word(text, number[0], number[1], words):
             pos = m.end()
             continue
         lexed: list[Lexeme] = []
@@ -301,7 +401,9 @@ NUMQ: list[dict[str, Any]] = [
 ]
 RANGEQ = [*NUMQ, {"_": {"qk": "SEP"}}, *NUMQ]
 POSTQ: list[dict[str, Any]] = [{"_": {"qk": "CMP_POST"}, "OP": "?"}]
-PREQ: list[dict[str, Any]] = [{"_": {"qk": "CMP_PRE"}}, {"_": {"qk": {"IN": ["WORD", "DE"]}}, "OP": "{0,10}"}]
+PREQ: list[dict[str, Any]] = [
+    {"_": {"qk": "CMP_PRE"}}, {"_": {"qk": {"IN": ["WORD", "DE", "SPACE"]}}, "OP": "{0,10}"},
+]
 MATCHER_PATTERNS: dict[str, list[list[dict[str, Any]]]] = {
     "QUANTITY": [[*NUMQ, *POSTQ], [*RANGEQ, *POSTQ]],
     "COMPARED": [[*PREQ, *NUMQ, *POSTQ], [*PREQ, *RANGEQ, *POSTQ]],
@@ -322,10 +424,15 @@ class QuantityTagger:
     def __call__(self, doc: Any) -> Any:
         from spacy.util import filter_spans
 
-        lexemes = lex(doc.text)
+        # spaCy keeps a space as the whitespace of the token before it, so a lexeme ends at its text.
+        lexemes = [x for x in (_trimmed(x, doc.text) for x in lex(doc.text, [(t.idx, t.idx + len(t.text)) for t in doc]))
+                   if x.end > x.start]
         _align_tokens(doc, lexemes)
         for token in doc:
-            token._.qk = "PUNCT" if token.text.strip() == "" or all(c in PUNCT for c in token.text) else "WORD"
+            if token.text.strip() == "":
+                token._.qk = "SPACE" if "\n" not in token.text else "PUNCT"
+            else:
+                token._.qk = "PUNCT" if all(c in PUNCT for c in token.text) else "WORD"
         for x in lexemes:
             span = doc.char_span(x.start, x.end)
             if span is not None:
@@ -334,6 +441,12 @@ class QuantityTagger:
         spans = self.matcher(doc, as_spans=True)
         doc.spans["quantities"] = filter_spans(spans)
         return doc
+
+
+def _trimmed(x: Lexeme, text: str) -> Lexeme:
+    piece = text[x.start:x.end]
+    start = x.start + len(piece) - len(piece.lstrip())
+    return Lexeme(start, max(start, x.start + len(piece.rstrip())), x.kind, x.rule)
 
 
 def _align_tokens(doc: Any, lexemes: list[Lexeme]) -> None:
@@ -398,19 +511,27 @@ def _candidate(span: Any) -> _Candidate | None:
     kinds: dict[str, list[Any]] = {}
     for token in span:
         kinds.setdefault(token._.qk, []).append(token)
-    nums = [parse_number(t.text) for t in kinds.get("NUM", [])]
-    if not nums or any(n is None for n in nums):
+    parsed = [parse_number(t.text) for t in kinds.get("NUM", [])]
+    nums = [n for n in parsed if n is not None]
+    if not nums or len(nums) < len(parsed):
         return None
-    units = [t.text for t in kinds.get("UNIT", [])]
-    unit = units[-1] if units else next((n.unit for n in nums if n and n.unit), None)
-    values = [n.value for n in nums if n]
+    units = [fold(t.text).strip() for t in kinds.get("UNIT", [])]
+    unit = units[-1] if units else next((n.unit for n in nums if n.unit), None)
+    values = [n.value for n in nums]
+    # Neighbouring digits (`两三所`) are a range; a vague range of a share (`二三十个百分点`) is no value.
+    if len(nums) == 1 and nums[0].comparator == "range" and nums[0].high is not None:
+        if unit in ("%", "成", "个百分点", "百分点"):
+            return None
+        values = [nums[0].value, nums[0].high]
     if unit == "成":  # 七成 is seventy percent
         values, unit = [v * 10 for v in values], "%"
-    unit = "%" if unit == "％" else unit
     pre_tokens = kinds.get("CMP_PRE", [])
-    pre = pre_tokens[0].text if pre_tokens else None
+    pre = fold(pre_tokens[0].text) if pre_tokens else None
     post = kinds["CMP_POST"][0].text if "CMP_POST" in kinds else None
-    approx = "APPROX" in kinds
+    approx_words = [t.text for t in kinds.get("APPROX", [])]
+    approx = next((n.comparator for n in nums if n.comparator in (">", "~")), None)
+    if approx_words:
+        approx = "~" if approx_words[0] == APPROX_ABOUT else ">"
     gap_tokens = [t for t in span if t._.qk in ("WORD", "DE")]
     gap = "".join(t.text for t in gap_tokens)
     value: float | list[float]
@@ -424,7 +545,7 @@ def _candidate(span: Any) -> _Candidate | None:
                       chinese_one=first_num in ("一", "壹") and len(values) == 1)
 
 
-def _comparator(pre: str | None, post: str | None, approx: bool) -> str:
+def _comparator(pre: str | None, post: str | None, approx: str | None) -> str:
     """Combine prefix, suffix and approximation words into one comparator."""
     pre_cmp = PRE_COMPARATORS.get(pre or "") or PRE_COMPARATORS_ADJACENT.get(pre or "")
     post_cmp = POST_COMPARATORS.get(post or "")
@@ -434,9 +555,7 @@ def _comparator(pre: str | None, post: str | None, approx: bool) -> str:
         return post_cmp
     if pre_cmp:
         return pre_cmp
-    if approx:
-        return ">"
-    return "="
+    return approx or "="
 
 
 def _sentence_bounds(text: str, start: int, end: int) -> tuple[int, int]:
@@ -488,7 +607,7 @@ def _split_ratio(phrase: str) -> tuple[str, str | None]:
 
 def _following_phrase(text: str, end: int, limit: int) -> str:
     """The noun phrase right after a quantity (`1门共享课程` → 共享课程), up to a stop word or mark."""
-    rest = text[end:limit]
+    rest = text[end:limit].lstrip()
     rest = rest[1:] if rest.startswith("的") else rest
     m = FOLLOWING_STOP.search(rest)
     return rest[: m.start()] if m else rest
@@ -539,8 +658,19 @@ def _kind(text: str, cand: _Candidate, sent_start: int, following: str) -> str |
         req.append(rel)
     # An explicit bound (`累计不少于360学时`) is itself a requirement word, nearer than the cue before it.
     # ...unless a past-fact word sits right before it (`已有不少于100所`).
-    if cand.pre and cand.pre not in WEAK_PRE and cand.pre not in ESTIMATES and not PAST_FACT.search(sentence[:rel]):
+    # A descriptive comparator (`超过41万人`) states a fact as readily: it is no requirement word by itself.
+    explicit = cand.pre and cand.pre not in WEAK_PRE | ESTIMATES | DESCRIPTIVE_PRE
+    if explicit and not PAST_FACT.search(sentence[:rel]):
         req.append(rel + 1)
+    # `预计到2025年达到…`, `未来3-5年…有望缩小`: a forecast anywhere in the sentence, unless a requirement word
+    # stands between it and the number.
+    whole = text[sent_start:_sentence_bounds(text, cand.start, cand.end)[1]]
+    forecasts = [m.end() for m in FORECAST_CUE.finditer(whole)]
+    forecast_before = [f for f in forecasts if f <= rel]
+    # Only a modal word outweighs a forecast: a deadline or 达到 belongs to the forecast as much (`预计到2025年…达到`).
+    modal = [m.end() for m in MODAL_CUE.finditer(sentence) if m.start() < rel]
+    if (forecast_before and (not modal or max(forecast_before) >= max(modal))) or (forecasts and not modal):
+        return None
     if stat and (not req or max(stat) >= max(req)):
         return "statistic"
     if req:
@@ -548,7 +678,7 @@ def _kind(text: str, cand: _Candidate, sent_start: int, following: str) -> str |
     if cand.comparator == "=":
         return None
     # `19万余名`, `约3万人` estimate a fact; `10个左右` in a plan is a target.
-    if cand.pre in ESTIMATES or (cand.comparator == ">" and cand.pre is None and cand.post is None):
+    if cand.pre in ESTIMATES | DESCRIPTIVE_PRE or (cand.comparator == ">" and cand.pre is None and cand.post is None):
         return "statistic"
     return "requirement"
 
@@ -614,6 +744,8 @@ def _extract(doc: Any) -> list[dict[str, Any]]:
         floor = max([sent_start] + [r["_end"] for r in results if r["_end"] <= cand.start])
         seg_start = _segment_start(text, cand.start, floor)
         following = _following_phrase(text, cand.end, sent_end)
+        if cand.comparator == "=" and STRUCTURE_NOUN.match(following):
+            continue
         kind = "requirement" if cand.is_window else _kind(text, cand, sent_start, following)
         if kind is None:
             continue
@@ -652,3 +784,18 @@ def extract_requirements(clauses: list[Clause]) -> list[Requirement]:
         out.extend(Requirement(clause_id=clause.clause_id, doc_id=clause.doc_id, region_id=clause.region_id,
                                text=clause.text, **fields) for fields in found)
     return out
+
+
+def numbers_in(text: str) -> list[Found]:
+    """The numbers of running text as the extractor sees them: `find_numbers` without numerals bound inside a
+    word (`四川`, `一切`, `十足`). Dates, ordinals and names are still included (the tagger skips those later)."""
+    words = _jieba_words(fold(text))
+    return [f for f in find_numbers(text) if not _bound_in_word(fold(text), f.start, f.end, words)]
+
+
+def quantities(text: str) -> list[tuple[str, str, float | list[float], str | None]]:
+    """Every quantity the tagger assembles in `text`, as (span, comparator, value, unit), before deciding which
+    are requirements: the comparator and range reading alone, for tests and benchmarks."""
+    doc = nlp()(text)
+    return [(text[c.start:c.end], c.comparator, c.value, c.unit)
+            for c in (_candidate(s) for s in doc.spans["quantities"]) if c is not None]
