@@ -556,15 +556,16 @@ DOC_TITLE = re.compile(
 OWN_FIELD = re.compile(r"^[^:,。]{1,10}:")
 
 
-def is_text_line(folded: str) -> bool:
-    """Lines that are the document's own even when short: outline headings, sentences, 文号, title, signature, fields."""
+def is_text_line(folded: str, titles: bool = True) -> bool:
+    """Lines that are the document's own even when short: outline headings, sentences, 文号, signature, fields,
+    and (unless `titles` is false, as inside a list of links to other pages) document titles."""
     compact = re.sub(r"\s+", "", folded)
     return (
         is_body_like(folded)
         or _is_protected(folded)
         or bool(OUTLINE_START.match(compact))
         or bool(DOC_NUMBER.search(compact))
-        or bool(DOC_TITLE.search(compact))
+        or (titles and bool(DOC_TITLE.search(compact)))
         or bool(NUMERIC_DATE.fullmatch(compact))
         or bool(OWN_FIELD.match(compact))  # the page's own fields were removed by the rules; these are the text's
         or compact[-1:] in "。!?;:"  # a short complete sentence (特此通知。) or a lead-in
@@ -585,14 +586,16 @@ def _mark_recommendation_blocks(
             folded = lines[i][2]
             if is_body_like(folded):
                 break
-            if not is_text_line(folded):
+            if not is_text_line(folded, titles=False):
                 verdict[i] = ("chrome", "recommendations")
 
 
 # A short line at least this many lines and characters away from the main text is the page's, not the text's;
 # closer, it may be the title, a byline or a subheading (jusText keeps headings within 200 characters of text).
+# A bare word of a menu (教育频道, 主办单位) is the page's once it is a few lines away, whatever lies between.
 FAR_LINES = 3
 FAR_CHARS = 200
+NAV_ITEM_CHARS = 6
 MAX_FAR_LINE_CHARS = 40
 
 
@@ -632,6 +635,6 @@ def _mark_far_from_main_text(
             continue
         between = range(position + 1, first) if position < first else range(last + 1, position)
         folded = lines[i][2]
-        far = len(between) + 1 >= FAR_LINES and sum(sizes[k] for k in between) >= FAR_CHARS
+        far = len(between) + 1 >= FAR_LINES and (sum(sizes[k] for k in between) >= FAR_CHARS or len(folded) <= NAV_ITEM_CHARS)
         if far and len(folded) <= MAX_FAR_LINE_CHARS and not is_text_line(folded):
             verdict[i] = ("chrome", "far from the main text")
