@@ -479,7 +479,8 @@ def _is_protected(folded: str) -> bool:
     compact = re.sub(r"\s+", "", folded)
     return (
         bool(STANDALONE_DATE.match(compact))
-        or (len(compact) <= 30 and bool(ORG_SUFFIX.search(compact)) and not SENTENCE_END.search(compact))
+        # an issuer line; `主办:…中心` is a labelled footer field, not a signature
+        or (len(compact) <= 30 and bool(ORG_SUFFIX.search(compact)) and not re.search(r"[。!?;:]", compact))
         or compact.startswith("附件")
     )
 
@@ -556,9 +557,10 @@ DOC_TITLE = re.compile(
 OWN_FIELD = re.compile(r"^[^:,。]{1,10}:")
 
 
-def is_text_line(folded: str, titles: bool = True) -> bool:
+def is_text_line(folded: str, titles: bool = True, cells: bool = True) -> bool:
     """Lines that are the document's own even when short: outline headings, sentences, 文号, signature, fields,
-    and (unless `titles` is false, as inside a list of links to other pages) document titles."""
+    and (unless `titles` is false, as inside a list of links to other pages) document titles; `cells` false leaves
+    out table rows and labelled fields, when other evidence (an HTML extractor) says whether they are content."""
     compact = re.sub(r"\s+", "", folded)
     return (
         is_body_like(folded)
@@ -567,9 +569,9 @@ def is_text_line(folded: str, titles: bool = True) -> bool:
         or bool(DOC_NUMBER.search(compact))
         or (titles and bool(DOC_TITLE.search(compact)))
         or bool(NUMERIC_DATE.fullmatch(compact))
-        or bool(OWN_FIELD.match(compact))  # the page's own fields were removed by the rules; these are the text's
+        or (cells and bool(OWN_FIELD.match(compact)))  # the rules removed the page's fields; these are the text's
         or compact[-1:] in "。!?;:"  # a short complete sentence (特此通知。) or a lead-in
-        or "|" in compact  # a table row of the text
+        or (cells and "|" in compact)  # a table row of the text
         or compact[:1] + compact[-1:] == "()"  # a note of the text: (此件公开发布), (2014年3月5日)
     )
 
