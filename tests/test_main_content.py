@@ -24,7 +24,8 @@ def test_html_page_keeps_its_main_content_only() -> None:
         "2024年3月5日",
     ]
     outside = [c.before for c in result.changes if c.note == "outside the main content"]
-    assert outside == ["首页 | 政务公开 | 办事服务 | 互动交流 | 数据开放", "当前位置：首页 > 教育动态", "热门专题", "学前教育宣传月", "平安校园",
+    assert outside == ["首页 | 政务公开 | 办事服务 | 互动交流 | 数据开放", "当前位置：首页 > 教育动态",
+                       "发布时间：2024-03-05 来源：市教育局", "热门专题", "学前教育宣传月", "平安校园",
                        "主办单位：某某市教育局 | 网站地图 | 联系我们", "Copyright 2024 All Rights Reserved"]
 
 
