@@ -135,6 +135,31 @@ UNSEEN_CHROME = [
     ("chrome", "www.example.com.cn"),
     ("chrome", "分享到: 微信 微博 QQ空间"),
     ("chrome", "—————————————"),
+    # issue 10: chrome seen on pages of other sites
+    ("chrome", "澎湃Logo"),  # app banners and logos
+    ("chrome", "下载客户端"),
+    ("chrome", "APP下载"),
+    ("chrome", "137人看过"),  # counters and bylines of content farms
+    ("chrome", "- 点击:28"),
+    ("chrome", "以下是小编整理的教师轮岗交流方案,仅供参考,希望能够帮助到大家。"),
+    ("chrome", "时间:2024-01-16 12:06 来源:网络整理 转载:我的网站"),
+    ("chrome", "……(省略561字,正式会员可完整阅读)"),  # paywalls
+    ("chrome", "(试读)..."),
+    ("chrome", "猜你喜欢"),  # recommendation blocks
+    ("chrome", "频道推荐"),
+    ("chrome", "热门推荐"),
+    ("chrome", "95%的人继续看了"),
+    ("chrome", "推荐阅读:神印王座、深空彼岸、明克街13号"),
+    ("chrome", "无障碍 | 长者模式 | RSS订阅"),  # accessibility and RSS bars
+    ("chrome", "点击右上角微信好友"),  # WeChat share instructions
+    ("chrome", "调查问题加载中"),  # survey widgets
+    ("chrome", "首页 > 新闻中心 > 澳门百家乐娱乐城"),  # gambling spam appended to a breadcrumb
+    ("chrome", "Copyright © 2023 Jiangxi Education Department. All Rights Reserved."),  # English copyright
+    ("chrome", "目录"),  # an empty table-of-contents heading
+    ("chrome", "责 编 | 侯 戈"),  # spaced-out labels with a bar
+    ("chrome", "- 文档编号:17217269"),  # document-host upload fields
+    ("chrome", "- +1"),  # like button
+    ("chrome", "{guid},{xxid}"),  # an unfilled template
 ]
 
 
@@ -168,6 +193,17 @@ SHOULD_NOT_REMOVE = [
     "每学年召开1-2次作业改革现场交流会",
     "姓名 | 单位 | 职务",  # a content table row
     "中国教育在线",  # a short 在线 line outside the page header is left alone
+    # issue 10: content that shares words with the new chrome rules
+    "全国政协在沪调研无障碍环境 市政协领导出席调研座谈会",  # 无障碍 as the news topic
+    "目前,集团化办学已覆盖近80%的学校。",  # a percentage is not a reader counter
+    "95%的家长对集团化办学表示满意。",
+    "报名时间:2023-09-01 09:00至2023-09-05 17:00",  # a numeric date range is the notice's own
+    "2023-06-07",  # a bare date may be the signature's
+    "请各校于9月30日前将推荐名单报送区教育局。",
+    "推荐阅读书目由各校自行确定,每学期不少于2本。",  # 推荐阅读 in a sentence
+    "通过微信公众号发布招生信息。",
+    "(此件公开发布)",
+    "(2014年3月5日)",
 ]
 
 
@@ -272,6 +308,9 @@ DUPLICATE_CASES = [
     (f"{SUMMARY}\n{SUMMARY.replace('规模', '规横')}", SUMMARY),
     # short headings may repeat in different sections
     ("(一)组织领导\n正文一。\n(一)组织领导\n正文二。", "(一)组织领导\n正文一。\n(一)组织领导\n正文二。"),
+    # a teaser cut off with an ellipsis, then the full paragraph: the full paragraph is kept (issue 10)
+    (f"{SUMMARY[:30]}...\n{SUMMARY}", SUMMARY),
+    (f"导语。\n{SUMMARY[:30]}...\n{SUMMARY}", f"导语。\n{SUMMARY}"),
     # a title repeated above an attachment is a title, not running text
     ("上海市示范性学区和集团建设三年行动计划\n附件\n上海市示范性学区和集团建设三年行动计划",
      "上海市示范性学区和集团建设三年行动计划\n附件\n上海市示范性学区和集团建设三年行动计划"),
@@ -282,7 +321,7 @@ DUPLICATE_CASES = [
 def test_drop_duplicate_paragraphs(text: str, expected: str) -> None:
     result = drop_duplicate_paragraphs(text)
     assert result.text == expected
-    assert all(c.kind == "duplicate" and c.before.startswith("\n") for c in result.changes)
+    assert all(c.kind == "duplicate" and "\n" in (c.before[0], c.before[-1]) for c in result.changes)
 
 
 def test_drop_duplicates_keeps_shanghai_notice_and_plan_preamble() -> None:
@@ -295,3 +334,60 @@ def test_chrome_contact_address_does_not_start_a_footer() -> None:
     text = "请各校按时报送。\n网址:http://www.zjedu.gov.cn\n联系人:王老师\n镇江市教育局"
     result = strip_chrome(text)
     assert [(c.note, c.before) for c in result.changes] == [("web address", "网址:http://www.zjedu.gov.cn")]
+
+
+# --- issue 10: removals that depend on the line's place in the page ----------------------------------------------
+
+
+def test_chrome_paywall_tail_goes_and_its_paragraph_stays() -> None:
+    text = "冀州区通过实施集团化办学改革,完成了消除大班额的工作任(试读)...\n下一段。"
+    result = strip_chrome(text)
+    assert [(c.note, c.before, c.offset) for c in result.changes] == [("paywall", "(试读)...", 27)]
+    assert result.text == "冀州区通过实施集团化办学改革,完成了消除大班额的工作任\n下一段。"
+
+
+def test_chrome_recommendation_block_goes_up_to_the_next_running_text() -> None:
+    text = (
+        "全区共组建教育集团12个,覆盖近80%的义务教育学校,惠及学生3万余人。\n猜你喜欢\n"
+        "2024年秋季学期开学通知\n教师招聘公告\n附件:学校名单\n本次活动将持续到年底,各校要认真组织实施。"
+    )
+    result = strip_chrome(text)
+    assert [(c.note, c.before) for c in result.changes] == [
+        ("recommendations", "猜你喜欢"),
+        ("recommendations", "2024年秋季学期开学通知"),
+        ("recommendations", "教师招聘公告"),
+    ]  # the attachment line and the running text after the block stay
+
+
+SENTENCE = "各区要把集团化办学作为推进义务教育优质均衡发展的重要举措,加强统筹,完善机制,确保取得实效。"
+
+
+def test_chrome_short_lines_far_from_the_main_text_go() -> None:
+    header = ["教育频道", "新闻中心", "政务公开", "办事服务", "互动交流"]
+    footer = ["主办单位", "承办单位", "技术支持", "运维单位"]
+    body = [SENTENCE] * 3
+    text = "\n".join(header + ["集团化办学推进会召开"] + body + ["市教育局", *footer])
+    removed = [(c.note, c.before) for c in strip_chrome(text).changes]
+    # Menu words three lines or more from the text go; the title, the signature, the nearest words and a line
+    # that may name an issuer (新闻中心) stay.
+    assert removed == [
+        ("site name", "教育频道"),
+        ("far from the main text", "政务公开"),
+        ("far from the main text", "办事服务"),
+        ("far from the main text", "承办单位"),
+        ("far from the main text", "技术支持"),
+        ("far from the main text", "运维单位"),
+    ]
+
+
+def test_chrome_lines_of_the_document_stay_however_far() -> None:
+    text = "\n".join(["一、总体要求", "(一)指导思想", "沪教委基〔2023〕15号", "2023年5月6日", "附件:名单", "各区教育局:",
+                      "(此件公开发布)", "特此通知。", "联系人:王老师"] + [SENTENCE] * 3)
+    assert [c.note for c in strip_chrome(text).changes] == []
+
+
+def test_main_text_run_is_the_densest_stretch() -> None:
+    from policykb.cleaning.chrome import main_text_run
+
+    assert main_text_run([-25, -25, 60, -10, 80, -25, -25]) == (2, 4)
+    assert main_text_run([-5, -5]) is None

@@ -277,7 +277,7 @@ def test_segment_full_width_markers_nest_by_order_of_appearance() -> None:
         ("fw/(一).2.(1)#1", "body", "（1）", "（1）第一项要求,具体内容如下所述。"),
         ("fw/(一).2.(2)#0", "heading", "（2）第二项要求", "（2）第二项要求"),
         ("fw/(一).2.(2).①#1", "body", "①", "①子项一的内容比较长一些。"),
-        ("fw/(一).2.(2).②#0", "heading", "②子项二", "②子项二"),
+        ("fw/(一).2.(2).②#1", "body", "②", "②子项二"),  # a circled point is an item, never a heading
         ("fw/(二)#0", "heading", "（二）保障措施", "（二）保障措施"),
         # `1.` inside a paragraph is text, not a heading
         ("fw/(二)#1", "body", "（二）保障措施", "会上提出要做好三件事:1.加强领导;2.落实经费。"),
@@ -359,7 +359,7 @@ def test_segment_recognises_notice_attachment_signature_title_and_preamble() -> 
         ("h/signature#2", "signature", "2025年3月10日"),
         ("h/attachment#3", "attachment", "附件"),
         ("h/title#0", "heading", "某区推进集团化办学的实施意见"),
-        ("h/preamble#1", "preamble", "为落实国家和市相关文件精神,结合区域实际,特制定本实施意见。"),
+        ("h/preamble#1", "body", "为落实国家和市相关文件精神,结合区域实际,特制定本实施意见。"),  # searchable prose
         ("h/一#0", "heading", "一、发展愿景"),
         ("h/一#1", "body", "推进集团化办学高质量发展。"),
     ]
@@ -631,7 +631,7 @@ def test_segment_plan_without_notice_has_preamble_not_title_for_number_and_addre
     assert rows == [
         ("z/preamble#1", "preamble"),
         ("z/preamble#2", "preamble"),
-        ("z/preamble#3", "preamble"),
+        ("z/preamble#3", "body"),  # the opening sentence is searchable prose
         ("z/一#0", "heading"),
         ("z/一#1", "body"),
     ]
@@ -643,7 +643,66 @@ def test_segment_title_keeps_its_subtitle_line() -> None:
     assert rows == [
         ("t/title#0", "heading"),
         ("t/title#1", "heading"),
-        ("t/preamble#1", "preamble"),
+        ("t/preamble#1", "body"),
         ("t/一#0", "heading"),
         ("t/一#1", "body"),
+    ]
+
+
+# --- issue 10: prose of news and unnumbered texts, lettered items ------------------------------------------------
+
+NEWS_ITEM = """集团化办学推进会召开
+3月5日,全市集团化办学推进会召开。
+会议强调要加强统筹
+目前,全市已组建教育集团56个
+覆盖近80%的学校
+各区要加快推进集团化办学,完善评价办法,推动优质资源共建共享。"""
+
+
+def test_segment_news_paragraphs_are_searchable_body_clauses() -> None:
+    rows = [(c.clause_id, c.role, c.text) for c in segment_text(NEWS_ITEM, "n", "r")]
+    assert rows == [
+        ("n/title#0", "heading", "集团化办学推进会召开"),
+        ("n/body#1", "body", "3月5日,全市集团化办学推进会召开。"),
+        ("n/s1#0", "heading", "会议强调要加强统筹"),  # a short unpunctuated line before a paragraph: a subheading
+        ("n/s1#1", "body", "目前,全市已组建教育集团56个"),  # a comma: a sentence, not a heading
+        ("n/s1#2", "body", "覆盖近80%的学校"),  # the news item's number is a searchable clause
+        ("n/s1#3", "body", "各区要加快推进集团化办学,完善评价办法,推动优质资源共建共享。"),
+    ]
+
+
+def test_segment_lead_of_a_news_item_with_a_list_is_searchable() -> None:
+    text = "全区共有教育集团12个,覆盖近80%的义务教育学校,惠及学生3万余人。\n1.优化布局。新建学校纳入集团。"
+    [lead, *_] = segment_text(text, "n", "r")
+    assert (lead.clause_id, lead.role) == ("n/preamble#1", "body")
+
+
+@pytest.mark.parametrize(
+    ("line", "kind", "label", "number"),
+    [
+        ("A.每学年交流1次", "latin", "A", 1),
+        ("C、不少于10%", "latin", "C", 3),
+        ("(b)骨干教师", "paren_latin", "(b)", 2),
+        ("（a）新任教师", "paren_latin", "(a)", 1),
+    ],
+)
+def test_parse_lettered_markers(line: str, kind: str, label: str, number: int) -> None:
+    marker = parse_marker(line)
+    assert marker is not None and (marker.kind, marker.label, marker.number) == (kind, label, number)
+
+
+@pytest.mark.parametrize("line", ["AI教育试点", "A股上市", "B超检查", "A.I.课程", "U.S.A."])
+def test_letters_that_are_not_markers(line: str) -> None:
+    assert parse_marker(line) is None
+
+
+def test_segment_lettered_options_are_items_not_headings() -> None:
+    text = "一、交流方式\n每位教师可选择下列方式之一:\nA.到薄弱学校任教\nB.跨校兼课\n(a)每学期不少于20课时"
+    rows = [(c.clause_id.split("/")[1], c.role) for c in segment_text(text, "d", "r")]
+    assert rows == [
+        ("一#0", "heading"),
+        ("一#1", "body"),
+        ("一.A#1", "body"),
+        ("一.B#1", "body"),
+        ("一.B.(a)#1", "body"),
     ]

@@ -59,7 +59,12 @@ _MARKER_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("paren_arabic", re.compile(r"[(（](?P<num>\d{1,2})[)）]")),
     ("half_paren", re.compile(r"(?P<num>\d{1,2})[)）]")),  # `1)`
     ("circled", re.compile(rf"(?P<num>[{_CIRCLED}])")),
+    # `A.…`, `(a)`: lettered options and list items; a letter run (`AI`, `A股`) or a decimal is not a marker.
+    ("latin", re.compile(r"(?P<num>[A-Z])[.．、](?![A-Za-z0-9.．])")),
+    ("paren_latin", re.compile(r"[(（](?P<num>[a-zA-Z])[)）]")),
 )
+# List items, never headings: a lettered or circled item is an option or a point of the sentence above it.
+_ITEM_KINDS = frozenset({"circled", "latin", "paren_latin"})
 # The conventional depth of each kind, used only to place a list that does not start at one.
 _RANK = {k: i for i, (k, _) in enumerate(_MARKER_PATTERNS)}
 
@@ -98,6 +103,9 @@ _PUBLICATION_NOTE = re.compile(r"^[(（]此件[^)）]*[)）]$")
 _SENTENCE_PUNCT = re.compile(r"[。！？!?；;，,：:《》“”]")
 _TITLE_CONTINUATION = re.compile(r"^[(（—-]")
 _DOC_NUMBER = re.compile(r"[〔\[［(（]\d{4}[〕\]］)）]\s*\d+\s*号$")  # 沪教委基〔2023〕15号
+# A line with a clause break or a quantity is a sentence of the text (`目前,覆盖近80%的学校`), not a heading.
+_PROSE_PUNCT = re.compile(r"[。！？!?；;，,：:]")
+_QUANTITY = re.compile(r"\d+(?:\.\d+)?\s*(?:%|％|个|所|名|人|万|亿|元|次|年|项|家|校|班|倍|成)")
 _LABELLED_FIELD = re.compile(r"^[^:：,，。]{1,8}[:：]")  # `来源:…`, `发布时间:…`: page metadata, not a title
 
 
@@ -134,6 +142,8 @@ def cn_numeral_value(s: str) -> int:
     """The value of a Chinese numeral up to the hundreds (`二十三` → 23), or an Arabic/circled digit string."""
     if s.isdigit() and s.isascii():
         return int(s)
+    if len(s) == 1 and s.isascii() and s.isalpha():
+        return ord(s.upper()) - ord("A") + 1
     if len(s) == 1 and s in _CIRCLED:
         return _CIRCLED.index(s) + 1
     digits = {c: i for i, c in enumerate("零一二三四五六七八九")} | {"〇": 0, "两": 2}
@@ -159,7 +169,7 @@ def parse_marker(line: str) -> Marker | None:
         num = m.group("num")
         if kind in ("chapter", "section", "article"):
             label = m.group(0)
-        elif kind == "paren_cn" or kind == "paren_arabic":
+        elif kind in ("paren_cn", "paren_arabic", "paren_latin"):
             label = f"({num})"
         elif kind == "half_paren":
             label = f"{num})"
@@ -318,6 +328,11 @@ def _is_issuer_line(t: str) -> bool:
     )
 
 
+def _is_prose(t: str) -> bool:
+    """A paragraph of running text: a sentence end and enough characters to say something."""
+    return _non_space_len(t) >= MIN_CLAUSE_CHARS and bool(re.search(r"[。！？!?；;]", t))
+
+
 def _is_title_like(t: str) -> bool:
     return (
         4 <= _non_space_len(t) <= MAX_TITLE_CHARS
@@ -399,7 +414,9 @@ def _mark_front(lines: list[_Line]) -> int:
             if i in signatures:
                 front[i].role = "signature"
             elif has_outline:
-                front[i].role = "preamble"
+                # Running text before the outline (a plan's opening, a news item's lead) is searchable prose:
+                # path `preamble`, role body; a short line there (an addressee, a subtitle) stays preamble.
+                front[i].role = "prose" if _is_prose(front[i].text) else "preamble"
     return body if has_outline else rest
 
 
@@ -476,7 +493,7 @@ def _is_heading_only(line: _Line, source: str) -> bool:
     rest = line.text[line.marker.length :].strip()
     if not rest:
         return True
-    if line.marker.kind == "article":
+    if line.marker.kind == "article" or line.marker.kind in _ITEM_KINDS:
         return False
     if _first_terminator(rest, 0, len(rest), _SENTENCE_END + _SEMICOLON) is not None:
         return False
@@ -521,7 +538,8 @@ def _inline_headings(lines: list[_Line], body: int) -> set[int]:
             and lines[i + 1].role is None
             and _non_space_len(t) <= MAX_INLINE_HEADING_CHARS
             and t[-1] not in "。！？!?；;：:，,、…"
-            and "。" not in t
+            and not _PROSE_PUNCT.search(t)
+            and not _QUANTITY.search(t)
             and not _is_date_line(t)
             and _non_space_len(nxt) > _non_space_len(t)
         ):
@@ -559,15 +577,16 @@ class _Emitter:
         """A front/back-matter line: one clause per line, or per sentence for a long notice or preamble."""
         spans = (
             split_sentences(self.source, line.start, line.end)
-            if role in ("notice", "preamble")
+            if role in ("notice", "preamble", "prose")
             else [(line.start, line.end)]
         )
+        path = "preamble" if role == "prose" else role
+        clause_role = {"title": "heading", "prose": "body"}.get(role, role)
         for a, b in spans:
-            path = role
             first = 0 if role == "title" else 1
             n = self.role_counts.get(path, first)
             self.role_counts[path] = n + 1
-            self.add(a, b, path, n, [], "heading" if role == "title" else role)
+            self.add(a, b, path, n, [], clause_role)
 
     def add_body(self, node: _Node, lo: int, hi: int) -> None:
         for a, b in split_sentences(self.source, lo, hi):

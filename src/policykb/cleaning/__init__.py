@@ -53,10 +53,30 @@ def load_step(name: str) -> Step:
 MAX_ROUNDS = 3
 
 
-def trace_clean(raw: str) -> list[StepRun]:
+def context_steps(html: str | None = None, template: frozenset[str] = frozenset()) -> list[tuple[str, Step]]:
+    """The steps that need more than the text: the page's markup (main content) and its site's template lines.
+
+    They run once, before STEPS: `html` is the markup the raw text was read from (the loader's text of it),
+    `template` the keys from `find_template_lines` over the other pages of the same site.
+    """
+    from policykb.cleaning import main_content
+
+    steps: list[tuple[str, Step]] = []
+    if html is not None:
+        steps.append(("main-content", main_content.main_content_step(html)))
+    if template:
+        steps.append(("template", lambda text: main_content.strip_template_lines(text, template)))
+    return steps
+
+
+def trace_clean(raw: str, html: str | None = None, template: frozenset[str] = frozenset()) -> list[StepRun]:
     """Run the steps in order, round after round until nothing changes; keep every step's input and result."""
     runs: list[StepRun] = []
     text = raw
+    for name, step in context_steps(html, template):
+        result = step(text)
+        runs.append(StepRun(name, text, result))
+        text = result.text
     for _ in range(MAX_ROUNDS):
         changed = False
         for name, _target in STEPS:
@@ -69,11 +89,24 @@ def trace_clean(raw: str) -> list[StepRun]:
     return runs
 
 
-def clean_text(raw: str) -> CleanResult:
-    """Clean raw text with the steps in STEPS; the changes come in the order the steps made them."""
-    runs = trace_clean(raw)
+def clean_text(raw: str, html: str | None = None, template: frozenset[str] = frozenset()) -> CleanResult:
+    """Clean raw text with the steps in STEPS; the changes come in the order the steps made them.
+
+    `html` (the page's markup, when the raw text came from HTML) and `template` (find_template_lines over the
+    site's pages) add the steps of context_steps in front.
+    """
+    runs = trace_clean(raw, html, template)
     changes: list[Change] = [change for run in runs for change in run.result.changes]
     return CleanResult(runs[-1].result.text if runs else raw, changes)
 
 
-__all__ = ["STEPS", "Step", "StepRun", "clean_text", "load_step", "trace_clean"]
+def find_template_lines(pages: list[str]) -> frozenset[str]:
+    """Template lines of a collection of raw pages (one site's, ideally); see main_content.find_template_lines."""
+    from policykb.cleaning import main_content
+
+    return main_content.find_template_lines(pages)
+
+
+__all__ = [
+    "STEPS", "Step", "StepRun", "clean_text", "context_steps", "find_template_lines", "load_step", "trace_clean",
+]

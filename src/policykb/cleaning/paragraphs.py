@@ -47,19 +47,42 @@ def _is_running_text(paragraph: str, key: str) -> bool:
 def drop_duplicate_paragraphs(text: str) -> CleanResult:
     """Drop a paragraph of running text that repeats an earlier one exactly or (right after it) nearly."""
     seen: set[str] = set()
-    recent: list[str] = []
+    recent: list[tuple[str, int, str]] = []  # (key, offset, line) of the last paragraphs kept
     changes: list[Change] = []
     for offset, line in iter_lines(text):
         key = paragraph_key(line)
         if not _is_running_text(line, key):
             continue
-        duplicate = key in seen or any(
-            SequenceMatcher(None, key, other, autojunk=False).ratio() >= NEAR_DUPLICATE_RATIO for other in recent
+        teaser = next((item for item in recent if _is_teaser_of(item[0], item[2], key)), None)
+        near = any(
+            SequenceMatcher(None, key, other, autojunk=False).ratio() >= NEAR_DUPLICATE_RATIO for other, _, _ in recent
         )
-        if duplicate and offset > 0:
-            # The line goes together with the line break before it, so no blank line is left behind.
-            changes.append(Change("duplicate", "\n" + line, "", offset - 1, "repeated paragraph"))
+        if key not in seen and teaser is not None:
+            # A page's teaser (`…市教育...`) before the full paragraph: the teaser goes, the paragraph stays.
+            changes.append(_drop_line(teaser[2], teaser[1], "teaser of the next paragraph"))
+            recent.remove(teaser)
+        elif (key in seen or near) and offset > 0:
+            changes.append(_drop_line(line, offset, "repeated paragraph"))
             continue
         seen.add(key)
-        recent = (recent + [key])[-NEAR_DUPLICATE_WINDOW:]
+        recent = (recent + [(key, offset, line)])[-NEAR_DUPLICATE_WINDOW:]
     return CleanResult(apply_changes(text, changes), changes)
+
+
+TEASER_END = ("...", "…", "……")
+
+
+def _is_teaser_of(earlier_key: str, earlier: str, later_key: str) -> bool:
+    """Whether the paragraph `earlier` is a cut-off copy of the one keyed `later_key`: an ellipsis after its start."""
+    return (
+        earlier.rstrip().endswith(TEASER_END)
+        and len(later_key) > len(earlier_key)
+        and later_key.startswith(earlier_key)
+    )
+
+
+def _drop_line(line: str, offset: int, note: str) -> Change:
+    """A change removing one line together with one line break, so no blank line is left behind."""
+    if offset > 0:
+        return Change("duplicate", "\n" + line, "", offset - 1, note)
+    return Change("duplicate", line + "\n", "", 0, note)
