@@ -27,6 +27,7 @@ if not TSV.exists():  # the gazetteer module reads the table on import: start fr
     TSV.write_text("\t".join(HEADER) + "\n", encoding="utf-8")
 
 from policykb.gazetteer import slug  # noqa: E402
+
 LEVEL_RANK = {"province": 0, "city": 1, "district": 2, "county": 2}
 ADMIN_SUFFIXES = ("省", "自治区", "特别行政区", "市", "自治州", "地区", "盟", "区", "县", "旗", "林区", "特区")
 

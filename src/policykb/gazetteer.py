@@ -194,12 +194,22 @@ def _text_names() -> dict[str, tuple[Region, ...]]:
     return usable
 
 
+# Place names read differently from the everyday word pypinyin knows (朝阳 zhāoyáng "morning sun").
+PLACE_READINGS = {"朝阳": "chao yang", "长垣": "chang yuan", "单县": "shan xian", "浚县": "xun xian"}
+
+
 def slug(name: str) -> str:
     """The ASCII id of a region name: the pinyin of its short form (深圳市 → shenzhen, 延边朝鲜族自治州 → yanbian)."""
     from pypinyin import Style, lazy_pinyin  # imported here: pypinyin's dictionaries are large
 
     forms = short_forms(name)
-    syllables = lazy_pinyin(forms[0] if forms else strip_suffix(name), style=Style.NORMAL, errors="ignore")
+    core = forms[0] if forms else strip_suffix(name)
+    syllables = lazy_pinyin(core, style=Style.NORMAL, errors="ignore")
+    if len(syllables) == len(core):
+        for phrase, reading in PLACE_READINGS.items():
+            at = core.find(phrase)
+            if at >= 0:
+                syllables[at : at + len(phrase)] = reading.split()
     text = re.sub(r"[^a-z0-9]", "", "".join(syllables).lower().replace("ü", "v"))
     return text or "unknown"
 
