@@ -172,15 +172,9 @@ def _spells(ch: str, syllable: str) -> bool:
 @cache
 def _simplified_only() -> frozenset[str]:
     """Simplified characters whose traditional form differs (离, 开): foreign in a traditional text."""
-    import opencc
+    from policykb.cleaning.script import simplified_only
 
-    path = Path(opencc.__file__).parent / "dictionary" / "STCharacters.txt"
-    out = set()
-    for line in path.read_text(encoding="utf-8").splitlines():
-        source, _, targets = line.partition("\t")
-        if source and source not in targets.split():
-            out.add(source)
-    return frozenset(out)
+    return simplified_only()
 
 
 @cache
