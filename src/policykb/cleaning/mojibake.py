@@ -37,7 +37,6 @@ from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from functools import cache, lru_cache
-from pathlib import Path
 
 from policykb.cleaning.charfreq import char_log_prob, fold, is_han, log_prob, word_frequencies
 from policykb.cleaning.script import t2s_char_table
