@@ -188,7 +188,8 @@ def _text_names() -> dict[str, tuple[Region, ...]]:
     full = {r.name for r in REGIONS}
     for name, regions in _names().items():
         if name in full:
-            usable[name] = tuple(r for r in regions if r.name == name) or regions
+            if name not in AMBIGUOUS_SHORT_NAMES and not _is_common_word(name):  # 城区, 郊区, 矿区 are words too
+                usable[name] = tuple(r for r in regions if r.name == name) or regions
         elif len(regions) == 1 and name not in AMBIGUOUS_SHORT_NAMES and not _is_common_word(name):
             usable[name] = regions
     return usable

@@ -50,7 +50,14 @@ ATTACHMENT = re.compile(r"^附件\d*\s*[:：]?\s*\d*[.、]?\s*(.+)$")
 NUMBERED = re.compile(r"^(?:[一二三四五六七八九十]+、|\(?[一二三四五六七八九十\d]+\)|\d+[.、]|第[一二三四五六七八九十\d]+[章条节])")
 ORG_SUFFIX = r"(?:教育委员会|教委|教育局|教育厅|教育部|教育体育局|教体局|人民政府|政府|办公室|办公厅|委员会|局|厅|中心)"
 ORG_LINE = re.compile(rf"^[\u4e00-\u9fff()]{{2,30}}{ORG_SUFFIX}$")
-NEWS_SOURCE = re.compile(rf"(?:^|[。,;])([\u4e00-\u9fff]{{2,12}}?{ORG_SUFFIX})(?:近日|日前|今天|昨天)?(?:发布|印发|出台|公布|召开|举行|介绍|消息|获悉)")
+NEWS_SOURCE = re.compile(
+    rf"(?:^|[。,;)\s]|消息|讯)([\u4e00-\u9fff]{{2,12}}?{ORG_SUFFIX})(?:、[^。,]{{0,40}}?)?(?:近日|日前|最近|今天|昨天)?"
+    rf"(?:联合)?(?:发布|印发|下发|出台|公布|召开|举行|介绍|消息|获悉|官网)"
+)
+# A news item opens with a dateline (新华社北京3月5日电, 本报讯, 华徽网消息) or a byline (□常德日报记者 …).
+DATELINE = re.compile(r"^[□■]?\s*(?:[\u4e00-\u9fff]{1,12}(?:社|报|网|台)(?:[\u4e00-\u9fff]{0,6}\d{1,2}月\d{1,2}日)?电|"
+                      r"[\u4e00-\u9fff]{0,10}(?:讯|网消息|报消息)|[\u4e00-\u9fff]{0,10}(?:日报|晚报|新闻网|报)?记者)")
+BYLINE = re.compile(r"(?:记者|通讯员|编辑|来源|作者)\s*[:：]?\s*[\u4e00-\u9fff]{2,4}")
 SALUTATION = re.compile(r"^各[^。]{1,60}:$")
 NEWS_WORDS = re.compile(r"目前|已经?|日前|近日|记者|获悉")
 BYLINE_LABELS = ("编辑", "责任编辑", "记者", "作者", "通讯员", "阅读", "阅读量", "阅读数", "摄影")
@@ -142,20 +149,49 @@ def find_doc_number(lines: list[str], fields_: dict[str, str]) -> str | None:
         if number:
             return number
     for line in lines[:HEAD_LINES]:
-        match = DOC_NUMBER.fullmatch(_compact(line))
-        if match:
-            return normalise_doc_number(line)
+        compact = _compact(line)
+        match = DOC_NUMBER.fullmatch(compact) or DOC_NUMBER.match(compact)
+        if match and (match.end() == len(compact) or TITLE_SHAPE.match(compact[match.end():])):
+            return normalise_doc_number(match.group())
     return None  # numbers inside sentences are citations of other documents
+
+
+def _joined_head(lines: list[str]) -> list[str]:
+    """The head lines, with a title broken over two or three lines joined (…关于印发《X\n Y》的通知)."""
+    head = lines[:HEAD_LINES]
+    out: list[str] = []
+    i = 0
+    while i < len(head):
+        joined = None
+        for size in (3, 2):
+            candidate = "".join(_compact(line) for line in head[i : i + size])
+            parts = head[i : i + size]
+            if len(parts) == size and not any(re.search(r"[。;:,!?]", _compact(p)) for p in parts) and (
+                WRAPPER.match(candidate) or TITLE_SHAPE.match(candidate)) and not TITLE_SHAPE.match(_compact(parts[0])) \
+                    and not ORG_LINE.match(_compact(parts[0])) and not DOC_NUMBER.search(candidate):
+                joined = candidate
+                break
+        first = _compact(head[i])
+        if joined and joined[len(first):].startswith(first[: max(4, len(first) // 2)]):
+            out.append(head[i])  # a truncated copy of the title (a page's <title>) before the title itself
+            i += 1
+        elif joined:
+            out.append(joined)
+            i += size
+        else:
+            out.append(head[i])
+            i += 1
+    return out
 
 
 def find_title(lines: list[str], kind: str) -> str | None:
     """The plan's own title: 关于印发《X》的通知 → X; else a title-shaped head line; a news item's headline."""
-    head = lines[:HEAD_LINES]
+    head = _joined_head(lines)
     for line in head:
         match = WRAPPER.match(_compact(line))
         if match:
             return match.group(1)
-    for line in head:
+    for line in head if kind == "policy" else []:  # a news item reports on a plan; the plan is not its title
         match = NOTICE_PLAN.search(line)
         if match and ("印发给你们" in line or "印发" in match.group(0)):
             return match.group(1)
@@ -170,7 +206,7 @@ def find_title(lines: list[str], kind: str) -> str | None:
             return line.strip()
     if kind == "news" and lines:
         first = lines[0].strip()
-        if 6 <= len(first) <= 60 and "。" not in first:
+        if 6 <= len(first) <= 60 and "。" not in first and not DATELINE.match(first) and not BYLINE.search(first):
             return first
     return None
 
@@ -221,6 +257,7 @@ def detect_kind(raw_fields: dict[str, str], raw_text: str, lines: list[str], doc
     news = 2 * sum(1 for label in BYLINE_LABELS if label in raw_fields or f"{label}:" in raw_text[:2000])
     news += 1 if lines and NEWS_WORDS.search(lines[0]) and "。" not in lines[0] else 0
     news += 1 if re.search(r"本文来源|公众号|记者", raw_text) else 0
+    news += 3 * any(DATELINE.match(_compact(line)) for line in lines[:3])
     policy = 2 * bool(doc_number) + 2 * bool(signature.issuers)
     policy += 2 * any(TITLE_SHAPE.match(_compact(line)) for line in lines[:HEAD_LINES])
     policy += any(SALUTATION.match(_compact(line)) for line in lines[:HEAD_LINES])
@@ -252,6 +289,7 @@ LIST_CONTEXT = re.compile(r"^[、,和及与]|^等")
 HEADLINE_LINES = 3
 ISSUER_WEIGHT, TITLE_WEIGHT, NUMBER_WEIGHT, HEADLINE_WEIGHT = 10.0, 6.0, 4.0, 2.0
 BODY_CAP = 5.0
+NATIONAL_ISSUER = re.compile(r"^(?:中共中央|国务院|教育部|国家|全国|中华人民共和国|财政部|人力资源社会保障部)")
 
 
 def _context_of(regions: list[Region]) -> set[str]:
@@ -326,7 +364,11 @@ def detect_region(issuer: str | None, title: str | None, doc_number: str | None,
         vote(number_regions(doc_number, context), NUMBER_WEIGHT)
     head_end = len("\n".join(lines[:HEADLINE_LINES]))
     body_votes: dict[str, float] = {}
-    for region, mention in _resolve_mentions(text, context):
+    resolved = _resolve_mentions(text, context)
+    for index, (region, mention) in enumerate(resolved):
+        following = resolved[index + 1] if index + 1 < len(resolved) else None
+        if following and following[1].start == mention.end and region.region_id in gazetteer.parent_ids(following[0]):
+            continue  # 常德市桃源县: the city only qualifies the county named next
         after = text[mention.end : mention.end + 1]
         before = text[mention.start - 1 : mention.start] if mention.start else ""
         weight = 0.25 if LIST_CONTEXT.match(after) or before == "、" else 1.0
@@ -336,6 +378,8 @@ def detect_region(issuer: str | None, title: str | None, doc_number: str | None,
         body_votes[region.region_id] = body_votes.get(region.region_id, 0.0) + weight
     for region_id, weight in body_votes.items():
         vote(regions[region_id], min(weight, BODY_CAP))
+    if issuer and NATIONAL_ISSUER.match(issuer) and not gazetteer.leading_regions(issuer):
+        return None  # 教育部办公厅关于在天津等12个市…: the country's, whatever places it names
     if not scores:
         return None
     best = regions[max(scores, key=lambda rid: (scores[rid], gazetteer.depth(regions[rid])))]
