@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import cache
 from pathlib import Path
 
 import opencc
@@ -42,8 +43,13 @@ AMBIGUOUS = set("乾於瞭藉夥徵麼餘")
         ("著作權", "著作权"),
         ("顯著提高", "显著提高"),
         ("著名學者", "著名学者"),
-        # already simplified: unchanged
+        # already simplified: unchanged, whatever characters OpenCC would touch (覆 复, 乾 干, 著 着)
         ("上海市示范性学区和集团建设三年行动计划", "上海市示范性学区和集团建设三年行动计划"),
+        ("辐射覆盖范围", "辐射覆盖范围"),
+        ("乾元县和乾安县的著作家研究乾隆年间史料", "乾元县和乾安县的著作家研究乾隆年间史料"),
+        ("本著合作共赢的原则", "本著合作共赢的原则"),  # a simplified page's own spelling is not ours to fix
+        # place names inside traditional sentences
+        ("乾安縣教育局著作權", "乾安县教育局著作权"),
     ],
 )
 def test_to_simplified(traditional: str, simplified: str) -> None:
@@ -62,6 +68,45 @@ def test_clean_chain_leaves_no_traditional_character(prefix: str) -> None:
     text = repair_chain(next(CORPUS.glob(f"{prefix}_*.txt")).read_text(encoding="utf-8"))
     t2s = opencc.OpenCC("t2s")
     assert sorted({ch for ch in text if t2s.convert(ch) != ch} - AMBIGUOUS) == []
+
+
+def test_only_the_traditional_sentences_are_converted() -> None:
+    text = "辐射覆盖范围扩大。學區製改革穩步推進。乾元县著作家"
+    result = to_simplified(text)
+    assert result.text == "辐射覆盖范围扩大。学区制改革稳步推进。乾元县著作家"
+    assert [(c.before, c.after, c.offset) for c in result.changes] == [("學區製", "学区制", 9), ("穩", "稳", 14),
+                                                                       ("進", "进", 17)]
+
+
+@cache
+def simplified_words() -> list[str]:
+    """jieba's dictionary words that are simplified text (every character in GB2312)."""
+    import jieba
+
+    words = []
+    with (Path(jieba.__file__).parent / "dict.txt").open(encoding="utf-8") as handle:
+        for i, line in enumerate(handle):
+            word = line.split(" ", 1)[0]
+            if i % 40 == 0 and _gb2312(word):
+                words.append(word)
+    return words
+
+
+def _gb2312(text: str) -> bool:
+    try:
+        text.encode("gb2312")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.sampled_from(simplified_words()), min_size=1, max_size=30),
+       st.lists(st.sampled_from(["", "，", "。", "\n", "、", "；"]), min_size=30, max_size=30))
+def test_simplified_text_goes_through_unchanged(words: list[str], separators: list[str]) -> None:
+    text = "".join(word + sep for word, sep in zip(words, separators, strict=False))
+    result = to_simplified(text)
+    assert (result.text, result.changes) == (text, [])
 
 
 @settings(max_examples=60, deadline=None)

@@ -190,7 +190,10 @@ def test_api_clauses_and_requirements_filters(client: TestClient) -> None:
     assert clauses and {c["region_id"] for c in clauses} == {"hongkou"}
     assert set(clauses[0]) >= {"clause_id", "doc_id", "region_id", "section", "text"}
     reqs = client.get("/api/requirements", params={"region": "shanghai", "unit": "次"}).json()
-    assert [(r["subject"], r["value"]) for r in reqs][:1] == [("学科联合教研", 5.0)]
+    assert {r["region_id"] for r in reqs} == {"shanghai", "hongkou"}  # 上海市 includes 虹口区
+    assert [(r["subject"], r["value"]) for r in reqs if r["region_id"] == "shanghai"][:1] == [("学科联合教研", 5.0)]
+    by_name = client.get("/api/requirements", params={"region": "虹口区", "unit": "次"}).json()
+    assert by_name and {r["region_id"] for r in by_name} == {"hongkou"}
     assert client.get("/api/requirements", params={"comparator": "!!"}).status_code == 400
 
 

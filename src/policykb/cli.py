@@ -46,12 +46,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print the record with metadata and changes")
 
     p = sub.add_parser("clauses", help="list indexed clauses")
-    p.add_argument("--region", action="append", help="region id (repeatable, or comma-separated)")
+    p.add_argument("--region", action="append", help="region id or name, e.g. shanghai, 海淀区 (repeatable, or comma-separated; includes the regions below it)")
     p.add_argument("--doc", help="only this document id")
     p.add_argument("--json", action="store_true")
 
     p = sub.add_parser("requirements", help="list extracted quantitative requirements")
-    p.add_argument("--region", action="append", help="region id (repeatable, or comma-separated)")
+    p.add_argument("--region", action="append", help="region id or name, e.g. shanghai, 海淀区 (repeatable, or comma-separated; includes the regions below it)")
     p.add_argument("--unit", help="only this unit, e.g. %% or 次")
     p.add_argument("--comparator", choices=[">=", "<=", ">", "<", "=", "~", "range"])
     p.add_argument("--min", type=float, dest="value_min", help="value at least")
@@ -61,14 +61,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("search", help="hybrid semantic + keyword search, best first")
     p.add_argument("query")
-    p.add_argument("--region", action="append", help="region id (repeatable, or comma-separated)")
+    p.add_argument("--region", action="append", help="region id or name, e.g. shanghai, 海淀区 (repeatable, or comma-separated; includes the regions below it)")
     p.add_argument("-k", type=int, default=10, help="number of hits (default 10)")
     p.add_argument("--has-requirement", action="store_true", help="only clauses that set a number")
     p.add_argument("--json", action="store_true")
 
     p = sub.add_parser("compare", help="the best matching clauses per region, side by side")
     p.add_argument("query")
-    p.add_argument("--region", action="append", help="region id (repeatable, or comma-separated)")
+    p.add_argument("--region", action="append", help="region id or name, e.g. shanghai, 海淀区 (repeatable, or comma-separated; includes the regions below it)")
     p.add_argument("--json", action="store_true")
 
     p = sub.add_parser("measures", help="the catalogue of measures with each region's value")

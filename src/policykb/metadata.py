@@ -50,7 +50,14 @@ ATTACHMENT = re.compile(r"^附件\d*\s*[:：]?\s*\d*[.、]?\s*(.+)$")
 NUMBERED = re.compile(r"^(?:[一二三四五六七八九十]+、|\(?[一二三四五六七八九十\d]+\)|\d+[.、]|第[一二三四五六七八九十\d]+[章条节])")
 ORG_SUFFIX = r"(?:教育委员会|教委|教育局|教育厅|教育部|教育体育局|教体局|人民政府|政府|办公室|办公厅|委员会|局|厅|中心)"
 ORG_LINE = re.compile(rf"^[\u4e00-\u9fff()]{{2,30}}{ORG_SUFFIX}$")
-NEWS_SOURCE = re.compile(rf"(?:^|[。,;])([\u4e00-\u9fff]{{2,12}}?{ORG_SUFFIX})(?:近日|日前|今天|昨天)?(?:发布|印发|出台|公布|召开|举行|介绍|消息|获悉)")
+NEWS_SOURCE = re.compile(
+    rf"(?:^|[。,;)\s]|消息|讯)([\u4e00-\u9fff]{{2,12}}?{ORG_SUFFIX})(?:、[^。,]{{0,40}}?)?(?:近日|日前|最近|今天|昨天)?"
+    rf"(?:联合)?(?:发布|印发|下发|出台|公布|召开|举行|介绍|消息|获悉|官网)"
+)
+# A news item opens with a dateline (新华社北京3月5日电, 本报讯, 华徽网消息) or a byline (□常德日报记者 …).
+DATELINE = re.compile(r"^[□■]?\s*(?:[\u4e00-\u9fff]{1,12}(?:社|报|网|台)(?:[\u4e00-\u9fff]{0,6}\d{1,2}月\d{1,2}日)?电|"
+                      r"[\u4e00-\u9fff]{0,10}(?:讯|网消息|报消息)|[\u4e00-\u9fff]{0,10}(?:日报|晚报|新闻网|报)?记者)")
+BYLINE = re.compile(r"(?:记者|通讯员|编辑|来源|作者)\s*[:：]?\s*[\u4e00-\u9fff]{2,4}")
 SALUTATION = re.compile(r"^各[^。]{1,60}:$")
 NEWS_WORDS = re.compile(r"目前|已经?|日前|近日|记者|获悉")
 BYLINE_LABELS = ("编辑", "责任编辑", "记者", "作者", "通讯员", "阅读", "阅读量", "阅读数", "摄影")
@@ -142,20 +149,49 @@ def find_doc_number(lines: list[str], fields_: dict[str, str]) -> str | None:
         if number:
             return number
     for line in lines[:HEAD_LINES]:
-        match = DOC_NUMBER.fullmatch(_compact(line))
-        if match:
-            return normalise_doc_number(line)
+        compact = _compact(line)
+        match = DOC_NUMBER.fullmatch(compact) or DOC_NUMBER.match(compact)
+        if match and (match.end() == len(compact) or TITLE_SHAPE.match(compact[match.end():])):
+            return normalise_doc_number(match.group())
     return None  # numbers inside sentences are citations of other documents
+
+
+def _joined_head(lines: list[str]) -> list[str]:
+    """The head lines, with a title broken over two or three lines joined (…关于印发《X\n Y》的通知)."""
+    head = lines[:HEAD_LINES]
+    out: list[str] = []
+    i = 0
+    while i < len(head):
+        joined = None
+        for size in (3, 2):
+            candidate = "".join(_compact(line) for line in head[i : i + size])
+            parts = head[i : i + size]
+            if len(parts) == size and not any(re.search(r"[。;:,!?]", _compact(p)) for p in parts) and (
+                WRAPPER.match(candidate) or TITLE_SHAPE.match(candidate)) and not TITLE_SHAPE.match(_compact(parts[0])) \
+                    and not ORG_LINE.match(_compact(parts[0])) and not DOC_NUMBER.search(candidate):
+                joined = candidate
+                break
+        first = _compact(head[i])
+        if joined and joined[len(first):].startswith(first[: max(4, len(first) // 2)]):
+            out.append(head[i])  # a truncated copy of the title (a page's <title>) before the title itself
+            i += 1
+        elif joined:
+            out.append(joined)
+            i += size
+        else:
+            out.append(head[i])
+            i += 1
+    return out
 
 
 def find_title(lines: list[str], kind: str) -> str | None:
     """The plan's own title: 关于印发《X》的通知 → X; else a title-shaped head line; a news item's headline."""
-    head = lines[:HEAD_LINES]
+    head = _joined_head(lines)
     for line in head:
         match = WRAPPER.match(_compact(line))
         if match:
             return match.group(1)
-    for line in head:
+    for line in head if kind == "policy" else []:  # a news item reports on a plan; the plan is not its title
         match = NOTICE_PLAN.search(line)
         if match and ("印发给你们" in line or "印发" in match.group(0)):
             return match.group(1)
@@ -170,7 +206,7 @@ def find_title(lines: list[str], kind: str) -> str | None:
             return line.strip()
     if kind == "news" and lines:
         first = lines[0].strip()
-        if 6 <= len(first) <= 60 and "。" not in first:
+        if 6 <= len(first) <= 60 and "。" not in first and not DATELINE.match(first) and not BYLINE.search(first):
             return first
     return None
 
@@ -221,6 +257,7 @@ def detect_kind(raw_fields: dict[str, str], raw_text: str, lines: list[str], doc
     news = 2 * sum(1 for label in BYLINE_LABELS if label in raw_fields or f"{label}:" in raw_text[:2000])
     news += 1 if lines and NEWS_WORDS.search(lines[0]) and "。" not in lines[0] else 0
     news += 1 if re.search(r"本文来源|公众号|记者", raw_text) else 0
+    news += 3 * any(DATELINE.match(_compact(line)) for line in lines[:3])
     policy = 2 * bool(doc_number) + 2 * bool(signature.issuers)
     policy += 2 * any(TITLE_SHAPE.match(_compact(line)) for line in lines[:HEAD_LINES])
     policy += any(SALUTATION.match(_compact(line)) for line in lines[:HEAD_LINES])
@@ -247,48 +284,124 @@ def find_issuer(signature: Signature, raw_fields: dict[str, str], lines: list[st
 # --- region -----------------------------------------------------------------------------------------------
 
 CITATIONS = re.compile(r"《[^《》]*》|[(（][^()（）]*\d{4}[^()（）]*号[)）]")
+# A name in an enumeration (西城、朝阳、丰台等7个区; 如北京市东城区、上海市…) is an example, not the subject.
+LIST_CONTEXT = re.compile(r"^[、,和及与]|^等")
+HEADLINE_LINES = 3
+ISSUER_WEIGHT, TITLE_WEIGHT, NUMBER_WEIGHT, HEADLINE_WEIGHT = 10.0, 6.0, 4.0, 2.0
+BODY_CAP = 5.0
+NATIONAL_ISSUER = re.compile(r"^(?:中共中央|国务院|教育部|国家|全国|中华人民共和国|财政部|人力资源社会保障部)")
+
+
+def _context_of(regions: list[Region]) -> set[str]:
+    return {rid for region in regions for rid in [region.region_id, *gazetteer.parent_ids(region)]}
+
+
+def _resolve_mentions(text: str, context: set[str]) -> list[tuple[Region, gazetteer.Mention]]:
+    """Each mention as one place: a shared name (朝阳区, 城关区) goes to the candidate whose parents are named around
+    it (the name right before it first: 长春市朝阳区); a shared name nothing decides is dropped."""
+    resolved: list[tuple[Region, gazetteer.Mention]] = []
+    previous: tuple[Region, gazetteer.Mention] | None = None
+    for mention in gazetteer.find_mentions(text):
+        if len(mention.candidates) == 1:
+            region: Region | None = mention.candidates[0]
+        else:
+            near = {previous[0].region_id} if previous and previous[1].end == mention.start else set()
+            region = gazetteer.choose(mention.candidates, near) or gazetteer.choose(mention.candidates, context)
+        if region is not None:
+            resolved.append((region, mention))
+            previous = (region, mention)
+    return resolved
+
+
+def _named_in(source: str, context: set[str]) -> Region | None:
+    """The most specific place an issuer or a title names: its leading chain, else the places in it."""
+    named = gazetteer.leading_regions(source)
+    if not named:
+        named = [region for region, _ in _resolve_mentions(source, context)]
+        if not named:  # a shared name alone (城关区教育局): its most prominent owner
+            named = [m.candidates[0] for m in gazetteer.find_mentions(source)]
+    return max(named, key=gazetteer.depth) if named else None
+
+
+def number_regions(doc_number: str, context: set[str]) -> Region | None:
+    """The authority a document number's prefix names: a place name (黔东南州教发) or an abbreviation (浙教基 → 浙江)."""
+    named = gazetteer.leading_regions(doc_number)
+    if named and gazetteer.by_id(named[0].region_id):
+        return named[-1]
+    for size in (3, 2):  # 黔东南府办发, 九江教字: a short form at the start
+        found = [r for r in gazetteer.candidates(doc_number[:size]) if r.level in ("province", "city")]
+        if found:
+            return gazetteer.choose(found, context) or found[0]
+    options = [gazetteer.lookup(name) for name in gazetteer.DOC_NUMBER_ABBREVIATIONS.get(doc_number[:1], ())]
+    found = [r for r in options if r is not None]
+    if not found:
+        return None
+    return gazetteer.choose(found[1:], context) or found[0]
 
 
 def detect_region(issuer: str | None, title: str | None, doc_number: str | None, body: str) -> Region | None:
-    """The most specific region the document is about, weighing issuer, title, number prefix and the text."""
+    """The place the document is about: its issuer, title and number prefix first, then where and how often the
+    text names places (headline lines count double, names in enumerations and cited documents barely)."""
+    lines = body.split("\n")
+    text = CITATIONS.sub("", body)  # cited documents (《省政府关于…》, (苏政发〔2017〕1号)) name other authorities
+    plain = [m.candidates[0] for m in gazetteer.find_mentions(text) if len(m.candidates) == 1]
+    sources = [s for s in (issuer, title) if s]
+    head_regions = [r for s in sources for r in gazetteer.leading_regions(s) if gazetteer.by_id(r.region_id)]
+    context = _context_of(plain + head_regions)
+
     scores: dict[str, float] = {}
     regions: dict[str, Region] = {}
 
-    def vote(region: Region, weight: float) -> None:
+    def vote(region: Region | None, weight: float) -> None:
+        if region is None:
+            return
         regions.setdefault(region.region_id, region)
         scores[region.region_id] = scores.get(region.region_id, 0.0) + weight
 
-    for source, weight in ((issuer, 10.0), (title, 6.0)):
-        if not source:
-            continue
-        named = gazetteer.leading_regions(source) + [r for r, _ in gazetteer.find_mentions(source)]
-        if named:
-            vote(max(named, key=gazetteer.depth), weight)
+    vote(_named_in(issuer, context) if issuer else None, ISSUER_WEIGHT)
+    vote(_named_in(title, context) if title else None, TITLE_WEIGHT)
     if doc_number:
-        province = gazetteer.by_id(gazetteer.PROVINCE_ABBREVIATIONS.get(doc_number[0], ""))
-        if province:
-            vote(province, 4.0)
-    # Cited documents (《省政府关于…》, (苏政发〔2017〕1号)) name other authorities, not this document's region.
-    counts: dict[str, int] = {}
-    for region, _ in gazetteer.find_mentions(CITATIONS.sub("", body)):
-        counts[region.region_id] = counts.get(region.region_id, 0) + 1
+        vote(number_regions(doc_number, context), NUMBER_WEIGHT)
+    head_end = len("\n".join(lines[:HEADLINE_LINES]))
+    body_votes: dict[str, float] = {}
+    resolved = _resolve_mentions(text, context)
+    for index, (region, mention) in enumerate(resolved):
+        following = resolved[index + 1] if index + 1 < len(resolved) else None
+        if following and following[1].start == mention.end and region.region_id in gazetteer.parent_ids(following[0]):
+            continue  # 常德市桃源县: the city only qualifies the county named next
+        after = text[mention.end : mention.end + 1]
+        before = text[mention.start - 1 : mention.start] if mention.start else ""
+        weight = 0.25 if LIST_CONTEXT.match(after) or before == "、" else 1.0
+        if mention.start < head_end:
+            weight *= HEADLINE_WEIGHT
         regions.setdefault(region.region_id, region)
-    for region_id, count in counts.items():
-        vote(regions[region_id], min(count, 5))
+        body_votes[region.region_id] = body_votes.get(region.region_id, 0.0) + weight
+    for region_id, weight in body_votes.items():
+        vote(regions[region_id], min(weight, BODY_CAP))
+    if issuer and NATIONAL_ISSUER.match(issuer) and not gazetteer.leading_regions(issuer):
+        return None  # 教育部办公厅关于在天津等12个市…: the country's, whatever places it names
     if not scores:
         return None
     best = regions[max(scores, key=lambda rid: (scores[rid], gazetteer.depth(regions[rid])))]
-    if best.parent_id is None and gazetteer.lookup(best.name) is None:
-        best = _with_parent_from_text(best, "\n".join(filter(None, (issuer, title, body))))
+    if gazetteer.by_id(best.region_id) is None and (best.parent_id is None or gazetteer.by_id(best.parent_id) is None):
+        best = _with_parent_from_text(best, "\n".join(filter(None, (issuer, title, body))), context, doc_number)
     return best
 
 
-def _with_parent_from_text(region: Region, text: str) -> Region:
-    """Give a region the gazetteer does not know the parent written right before it (成都市武侯区 → 成都市)."""
-    parents = [known for known in gazetteer.REGIONS if known.name + region.name in text]
-    if not parents:
-        return region
-    return replace(region, parent_id=max(parents, key=gazetteer.depth).region_id)
+def _with_parent_from_text(region: Region, text: str, context: set[str], doc_number: str | None) -> Region:
+    """Give a place the gazetteer does not know a parent: the place written right before it (成都市武侯新城 → 成都市),
+    else the province the document names (or its number's prefix)."""
+    before = [m for m in gazetteer.find_mentions(text) if text.startswith(region.name, m.end)]
+    if before:
+        return replace(region, parent_id=max((m.candidates[0] for m in before), key=gazetteer.depth).region_id)
+    provinces = [rid for rid in context if (r := gazetteer.by_id(rid)) is not None and r.level == "province"]
+    if doc_number:
+        numbered = number_regions(doc_number, context)
+        if numbered is not None:
+            provinces.append((gazetteer.ancestors(numbered) or [numbered])[-1].region_id)
+    if len(set(provinces)) == 1:
+        return replace(region, parent_id=provinces[0])
+    return region
 
 
 def qualify_issuer(issuer: str | None, region: Region | None) -> str | None:

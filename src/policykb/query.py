@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import unicodedata
 from functools import cache
-from pathlib import Path
 from typing import Any
 
 from policykb.errors import QueryError
@@ -19,23 +18,10 @@ def _opencc() -> Any:
 
 @cache
 def _traditional_chars() -> frozenset[str]:
-    """Every character that t2s conversion can change: texts without one skip the (slow) converter."""
-    import opencc
+    """Every character that t2s conversion changes on its own: texts without one skip the (slow) converter."""
+    from policykb.cleaning.script import t2s_char_table
 
-    folder = Path(opencc.__file__).parent / "dictionary"
-    found: set[str] = set()
-    for line in (folder / "TSCharacters.txt").read_text(encoding="utf-8").splitlines():
-        key, _, targets = line.partition("\t")
-        if targets.split(" ")[0] != key:
-            found.add(key)
-    for line in (folder / "TSPhrases.txt").read_text(encoding="utf-8").splitlines():
-        key, _, targets = line.partition("\t")
-        target = targets.split(" ")[0]
-        if len(key) != len(target):
-            found.update(key)
-        else:
-            found.update(a for a, b in zip(key, target, strict=True) if a != b)
-    return frozenset(found)
+    return frozenset(t2s_char_table())
 
 
 def to_simplified(text: str) -> str:

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from policykb import pipeline
+from policykb import gazetteer, pipeline
 from policykb.errors import InputFileError, NotFoundError, PolicyKBError
 from policykb.query import normalise_query
 from policykb.records import Clause, Document, Hit, Requirement
@@ -238,14 +238,14 @@ class KnowledgeBase:
         return self.store.regions()
 
     def clauses(self, region_ids: Sequence[str] | None = None, doc_id: str | None = None) -> list[Clause]:
-        self._check_regions(region_ids)
+        region_ids = self._resolve_regions(region_ids)
         return self.store.clauses(region_ids=region_ids or None, doc_id=doc_id)
 
     def clause(self, clause_id: str) -> Clause:
         return self.store.clause(clause_id)
 
     def requirements(self, region_ids: Sequence[str] | None = None, **filters: Any) -> list[Requirement]:
-        self._check_regions(region_ids)
+        region_ids = self._resolve_regions(region_ids)
         return self.store.requirements(region_ids=region_ids or None, **filters)
 
     def search(
@@ -253,22 +253,31 @@ class KnowledgeBase:
         has_requirement: bool = False, mode: str = "hybrid",
     ) -> list[Hit]:
         normalise_query(query, self.settings.max_query_chars)  # refuse bad input before opening anything
-        self._check_regions(region_ids)
+        region_ids = self._resolve_regions(region_ids)
         if k < 1 or k > 200:
             raise PolicyKBError(f"k must be between 1 and 200, got {k}")
         return self.engine().search(
             query, k=k, region_ids=region_ids or None, doc_id=doc_id, has_requirement=has_requirement, mode=mode
         )
 
-    def _check_regions(self, region_ids: Sequence[str] | None) -> None:
+    def _resolve_regions(self, region_ids: Sequence[str] | None) -> list[str] | None:
+        """Indexed region ids for ids or names (上海市, 海淀区, beijing), each with the regions below it."""
         if not region_ids:
-            return
-        known = {r["region_id"] for r in self.regions()}
-        unknown = [r for r in region_ids if r not in known]
+            return None
+        indexed = self.regions()
+        resolved: list[str] = []
+        unknown: list[str] = []
+        for value in region_ids:
+            wanted = gazetteer.resolve_region(value) | {value} | {r["region_id"] for r in indexed if r["region"] == value}
+            matched = [r["region_id"] for r in indexed
+                       if r["region_id"] in wanted or wanted.intersection(r["parent_region_ids"])]
+            if not matched:
+                unknown.append(value)
+            resolved.extend(m for m in matched if m not in resolved)
         if unknown:
-            raise NotFoundError(
-                f"unknown region {', '.join(unknown)}; indexed regions: {', '.join(sorted(known)) or 'none'}"
-            )
+            known = sorted(r["region_id"] for r in indexed)
+            raise NotFoundError(f"unknown region {', '.join(unknown)}; indexed regions: {', '.join(known) or 'none'}")
+        return resolved
 
     # ----- comparison, catalogue, alignment, drafting (logic lives in their own modules) ------------------
     def compare(self, query: str, region_ids: Sequence[str] | None = None) -> Any:
@@ -276,7 +285,7 @@ class KnowledgeBase:
         from policykb.compare import compare_measure
 
         normalise_query(query, self.settings.max_query_chars)
-        self._check_regions(region_ids)
+        region_ids = self._resolve_regions(region_ids)
         return compare_measure(self, query, region_ids=region_ids or None)
 
     def measures(self) -> list[Any]:

@@ -37,7 +37,6 @@ from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from functools import cache, lru_cache
-from pathlib import Path
 
 from policykb.cleaning.charfreq import char_log_prob, fold, is_han, log_prob, word_frequencies
 from policykb.cleaning.script import t2s_char_table
@@ -172,15 +171,9 @@ def _spells(ch: str, syllable: str) -> bool:
 @cache
 def _simplified_only() -> frozenset[str]:
     """Simplified characters whose traditional form differs (离, 开): foreign in a traditional text."""
-    import opencc
+    from policykb.cleaning.script import simplified_only
 
-    path = Path(opencc.__file__).parent / "dictionary" / "STCharacters.txt"
-    out = set()
-    for line in path.read_text(encoding="utf-8").splitlines():
-        source, _, targets = line.partition("\t")
-        if source and source not in targets.split():
-            out.add(source)
-    return frozenset(out)
+    return simplified_only()
 
 
 @cache
