@@ -125,11 +125,9 @@ def run(args: argparse.Namespace) -> int:
         print(f"model ready: {path}")
         if args.onnx:
             print(f"int8 ONNX ready: {export_onnx_int8(path)}")
-            from policykb.embed import SentenceTransformerEmbedder
+            from policykb.modelconvert import int8_self_check
 
-            embedder = SentenceTransformerEmbedder(path, backend="onnx-int8")
-            embedder.warm_up()  # runs the int8 self-check against the fp32 reference, once per machine
-            check = embedder.int8_check
+            check = int8_self_check(path)
             verdict = "使用 int8" if check.ok else f"改用 fp32（{check.reason}）"
             print(f"int8 自检（{check.cpu}）：与 fp32 的最低余弦 {check.min_cosine}，前10一致率 "
                   f"{check.top10_agreement}，{verdict}")

@@ -684,3 +684,12 @@ def export_onnx_int8(model_dir: Path, force: bool = False) -> Path:
         logging.getLogger().removeFilter(root_filter)
         shutil.rmtree(work, ignore_errors=True)
     return target
+
+
+def int8_self_check(model_dir: Path) -> Any:
+    """Run (or read the cached verdict of) the int8 self-check for this machine; see policykb.int8check."""
+    from policykb.embed import SentenceTransformerEmbedder
+
+    embedder = SentenceTransformerEmbedder(Path(model_dir), backend="onnx-int8")
+    embedder.warm_up()  # measures int8 against the fp32 reference, once per machine, and remembers it
+    return embedder.int8_check
