@@ -15,7 +15,7 @@ from policykb.cleaning import clean_text
 from policykb.metadata import extract_metadata
 from policykb.records import Metadata
 
-PAGES = Path(__file__).resolve().parent / "pages"
+PAGES = Path(__file__).resolve().parent / "pages_metadata"
 FIELDS = ("region_id", "title", "date", "doc_number", "issuer", "kind")
 
 # file: (source URL, golden fields)
