@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import docx
 import pytest
 
 from draft_fakes import FakeKB
-from policykb.docx_export import cn_ordinal, to_markdown
+from policykb.docx_export import cn_ordinal, libreoffice_profile, to_markdown
 from policykb.draft import (
     RegionNames,
     adapt_names,
@@ -219,7 +220,8 @@ def test_docx_export_has_title_headings_markers_sources_and_cjk_font(strict_draf
     out = export_draft(strict_draft, tmp_path / "plan.docx")
     document = docx.Document(str(out))
     paragraphs = [(p.style.name, p.text) for p in document.paragraphs]
-    assert paragraphs[0] == ("Title", "某某区示范性学区和集团建设实施方案（草案）")
+    # GB/T 9704: a title longer than a line of 2号 (20 characters) breaks where the meaning allows
+    assert paragraphs[0] == ("Title", "某某区示范性学区和集团建设实施方案\n（草案）")
     headings = [t for s, t in paragraphs if s.startswith("Heading")]
     assert headings == ["一、指导思想", "二、工作目标", "三、主要任务", "（一）加大教师流动力度", "（二）实施课程教学资源共建共享",
                         "四、保障措施", "来源"]
@@ -228,8 +230,55 @@ def test_docx_export_has_title_headings_markers_sources_and_cjk_font(strict_draf
     table = document.tables[0]
     assert [c.text for c in table.rows[0].cells] == ["序号", "地区", "文件", "章节", "条款编号"]
     assert [row.cells[4].text for row in table.rows[1:]] == ["sh/1", "sh/2", "sh/3", "sh/4", "sh/5"]
-    fonts = document.styles["Normal"].element.rPr.rFonts
-    assert fonts.get("{http://schemas.openxmlformats.org/wordprocessingml/2006/main}eastAsia") == "Noto Serif CJK SC"
+    east_asia = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}eastAsia"
+    fonts = {name: document.styles[name].element.rPr.rFonts.get(east_asia)
+             for name in ("Title", "Normal", "Heading 1", "Heading 2", "Footer")}
+    # the typefaces GB/T 9704 names (the installed Noto faces are the fallbacks, see test_docx_follows_gbt_9704)
+    assert fonts == {"Title": "方正小标宋简体", "Normal": "仿宋_GB2312", "Heading 1": "黑体", "Heading 2": "楷体_GB2312",
+                     "Footer": "宋体"}
+
+
+def _convert_to_pdf(docx_path: Path, outdir: Path) -> Path:
+    import shutil
+    import subprocess
+
+    soffice = shutil.which("soffice")
+    if not soffice or not shutil.which("pdftotext") or not shutil.which("pdffonts"):
+        pytest.skip("LibreOffice (soffice) and poppler-utils (pdftotext, pdffonts) are needed: make system-deps")
+    profile = libreoffice_profile(outdir / "lo-profile")  # private, and maps the standard faces to Noto CJK
+    subprocess.run([soffice, f"-env:UserInstallation={profile}", "--headless", "--convert-to", "pdf", "--outdir",
+                    str(outdir), str(docx_path)], check=True, capture_output=True, timeout=180)
+    pdf = outdir / (docx_path.stem + ".pdf")
+    assert pdf.exists(), "LibreOffice did not produce a PDF"
+    return pdf
+
+
+def test_docx_follows_gbt_9704(strict_draft, tmp_path: Path) -> None:
+    import subprocess
+
+    out = export_draft(strict_draft, tmp_path / "plan.docx")
+    section = docx.Document(str(out)).sections[0]
+    mm = [round(x / 36000, 1) for x in (section.page_width, section.page_height, section.top_margin,
+                                       section.bottom_margin, section.left_margin, section.right_margin)]
+    assert mm == [210.0, 297.0, 37.0, 35.0, 28.0, 26.0]
+    pdf = _convert_to_pdf(out, tmp_path)
+    info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True).stdout
+    assert re.search(r"Page size:\s+595\.\d+ x 841\.\d+ pts \(A4\)", info)
+    fonts = subprocess.run(["pdffonts", str(pdf)], capture_output=True, text=True, check=True).stdout
+    assert "NotoSerifCJK" in fonts and "NotoSansCJK" in fonts  # serif body and 楷体/宋体 stand-ins, sans 黑体
+    assert "DejaVu" not in fonts  # no Latin fallback face: digits are in the body face too
+    layout = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True,
+                            check=True).stdout
+    pages = layout.split("\f")
+    assert re.search(r"—\s*1\s*—", pages[0]) and re.search(r"—\s*2\s*—", pages[1])
+    lines = [ln.strip().replace(" ", "") for ln in layout.splitlines()]
+    full = [ln for ln in lines if ln.startswith("以习近平新时代中国特色社会主义思想为指导")]
+    assert full == ["以习近平新时代中国特色社会主义思想为指导，落实区委、"]  # 26 + the 2-character indent
+    flat = "".join(layout.split())
+    assert "骨干教师不低于35%，流动期限不少于3年。" in flat  # full-width punctuation in the text
+    paragraphs = [p.text for p in docx.Document(str(out)).paragraphs if p.style.name == "Normal" and p.text]
+    assert not [p for p in paragraphs if p.rstrip("]0123456789[").endswith((",", "，"))]
+    assert not [p for p in paragraphs if re.search(r"[\u4e00-\u9fff][,;:?!()]|[,;:?!()][\u4e00-\u9fff]", p)]
 
 
 def test_export_refuses_unknown_suffix(strict_draft, tmp_path: Path) -> None:
