@@ -140,3 +140,35 @@ def chinese_punctuation(text: str) -> str:
         return m.group(0)
 
     return _LOOSE_MARK.sub(mark, text)
+
+
+# ----- a requirement in Chinese -------------------------------------------------------------------------------
+
+COMPARATOR_WORDS = {">=": "不低于", ">": "高于", "<=": "不超过", "<": "低于", "=": "", "==": "", "~": "约"}
+_COUNT_UNITS = ("次", "个", "所", "门", "项", "名", "人", "节", "天", "课时", "学时")
+
+
+def chinese_value(comparator: str, value: float | list[float], unit: str | None = None,
+                  period: str | None = None) -> str:
+    """A requirement as a reader writes it: 不低于30%、不超过1次、3–5年、约15%、每学年不少于1次.
+
+    Counts (次, 门, 人…) take 不少于/不多于 rather than 不低于/不超过, as Chinese policy texts write them; a
+    range is written with an en dash; the period (每学年, 每年) comes first.
+    """
+    unit = "" if unit in (None, "—", "-") else str(unit)
+    if isinstance(value, list):
+        low, high = (_num(v) for v in value[:2]) if len(value) >= 2 else (_num(value[0]),) * 2
+        body = f"{low}–{high}{unit}"
+    else:
+        word = COMPARATOR_WORDS.get(comparator, "")
+        if unit.endswith(_COUNT_UNITS):
+            word = {">=": "不少于", "<=": "不多于", ">": "多于", "<": "少于"}.get(comparator, word)
+        body = f"{word}{_num(float(value))}{unit}"
+    prefix = period if period and not body.startswith(period) else ""
+    return f"{prefix}{body}"
+
+
+def requirement_display(req: Any) -> str:
+    """chinese_value of a Requirement or its dict (the `display` key of the JSON)."""
+    d = req if isinstance(req, dict) else req.to_dict()
+    return chinese_value(d["comparator"], d["value"], d.get("unit"), d.get("period"))
