@@ -391,3 +391,14 @@ def test_chinese_punctuation(text, shown) -> None:
     from policykb.render import chinese_punctuation
 
     assert chinese_punctuation(text) == shown
+
+
+def test_draft_page_proposes_the_real_parent() -> None:
+    from policykb.web_drafting import default_parent
+
+    indexed = [{"region_id": "haidian", "level": "district"}, {"region_id": "shanghai", "level": "city"},
+               {"region_id": "beijing", "level": "city"}]
+    assert default_parent("虹口区", indexed) == "shanghai"  # the gazetteer's parent, not the first in the list
+    assert default_parent("海淀区", indexed) == "beijing"
+    assert default_parent("", indexed) == "beijing"  # no name yet: a city plan, alphabetically first
+    assert default_parent("某某区", []) == ""
