@@ -336,8 +336,9 @@ def test_cli_draft_for_a_new_shanghai_district_opens_in_libreoffice(tmp_path: Pa
     flat = "".join(text.split())
     assert "某某区示范性学区和集团建设实施方案（草案）" in flat
     # strictest among the regions: Shanghai's and Hongkou's floors are equal, so Shanghai's numbers stand
-    assert "教师总数的20%,其中在教育教学领域表现突出的骨干教师不低于30%,流动期限不少于3年。[4]" in flat
-    assert "每校至少有1门共享课程,可共享课程应不低于5门且逐年增加。" in flat
+    # full-width punctuation in the draft (issue 14); the outline now has 总体要求 as a level-1 part
+    assert "教师总数的20%，其中在教育教学领域表现突出的骨干教师不低于30%，流动期限不少于3年。[3]" in flat
+    assert "每校至少有1门共享课程，可共享课程应不低于5门且逐年增加。" in flat
     assert "落实区委、区政府有关部署" in flat  # renamed for the district
     for cid in clause_ids:
         assert "".join(cid.split()) in flat
