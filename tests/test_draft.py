@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import docx
 import pytest
 
 from draft_fakes import FakeKB
-from policykb.docx_export import cn_ordinal, to_markdown
+from policykb.docx_export import cn_ordinal, libreoffice_profile, to_markdown
 from policykb.draft import (
     RegionNames,
     adapt_names,
@@ -130,9 +131,9 @@ def _measure_clause(draft, measure: str):
         # parent: Shanghai's own numbers, no departure
         ("parent", 20, 30, []),
         # strictest: the made-up Linping peer is stricter on both floors
-        ("strictest", 25, 35, ["较上级上海市要求更严：>= 20% → 25%", "较上级上海市要求更严：>= 30% → 35%"]),
+        ("strictest", 25, 35, ["较上级上海市要求更严：不低于20%→不低于25%", "较上级上海市要求更严：不低于30%→不低于35%"]),
         # median of the peers (Hongkou 20/30, Linping 25/35)
-        ("median", 22.5, 32.5, ["较上级上海市要求更严：>= 20% → 22.5%", "较上级上海市要求更严：>= 30% → 32.5%"]),
+        ("median", 22.5, 32.5, ["较上级上海市要求更严：不低于20%→不低于22.5%", "较上级上海市要求更严：不低于30%→不低于32.5%"]),
     ],
 )
 def test_draft_sets_numbers_by_policy(policy, rotation, backbone, notes) -> None:
@@ -151,7 +152,7 @@ def test_draft_never_goes_looser_than_the_parent() -> None:
     rot = draft.clauses[[c.measures for c in draft.clauses].index(["教师流动比例"])]
     assert rot.targets[0].value == 20
     assert "教师总数的20%" in rot.text
-    assert rot.notes[0] == ("警告：按“custom”策略得到15%，比上级上海市的要求（>= 20%）宽松；下级不得低于上级，已改回上级数值")
+    assert rot.notes[0] == ("警告：按“custom”策略得到15%，比上级上海市的要求（不低于20%）宽松；下级不得低于上级，已改回上级数值")
 
 
 def test_draft_outline_title_and_citations() -> None:
@@ -159,16 +160,17 @@ def test_draft_outline_title_and_citations() -> None:
     d = draft.to_dict()
     assert d["title"] == "某某区示范性学区和集团建设实施方案（草案）"
     assert [(s["level"], s["heading"]) for s in d["sections"]] == [
-        (1, "指导思想"), (1, "工作目标"), (1, "主要任务"),
+        # issue 14: the standard outline 一、总体要求 ((一)指导思想 (二)工作目标) 二、主要任务 三、保障措施
+        (1, "总体要求"), (2, "指导思想"), (2, "工作目标"), (1, "主要任务"),
         (2, "加大教师流动力度"), (2, "实施课程教学资源共建共享"), (2, "建立骨干人才智库"),
         (1, "保障措施"),
     ]
     # every clause cites its source; the framing clauses are the parent's own, renamed
     assert all(c["source"]["clause_id"] and c["source"]["doc_id"] for s in d["sections"] for c in s["clauses"])
-    assert d["sections"][0]["clauses"][0]["text"].startswith("以习近平新时代中国特色社会主义思想为指导,落实区委、区政府")
-    assert d["sections"][6]["clauses"][0]["text"] == "区级教育行政部门安排专项经费,对命名为市示范性的学区和集团给予支持。"
+    assert d["sections"][1]["clauses"][0]["text"].startswith("以习近平新时代中国特色社会主义思想为指导，落实区委、区政府")
+    assert d["sections"][7]["clauses"][0]["text"] == "区级教育行政部门安排专项经费，对命名为市示范性的学区和集团给予支持。"
     # the parent sets nothing about a talent pool: the peer's clause is taken, and the note says so
-    peer = d["sections"][5]["clauses"][0]
+    peer = d["sections"][6]["clauses"][0]
     assert peer["source"]["region_id"] == "hongkou"
     assert peer["note"] == "上级上海市未规定此项，取自虹口区的条款"
     assert [c["n"] for c in d["citations"]] == [1, 2, 3, 4, 5, 6]
@@ -208,8 +210,8 @@ def strict_draft():
 def test_markdown_export_numbers_outline_and_footnotes(strict_draft) -> None:
     md = to_markdown(strict_draft)
     assert md.startswith("# 某某区示范性学区和集团建设实施方案（草案）\n")
-    assert "## 三、主要任务\n" in md and "### （一）加大教师流动力度\n" in md and "### （二）实施课程教学资源共建共享\n" in md
-    assert "其中在教育教学领域表现突出的骨干教师不低于35%,流动期限不少于3年。[^3]\n" in md
+    assert "## 二、主要任务\n" in md and "### （一）加大教师流动力度\n" in md and "### （二）实施课程教学资源共建共享\n" in md
+    assert "其中在教育教学领域表现突出的骨干教师不低于35%，流动期限不少于3年。[^3]\n" in md
     assert "[^3]: 上海市《上海市示范性学区和集团建设三年行动计划(2023-2025年)》 二、主要任务 > (二)加强学区和集团师资流动 > " \
            "1.加大教师流动力度 (sh/3)" in md
     assert "| 3 | 上海市 | 上海市示范性学区和集团建设三年行动计划(2023-2025年) |" in md
@@ -219,17 +221,65 @@ def test_docx_export_has_title_headings_markers_sources_and_cjk_font(strict_draf
     out = export_draft(strict_draft, tmp_path / "plan.docx")
     document = docx.Document(str(out))
     paragraphs = [(p.style.name, p.text) for p in document.paragraphs]
-    assert paragraphs[0] == ("Title", "某某区示范性学区和集团建设实施方案（草案）")
+    # GB/T 9704: a title longer than a line of 2号 (20 characters) breaks where the meaning allows
+    assert paragraphs[0] == ("Title", "某某区示范性学区和集团建设实施方案\n（草案）")
     headings = [t for s, t in paragraphs if s.startswith("Heading")]
-    assert headings == ["一、指导思想", "二、工作目标", "三、主要任务", "（一）加大教师流动力度", "（二）实施课程教学资源共建共享",
-                        "四、保障措施", "来源"]
+    assert headings == ["一、总体要求", "（一）指导思想", "（二）工作目标", "二、主要任务", "（一）加大教师流动力度",
+                        "（二）实施课程教学资源共建共享", "三、保障措施", "来源"]
     body = next(p for p in document.paragraphs if "骨干教师不低于35%" in p.text)
     assert body.runs[-1].text == "[3]" and body.runs[-1].font.superscript
     table = document.tables[0]
     assert [c.text for c in table.rows[0].cells] == ["序号", "地区", "文件", "章节", "条款编号"]
     assert [row.cells[4].text for row in table.rows[1:]] == ["sh/1", "sh/2", "sh/3", "sh/4", "sh/5"]
-    fonts = document.styles["Normal"].element.rPr.rFonts
-    assert fonts.get("{http://schemas.openxmlformats.org/wordprocessingml/2006/main}eastAsia") == "Noto Serif CJK SC"
+    east_asia = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}eastAsia"
+    fonts = {name: document.styles[name].element.rPr.rFonts.get(east_asia)
+             for name in ("Title", "Normal", "Heading 1", "Heading 2", "Footer")}
+    # the typefaces GB/T 9704 names (the installed Noto faces are the fallbacks, see test_docx_follows_gbt_9704)
+    assert fonts == {"Title": "方正小标宋简体", "Normal": "仿宋_GB2312", "Heading 1": "黑体", "Heading 2": "楷体_GB2312",
+                     "Footer": "宋体"}
+
+
+def _convert_to_pdf(docx_path: Path, outdir: Path) -> Path:
+    import shutil
+    import subprocess
+
+    soffice = shutil.which("soffice")
+    if not soffice or not shutil.which("pdftotext") or not shutil.which("pdffonts"):
+        pytest.skip("LibreOffice (soffice) and poppler-utils (pdftotext, pdffonts) are needed: make system-deps")
+    profile = libreoffice_profile(outdir / "lo-profile")  # private, and maps the standard faces to Noto CJK
+    subprocess.run([soffice, f"-env:UserInstallation={profile}", "--headless", "--convert-to", "pdf", "--outdir",
+                    str(outdir), str(docx_path)], check=True, capture_output=True, timeout=180)
+    pdf = outdir / (docx_path.stem + ".pdf")
+    assert pdf.exists(), "LibreOffice did not produce a PDF"
+    return pdf
+
+
+def test_docx_follows_gbt_9704(strict_draft, tmp_path: Path) -> None:
+    import subprocess
+
+    out = export_draft(strict_draft, tmp_path / "plan.docx")
+    section = docx.Document(str(out)).sections[0]
+    mm = [round(x / 36000, 1) for x in (section.page_width, section.page_height, section.top_margin,
+                                       section.bottom_margin, section.left_margin, section.right_margin)]
+    assert mm == [210.0, 297.0, 37.0, 35.0, 28.0, 26.0]
+    pdf = _convert_to_pdf(out, tmp_path)
+    info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True).stdout
+    assert re.search(r"Page size:\s+595\.\d+ x 841\.\d+ pts \(A4\)", info)
+    fonts = subprocess.run(["pdffonts", str(pdf)], capture_output=True, text=True, check=True).stdout
+    assert "NotoSerifCJK" in fonts and "NotoSansCJK" in fonts  # serif body and 楷体/宋体 stand-ins, sans 黑体
+    assert "DejaVu" not in fonts  # no Latin fallback face: digits are in the body face too
+    layout = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True,
+                            check=True).stdout
+    pages = layout.split("\f")
+    assert re.search(r"—\s*1\s*—", pages[0]) and re.search(r"—\s*2\s*—", pages[1])
+    lines = [ln.strip().replace(" ", "") for ln in layout.splitlines()]
+    full = [ln for ln in lines if ln.startswith("以习近平新时代中国特色社会主义思想为指导")]
+    assert full == ["以习近平新时代中国特色社会主义思想为指导，落实区委、"]  # 26 + the 2-character indent
+    flat = "".join(layout.split())
+    assert "骨干教师不低于35%，流动期限不少于3年。" in flat  # full-width punctuation in the text
+    paragraphs = [p.text for p in docx.Document(str(out)).paragraphs if p.style.name == "Normal" and p.text]
+    assert not [p for p in paragraphs if p.rstrip("]0123456789[").endswith((",", "，"))]
+    assert not [p for p in paragraphs if re.search(r"[\u4e00-\u9fff][,;:?!()]|[,;:?!()][\u4e00-\u9fff]", p)]
 
 
 def test_export_refuses_unknown_suffix(strict_draft, tmp_path: Path) -> None:
@@ -286,8 +336,70 @@ def test_cli_draft_for_a_new_shanghai_district_opens_in_libreoffice(tmp_path: Pa
     flat = "".join(text.split())
     assert "某某区示范性学区和集团建设实施方案（草案）" in flat
     # strictest among the regions: Shanghai's and Hongkou's floors are equal, so Shanghai's numbers stand
-    assert "教师总数的20%,其中在教育教学领域表现突出的骨干教师不低于30%,流动期限不少于3年。[4]" in flat
-    assert "每校至少有1门共享课程,可共享课程应不低于5门且逐年增加。" in flat
+    # full-width punctuation in the draft (issue 14); the outline now has 总体要求 as a level-1 part
+    assert "教师总数的20%，其中在教育教学领域表现突出的骨干教师不低于30%，流动期限不少于3年。[3]" in flat
+    assert "每校至少有1门共享课程，可共享课程应不低于5门且逐年增加。" in flat
     assert "落实区委、区政府有关部署" in flat  # renamed for the district
     for cid in clause_ids:
         assert "".join(cid.split()) in flat
+
+
+# ----- issue 14: whole sentences and duties of a higher level ---------------------------------------------------
+
+@pytest.mark.parametrize("sentence, source, target, found", [
+    ("将市示范性学区和集团创建情况,作为市对区教育工作年度考核评价的重要内容。", "市", "区", True),
+    ("其中由市实验性示范性高中牵头的,该市实验性示范性高中自主招生比例可适度上浮。", "市", "区", True),
+    ("省对市县教育督导结果向社会公开。", "省", "市", True),
+    ("对命名为市示范性的学区和集团给予支持。", "市", "区", False),  # a city title, not a city duty
+    ("由区教育局牵头组织实施。", "区", "区", False),  # same level
+    ("全区统筹安排经费。", "市", "区", False),
+])
+def test_higher_level_duty_by_how_plans_name_levels(sentence, source, target, found) -> None:
+    from policykb.draft import higher_level_duty
+
+    assert (higher_level_duty(sentence, source, target) is not None) is found
+
+
+def test_whole_paragraphs_join_cut_sentences_and_leaning_openers() -> None:
+    from policykb.draft import Citation, DraftClause, whole_paragraphs
+
+    def dc(n: int, text: str, section: str = "一") -> DraftClause:
+        return DraftClause(text=text, source=Citation("d", "r", "某市", f"d/{n}", [section]), original=text, part="x")
+
+    out = whole_paragraphs([dc(1, "以提高质量为核心，"), dc(2, "打下坚实基础。"), dc(3, "对学校给予支持。"),
+                            dc(4, "其中牵头校可适度上浮。"), dc(5, "加大宣传力度。", "二")])
+    assert [c.text for c in out] == ["以提高质量为核心，打下坚实基础。", "对学校给予支持。其中牵头校可适度上浮。", "加大宣传力度。"]
+    assert [ch["kind"] for ch in out[0].changes] == ["join"] and out[0].notes == ["原条款在句中断开，已与来源条款 d/2 合为一段"]
+
+
+@pytest.mark.parametrize("args, shown", [
+    ((">=", 30, "%"), "不低于30%"), (("<=", 1, "次"), "不多于1次"), (("range", [3, 5], "年"), "3–5年"),
+    (("~", 15, "%"), "约15%"), ((">=", 1, "次", "每学年"), "每学年不少于1次"), (("<", 0.15, "—"), "低于0.15"),
+])
+def test_chinese_value(args, shown) -> None:
+    from policykb.render import chinese_value
+
+    assert chinese_value(*args) == shown
+
+
+@pytest.mark.parametrize("text, shown", [
+    ("教师总数的20%,其中骨干教师不低于30%,流动期限不少于3年。", "教师总数的20%，其中骨干教师不低于30%，流动期限不少于3年。"),
+    ("计划(2023-2025年)", "计划（2023-2025年）"), ("(一)指导思想", "（一）指导思想"),
+    ("比例1:1,总数1,000人", "比例1:1，总数1,000人"), ("see http://a.b/c?x=1,2", "see http://a.b/c?x=1,2"),
+    ("目标:到2025年", "目标：到2025年"),
+])
+def test_chinese_punctuation(text, shown) -> None:
+    from policykb.render import chinese_punctuation
+
+    assert chinese_punctuation(text) == shown
+
+
+def test_draft_page_proposes_the_real_parent() -> None:
+    from policykb.web_drafting import default_parent
+
+    indexed = [{"region_id": "haidian", "level": "district"}, {"region_id": "shanghai", "level": "city"},
+               {"region_id": "beijing", "level": "city"}]
+    assert default_parent("虹口区", indexed) == "shanghai"  # the gazetteer's parent, not the first in the list
+    assert default_parent("海淀区", indexed) == "beijing"
+    assert default_parent("", indexed) == "beijing"  # no name yet: a city plan, alphabetically first
+    assert default_parent("某某区", []) == ""

@@ -6,6 +6,7 @@ import argparse
 import json
 import logging
 import os
+import re
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -83,7 +84,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--region", required=True, help="the new region's name, e.g. 某某区")
     p.add_argument("--parent", required=True, help="parent region id, e.g. shanghai")
     p.add_argument("--measures", required=True, help='theme queries, comma-separated, e.g. "教师流动比例,共享课程"')
-    p.add_argument("--policy", choices=["parent", "strictest", "median"], default="parent")
+    p.add_argument("--policy", choices=["parent", "strictest", "median", "custom"], default="parent")
+    p.add_argument("--custom", default="", help='with --policy custom: 指标=数值, comma-separated, e.g. "教师流动比例=25"')
     p.add_argument("--level", default=None, help="level of the new region (district, city, ...)")
     p.add_argument("--out", required=True, help="output file, .docx or .md")
     p.add_argument("--json", action="store_true")
@@ -198,7 +200,7 @@ def run(args: argparse.Namespace) -> int:
         measures = [m.strip() for m in args.measures.replace("，", ",").split(",") if m.strip()]
         draft = kb.draft(
             region=args.region, parent_region_id=args.parent, measures=measures, policy=args.policy,
-            level=args.level,
+            level=args.level, custom_values=_custom_values(args.custom),
         )
         out = kb.export_draft(draft, Path(args.out))
         if as_json:
@@ -212,6 +214,22 @@ def run(args: argparse.Namespace) -> int:
         serve(kb, host=args.host or settings.host, port=args.port or settings.port)
         return 0
     raise PolicyKBError(f"unknown command {cmd}")
+
+
+def _custom_values(raw: str) -> dict[str, float]:
+    """`教师流动比例=25,共享课程=6` as the draft's custom targets (the web form's 自定义数值)."""
+    out: dict[str, float] = {}
+    for item in re.split(r"[,，;；\n]+", raw or ""):
+        name, sep, value = item.replace("＝", "=").partition("=")
+        if not item.strip():
+            continue
+        try:
+            out[name.strip()] = float(value.strip().rstrip("%％")) if sep else float("nan")
+        except ValueError:
+            sep = ""
+        if not sep or out[name.strip()] != out[name.strip()]:
+            raise PolicyKBError(f"自定义数值格式不正确：“{item.strip()}”，应为 指标=数值，例如 教师流动比例=25")
+    return out
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -21,13 +21,17 @@ from typing import Any
 
 from policykb.errors import NotFoundError, PolicyKBError
 from policykb.records import Clause, Document, Hit, Requirement
+from policykb.render import chinese_punctuation, chinese_value
 
 log = logging.getLogger(__name__)
 
 POLICIES = ("parent", "strictest", "median", "custom")
 
-# The common four-part outline of the corpus, and the heading words that put a source section into each part.
+# The parts a plan's clauses are sorted into, and the standard outline of a local plan they are written under:
+# 一、总体要求 ((一)指导思想 (二)工作目标) 二、主要任务 三、保障措施.
 OUTLINE: tuple[str, ...] = ("指导思想", "工作目标", "主要任务", "保障措施")
+GENERAL_PART = "总体要求"
+GENERAL_SUBPARTS = ("指导思想", "工作目标")
 PART_CUES: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("指导思想", re.compile(r"指导思想|总体思路|基本原则")),
     ("工作目标", re.compile(r"目标|愿景")),
@@ -245,6 +249,7 @@ def adapt_names(text: str, source: RegionNames, target: RegionNames) -> tuple[st
         rules += [
             (re.compile(rf"{p}(?:教委|教育委员会|教育局|教育厅)"), short_authority),
             (re.compile(rf"([本全]){p}"), rf"\g<1>{t}"),
+            (re.compile(rf"(?:鼓励|支持|指导|督促|要求)各{t}(?=[^级]|$)"), f"本{t}"),
             (re.compile(rf"各{t}(?=[^级]|$)"), f"本{t}"),
             (re.compile(rf"(?<![城都县省区本全各]){p}(?=委(?!员)|政府|人民政府|级|教科院|直属)"), t),
         ]
@@ -570,6 +575,11 @@ def adapt_clause(
         changes.append({"kind": "marker", "before": text[: len(text) - len(stripped)], "after": ""})
         text = stripped
     text, name_changes, name_notes = adapt_names(text, source_names, target_names)
+    full = chinese_punctuation(text)
+    if full != text:  # GB/T 15834: the marks inside Chinese sentences are full-width
+        marks = "".join(a for a, b in zip(text, full, strict=True) if a != b)
+        name_changes.append({"kind": "punctuation", "before": marks, "after": chinese_punctuation(marks)})
+        text = full
     return DraftClause(
         text=text, source=citation, original=clause.text, part=part, targets=list(targets),
         notes=notes + name_notes, changes=changes + name_changes,
@@ -583,8 +593,8 @@ def _target_notes(tgt: Target, parent_name: str) -> list[str]:
         return [f"上级{parent_name}未对“{tgt.span}”作出数量规定"]
     if tgt.departs:
         return [
-            f"较上级{parent_name}要求更严：{tgt.comparator} {_show_value(tgt.parent_value)}{unit}"
-            f" → {_show_value(tgt.value)}{unit}"
+            f"较上级{parent_name}要求更严：{chinese_value(tgt.comparator, tgt.parent_value, unit)}"
+            f"→{chinese_value(tgt.comparator, tgt.value, unit)}"
         ]
     return []
 
@@ -635,7 +645,7 @@ def _measure_clause(
         if raised:
             notes.append(
                 f"警告：按“{policy}”策略得到{_show_value(chosen)}{req.unit or ''}，比上级{parent_name}的要求"
-                f"（{req.comparator} {_show_value(tgt.parent_value)}{req.unit or ''}）宽松；下级不得低于上级，已改回上级数值"
+                f"（{chinese_value(req.comparator, tgt.parent_value if tgt.parent_value is not None else value, req.unit)}）宽松；下级不得低于上级，已改回上级数值"
             )
         elif region.region_id == parent_id or parent_req is not None:
             notes += _target_notes(tgt, parent_name)
@@ -649,11 +659,17 @@ def _measure_clause(
     )
     drafted.measures = [measure]
     drafted.notes = notes + drafted.notes
+    source_names = sources.names(region.region_id, clause.doc_id)
+    _complete(kb, sources, drafted, clause, source_names, target)
+    if drop_higher_level_duties(drafted, source_names.suffix, target.suffix):
+        warnings.append(f"“{measure}”：来源条款只规定了上级职责，未写入草案（{clause.clause_id}）")
+        return None
     return drafted
 
 
 def _framing_clauses(
-    kb: Any, sources: _Sources, parent_doc: Document | None, target: RegionNames, skip: set[str]
+    kb: Any, sources: _Sources, parent_doc: Document | None, target: RegionNames, skip: set[str],
+    omitted: list[str],
 ) -> dict[str, list[DraftClause]]:
     """The parent plan's own 指导思想, 工作目标 and 保障措施 clauses, adapted (the plan's frame)."""
     out: dict[str, list[DraftClause]] = {}
@@ -669,6 +685,14 @@ def _framing_clauses(
         out.setdefault(part, []).append(
             adapt_clause(clause, [], sources.citation(clause), part, names, target)
         )
+    for part, clauses in out.items():
+        kept = []
+        for dc in whole_paragraphs(clauses):
+            if drop_higher_level_duties(dc, names.suffix, target.suffix):
+                omitted.append(f"删去{dc.source.clause_id}：{'；'.join(dc.notes[-1:])}")
+            else:
+                kept.append(dc)
+        out[part] = kept
     return out
 
 
@@ -720,7 +744,8 @@ def build_draft(
 
     parent_doc = _parent_document(sources, parent_region_id)
     framing_by_part = (
-        _framing_clauses(kb, sources, parent_doc, target, {d.source.clause_id for d in drafted}) if framing else {}
+        _framing_clauses(kb, sources, parent_doc, target, {d.source.clause_id for d in drafted}, warnings)
+        if framing else {}
     )
     sections = _outline(drafted, framing_by_part)
     theme = theme_of(parent_doc.metadata.title if parent_doc else None, parent_doc.metadata.region if parent_doc else None)
@@ -733,10 +758,16 @@ def build_draft(
 
 
 def _outline(drafted: list[DraftClause], framing: dict[str, list[DraftClause]]) -> list[DraftSection]:
-    """The four-part outline; measure clauses grouped under their source's sub-heading in 主要任务."""
+    """一、总体要求 ((一)指导思想 (二)工作目标) 二、主要任务 (grouped by the source's sub-heading) 三、保障措施."""
     sections: list[DraftSection] = []
     for part in OUTLINE:
         own = list(framing.get(part, [])) + [d for d in drafted if d.part == part and part != "主要任务"]
+        if part in GENERAL_SUBPARTS:
+            if own:
+                if not any(sec.heading == GENERAL_PART for sec in sections):
+                    sections.append(DraftSection(GENERAL_PART, 1, []))
+                sections.append(DraftSection(part, 2, own))
+            continue
         if part != "主要任务":
             if own:
                 sections.append(DraftSection(part, 1, own))
@@ -753,6 +784,93 @@ def _outline(drafted: list[DraftClause], framing: dict[str, list[DraftClause]]) 
                 sections.append(groups[label])
             groups[label].clauses.append(d)
     return sections
+
+
+# ----- whole sentences, and duties of a higher level ----------------------------------------------------------
+
+# A paragraph ends a sentence; a clause that ends otherwise was cut inside one (the segmenter splits long
+# paragraphs at commas) and is joined with the clauses that follow it in the source.
+SENTENCE_END = tuple("。！？；…”’）)")
+# A sentence opening with one of these words leans on the sentence before it and cannot stand alone.
+LEANING_OPENERS = re.compile(r"^(?:其中|同时|此外|另外|对此|为此|并且?|且)")
+_SENTENCE = re.compile(r"[^。！？；]*[。！？；]?")
+
+
+def is_whole(text: str) -> bool:
+    return text.rstrip().endswith(SENTENCE_END)
+
+
+def higher_level_duty(sentence: str, source_suffix: str, target_suffix: str) -> str | None:
+    """Why a sentence is a duty of the source's level that a lower level cannot take over, or None.
+
+    Chinese plans name the level that acts: `市对区…考核` (the city assesses its districts), `由市…牵头`
+    (a city body leads), `市级/市教委…评估认定/命名/督导` (a city-level body judges the districts). A district's
+    plan can neither assess itself as the city nor say which city body leads.
+    """
+    if source_suffix == target_suffix or source_suffix not in "省市" or target_suffix not in "市区县":
+        return None
+    p, t = source_suffix, target_suffix
+    if re.search(rf"{p}对[各本]?(?:{t}|下级)", sentence):
+        return f"“{p}对{t}”的考核评价是上级职责"
+    if re.search(rf"由{p}(?!场|民)[^，,。；;]{{0,30}}?(?:牵头|负责|组织)", sentence):
+        return f"由{p}级单位牵头的事项不属于本级职责"
+    if re.search(rf"(?<![本全各]){p}(?:级|教委|教育委员会|教育厅|政府)[^，,。；;]{{0,12}}?"
+                 rf"(?:评估认定|认定|命名|验收|督导|督查|考核)(?![的])", sentence):
+        return f"{p}级的评估认定、督导考核是上级职责"
+    return None
+
+
+def drop_higher_level_duties(clause: DraftClause, source_suffix: str, target_suffix: str) -> bool:
+    """Leave out the sentences that state a higher level's duty, noting each; True if nothing is left."""
+    kept: list[str] = []
+    for sentence in (m.group(0) for m in _SENTENCE.finditer(clause.text) if m.group(0)):
+        why = higher_level_duty(sentence, source_suffix, target_suffix)
+        if why is None:
+            kept.append(sentence)
+            continue
+        clause.changes.append({"kind": "higher_level", "before": sentence, "after": ""})
+        clause.notes.append(f"删去“{sentence}”：{why}，请按本级实际改写或删除")
+    clause.text = "".join(kept).strip()
+    return not clause.text
+
+
+def _join(first: DraftClause, second: DraftClause, why: str) -> None:
+    first.changes.append({"kind": "join", "before": second.source.clause_id, "after": first.source.clause_id})
+    first.notes.append(f"{why}，已与来源条款 {second.source.clause_id} 合为一段")
+    first.text = first.text.rstrip() + second.text.lstrip()
+    first.original = first.original + second.original
+    first.changes += second.changes
+    first.notes += second.notes
+    first.targets += second.targets
+
+
+def whole_paragraphs(clauses: list[DraftClause]) -> list[DraftClause]:
+    """Join, within one source section, a clause cut inside a sentence with what follows, and a clause that
+    leans on the one before it (`其中…`) with that one."""
+    out: list[DraftClause] = []
+    for clause in clauses:
+        prev = out[-1] if out else None
+        same = prev is not None and prev.source.doc_id == clause.source.doc_id and prev.source.section == clause.source.section
+        if prev is not None and same and not is_whole(prev.text):
+            _join(prev, clause, "原条款在句中断开")
+        elif prev is not None and same and LEANING_OPENERS.match(clause.text):
+            _join(prev, clause, f"“{LEANING_OPENERS.match(clause.text).group(0)}”承接上句")  # type: ignore[union-attr]
+        else:
+            out.append(clause)
+    return out
+
+
+def _complete(kb: Any, sources: _Sources, drafted: DraftClause, clause: Clause, names: RegionNames,
+              target: RegionNames) -> None:
+    """A measure clause cut inside a sentence gets the rest of the sentence from the clauses after it."""
+    if is_whole(drafted.text):
+        return
+    following = [c for c in kb.clauses(doc_id=clause.doc_id)
+                 if c.section == clause.section and c.ordinal > clause.ordinal and c.role == clause.role]
+    for nxt in sorted(following, key=lambda c: c.ordinal):
+        _join(drafted, adapt_clause(nxt, [], sources.citation(nxt), drafted.part, names, target), "原条款在句中断开")
+        if is_whole(drafted.text):
+            return
 
 
 # ----- export ---------------------------------------------------------------------------------------------

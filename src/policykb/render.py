@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from policykb.records import Clause, Hit, Requirement
@@ -94,3 +95,80 @@ def alignment_table(alignment: Any) -> str:
         b = pair["b"]["text"] if pair["b"] else ""
         lines.append(f"{pair['status']:<9} {a}  |  {b}")
     return "\n".join(lines) + "\n"
+
+
+# ----- punctuation as written (GB/T 15834) ------------------------------------------------------------------
+
+_CJK = re.compile(r"[\u3000-\u303f\u3400-\u9fff\uf900-\ufaff\uff00-\uffef“”‘’《》、]")
+_HALF_TO_FULL = {",": "，", ";": "；", ":": "：", "!": "！", "?": "？"}
+_PAREN_PAIR = re.compile(r"\(([^()（）]*)\)")
+_LOOSE_MARK = re.compile(r"\s*([,;:!?])\s*")
+
+
+def chinese_punctuation(text: str) -> str:
+    """ASCII punctuation inside Chinese sentences in its full-width form, as GB/T 15834 prescribes.
+
+    A mark is Chinese when a Chinese character stands next to it; `1,000`, `1:1` and `3.5` between digits stay
+    ASCII, and so does punctuation inside Latin text (an id, a URL). A pair of parentheses is Chinese when it
+    holds or touches Chinese: `(一)` → `（一）`, `计划(2023-2025年)` → `计划（2023-2025年）`.
+    """
+
+    def is_cjk(ch: str) -> bool:
+        return bool(ch) and bool(_CJK.match(ch))
+
+    def paren(m: re.Match[str]) -> str:
+        inner = m.group(1)
+        before = m.string[m.start() - 1] if m.start() else ""
+        after = m.string[m.end()] if m.end() < len(m.string) else ""
+        if _CJK.search(inner) or is_cjk(before) or is_cjk(after):
+            return f"（{inner}）"
+        return m.group(0)
+
+    previous = None
+    while previous != text:  # innermost pairs first, so nested parentheses convert too
+        previous = text
+        text = _PAREN_PAIR.sub(paren, text)
+
+    def mark(m: re.Match[str]) -> str:
+        before = m.string[m.start() - 1] if m.start() else ""
+        after = m.string[m.end()] if m.end() < len(m.string) else ""
+        ch = m.group(1)
+        if before.isdigit() and after.isdigit() and ch in ",:":
+            return m.group(0)
+        if is_cjk(before) or is_cjk(after) or before in "）%" and (is_cjk(after) or not after):
+            return _HALF_TO_FULL[ch]
+        return m.group(0)
+
+    return _LOOSE_MARK.sub(mark, text)
+
+
+# ----- a requirement in Chinese -------------------------------------------------------------------------------
+
+COMPARATOR_WORDS = {">=": "不低于", ">": "高于", "<=": "不超过", "<": "低于", "=": "", "==": "", "~": "约"}
+_COUNT_UNITS = ("次", "个", "所", "门", "项", "名", "人", "节", "天", "课时", "学时")
+
+
+def chinese_value(comparator: str, value: float | list[float], unit: str | None = None,
+                  period: str | None = None) -> str:
+    """A requirement as a reader writes it: 不低于30%、不超过1次、3–5年、约15%、每学年不少于1次.
+
+    Counts (次, 门, 人…) take 不少于/不多于 rather than 不低于/不超过, as Chinese policy texts write them; a
+    range is written with an en dash; the period (每学年, 每年) comes first.
+    """
+    unit = "" if unit in (None, "—", "-") else str(unit)
+    if isinstance(value, list):
+        low, high = (_num(v) for v in value[:2]) if len(value) >= 2 else (_num(value[0]),) * 2
+        body = f"{low}–{high}{unit}"
+    else:
+        word = COMPARATOR_WORDS.get(comparator, "")
+        if unit.endswith(_COUNT_UNITS):
+            word = {">=": "不少于", "<=": "不多于", ">": "多于", "<": "少于"}.get(comparator, word)
+        body = f"{word}{_num(float(value))}{unit}"
+    prefix = period if period and not body.startswith(period) else ""
+    return f"{prefix}{body}"
+
+
+def requirement_display(req: Any) -> str:
+    """chinese_value of a Requirement or its dict (the `display` key of the JSON)."""
+    d = req if isinstance(req, dict) else req.to_dict()
+    return chinese_value(d["comparator"], d["value"], d.get("unit"), d.get("period"))

@@ -75,6 +75,23 @@ def parse_custom(raw: str) -> dict[str, float]:
     return out
 
 
+def default_parent(region_name: str, regions: list[dict[str, Any]]) -> str:
+    """The parent the draft page proposes: the nearest indexed region above the new region in the gazetteer
+    (虹口区 → 上海市), else the indexed region of the highest level (a province or city plan is what a lower
+    level localises), else nothing."""
+    from policykb import gazetteer
+
+    indexed = {r["region_id"]: r for r in regions}
+    place = gazetteer.lookup(region_name.strip()) if region_name.strip() else None
+    if place is not None:
+        for rid in gazetteer.parent_ids(place):
+            if rid in indexed:
+                return rid
+    rank = {"province": 0, "city": 1, "district": 2, "county": 2}
+    ranked = sorted(regions, key=lambda r: (rank.get(str(r.get("level")), 3), str(r["region_id"])))
+    return str(ranked[0]["region_id"]) if ranked else ""
+
+
 def _download(body: bytes, media_type: str, filename: str) -> Response:
     safe = "".join(ch for ch in filename if ch not in '\\/:*?"<>|\r\n')[:120]
     disposition = f"attachment; filename=\"draft{Path(safe).suffix}\"; filename*=UTF-8''{quote(safe)}"
@@ -134,6 +151,7 @@ def add_routes(app: FastAPI, kb: Any, page: Page) -> None:
         level: LevelParam = "", custom: str = "",
     ) -> HTMLResponse:
         regions = kb.regions()
+        parent = parent or default_parent(region, regions)
         context: dict[str, Any] = {
             "form": {"region": region, "parent": parent, "measures": measures, "policy": policy, "level": level,
                      "custom": custom},
