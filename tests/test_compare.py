@@ -322,3 +322,121 @@ def test_prefer_shared_units_keeps_the_best_value_when_nothing_lines_up() -> Non
     only.value = only.value_options[0]
     prefer_shared_units([only])
     assert only.value.value == 15
+
+
+# ----- honest marks, the value the measure asks for, many regions (issue 13) -----------------------------------
+def test_every_region_tied_for_the_strictest_value_is_marked() -> None:
+    from policykb.compare import strictest_regions
+
+    reqs = {rid: req(v, region=rid) for rid, v in {"a": 30.0, "b": 20.0, "c": 30.0}.items()}
+    assert strictest_regions(reqs, ">=") == ["a", "c"]
+    assert strictest_region(reqs, ">=") == "a"  # the JSON `strictest` key stays the first, for old clients
+    aligned = align_values([RegionResult(rid, rid, None, found=True, value=r) for rid, r in reqs.items()])
+    assert aligned[0].to_dict()["strictest_all"] == ["a", "c"]
+    assert strictest_regions({"a": req(5.0, "<="), "b": req(5.0, "<=")}, "<=") == []  # all equal
+
+
+@pytest.mark.parametrize(
+    ("comparator", "value", "unit", "label"),
+    [(">=", 30, "%", "不低于30%"), (">=", 3, "年", "不少于3年"), ("~", 15, "%", "约15%"), ("<=", 1, "次", "不超过1次"),
+     ("range", [3, 5], "年", "3–5年"), ("=", 80, "个", "80个"), (">", 2.5, "%", "高于2.5%")],
+)
+def test_values_read_as_chinese(comparator: str, value: Any, unit: str, label: str) -> None:
+    from policykb.compare import chinese_value
+
+    assert chinese_value(req(value, comparator, unit)) == label
+
+
+@pytest.mark.parametrize(
+    ("query", "clause", "span", "ok"),
+    [
+        # a distance to retirement or an age is not a rotation tenure
+        ("交流轮岗年限", "距退休不足5年的教师可不参加交流。", "不足5年", False),
+        ("流动期限", "男55周岁、女50周岁以上的教师不作硬性要求,流动期限不少于3年。", "不少于3年", True),
+        # a plan's span answers a plan-period question, not a tenure one
+        ("流动期限", "通过3年努力,基本实现集团化办学全覆盖。", "3年", False),
+        ("行动计划几年完成", "通过3年努力,基本实现集团化办学全覆盖。", "3年", True),
+        # 后50%的学校 picks the schools; it is not a 50% coverage
+        ("集团化办学覆盖率", "办学质量排名后50%的学校实现集团化办学全覆盖。", "50%", False),
+        ("集团化办学覆盖率", "集团化办学覆盖率达到50%的学校。", "50%", True),
+    ],
+)
+def test_answers_checks_the_sense_of_years_and_selector_shares(query: str, clause: str, span: str, ok: bool) -> None:
+    from policykb.compare import answers
+
+    unit = "%" if "%" in span else "年"
+    comparator = "<" if "不足" in span else ">="
+    assert answers(parse_measure(query), clause, req(1, comparator, unit, clause_text=clause, span=span)) is ok
+
+
+def test_a_count_question_is_not_answered_by_a_share() -> None:
+    measure = parse_measure("优质教育集团数量")
+    assert "%" not in measure.units and "个" in measure.units
+    assert not unit_fits(req(50, unit="%"), measure.units) and unit_fits(req(80, unit="个"), measure.units)
+
+
+def _result(rid: str, value: Requirement | None, parents: list[str] | None = None,
+            options: list[Requirement] | None = None) -> RegionResult:
+    return RegionResult(rid, rid, "district" if parents else "city", found=value is not None, value=value,
+                        value_options=options or ([value] if value else []), parents=parents or [])
+
+
+@pytest.mark.parametrize(
+    ("own", "parent", "family", "relation"),
+    [(30, 20, ">=", "stricter"), (20, 20, ">=", "same"), (10, 20, ">=", "looser"),
+     (1, 2, "<=", "stricter"), (3, 2, "<=", "looser"), (15, 20, "~", "differs")],
+)
+def test_a_district_is_compared_with_its_parent(own: float, parent: float, family: str, relation: str) -> None:
+    from policykb.compare import versus_parent
+
+    city = _result("city", req(parent, family, region="city"))
+    district = _result("district", req(own, family, region="district"), parents=["city", "province"])
+    by_id = {"city": city, "district": district}
+    got = versus_parent(district, by_id, {"city": "某市"})
+    assert got is not None and (got["parent_id"], got["relation"]) == ("city", relation)
+    assert versus_parent(city, by_id, {}) is None  # no parent compared
+    # a parent value of another unit is another measure: no relation
+    other = _result("city", req(parent, family, unit="次", region="city"))
+    assert versus_parent(district, {"city": other, "district": district}, {}) is None
+
+
+def test_conflicting_documents_are_all_shown_newest_first() -> None:
+    from policykb.compare import Comparison, conflicting_values
+
+    def doc_req(doc: str, value: float) -> Requirement:
+        return Requirement(f"{doc}/c", doc, "r", "t", "s", 0, 1, None, ">=", value, "%")
+
+    old, new, same_as_new = doc_req("old", 20), doc_req("new", 30), doc_req("new", 25)
+    result = _result("r", new, options=[new, same_as_new, old])
+    dates = {"old": {"title": "旧文件", "date": "2019-01-01"}, "new": {"title": "新文件", "date": "2023-06-01"}}
+    assert [(r.doc_id, r.value) for r in conflicting_values(result, dates)] == [("new", 30), ("old", 20)]
+    agreeing = _result("r", new, options=[new, doc_req("old", 30)])
+    assert conflicting_values(agreeing, dates) == []
+    row = Comparison("q", parse_measure("q"), [result], [], 0.8, dates).to_dict()["regions"][0]
+    assert [(c["label"], c["date"], c["title"]) for c in row["conflicts"]] == [
+        ("不低于30%", "2023-06-01", "新文件"), ("不低于20%", "2019-01-01", "旧文件")]
+
+
+def test_region_groups_are_provinces_and_unplaced_documents_stand_alone() -> None:
+    from policykb.compare import UNREGIONED_GROUP, region_group
+
+    assert region_group(_result("hongkou", None, parents=["shanghai"])) == "上海市"
+    assert region_group(_result("linping", None, parents=["hangzhou", "zhejiang"])) == "浙江省"
+    unplaced = RegionResult("doc:x", "某通知", None, found=False, doc_id="x")
+    assert region_group(unplaced) == UNREGIONED_GROUP
+
+
+def test_an_unspecified_cell_carries_the_nearest_clause_checked(hash_kb: Any) -> None:
+    data = hash_kb.compare("高速公路建设里程").to_dict()
+    for r in data["regions"]:
+        assert r["found"] is False
+        assert r["nearest_clause"] is not None and r["nearest_clause"]["clause_id"] == r["evidence"]["clause_id"]
+
+
+def test_a_column_holds_only_its_own_regions_clauses(hash_kb: Any) -> None:
+    """Shanghai's column must not show Hongkou's clauses, though a search for shanghai includes its districts."""
+    from policykb.compare import region_hits
+
+    region = next(r for r in hash_kb.regions() if r["region_id"] == "shanghai")
+    hits = region_hits(hash_kb, "骨干教师比例", region, below=1)
+    assert hits and {h.clause.region_id for h in hits} == {"shanghai"}

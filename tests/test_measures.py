@@ -70,8 +70,8 @@ def test_catalogue_groups_the_same_subject_across_regions_and_keeps_units_apart(
     ]
     got = {(m.name, m.unit): sorted(r.region_id for r in m.requirements) for m in build_measures(reqs, NAMES)}
     assert got == {
-        ("骨干教师", "%"): ["hongkou", "shanghai"],
-        ("骨干教师", "人"): ["linping"],
+        ("骨干教师比例", "%"): ["hongkou", "shanghai"],  # named as a noun phrase: subject + the unit's noun
+        ("骨干教师人数", "人"): ["linping"],
         ("集团满意度", "%"): ["hongkou", "shanghai"],
     }
 
@@ -83,7 +83,7 @@ def test_two_subjects_of_one_document_stay_two_measures() -> None:
         req("hongkou", "共享课程", 1, "门"), req("hongkou", "可共享课程", 5, "门"),
     ]
     got = sorted((m.name, sorted(r.value for r in m.requirements)) for m in build_measures(reqs, NAMES))
-    assert got == [("共享课程", [1, 1]), ("可共享课程", [5, 5])]
+    assert got == [("共享课程门数", [1, 1]), ("可共享课程门数", [5, 5])]
 
 
 def test_statistics_are_not_measures() -> None:
@@ -95,8 +95,8 @@ def test_measure_dict_shape_and_strictest() -> None:
     reqs = [req("shanghai", "骨干教师", 30), req("hongkou", "骨干教师", 35)]
     (m,) = build_measures(reqs, NAMES)
     d = m.to_dict()
-    assert d["measure_id"] == measure_id("骨干教师", "%")
-    assert (d["name"], d["unit"], d["regions"], d["strictest"]) == ("骨干教师", "%", 2, "hongkou")
+    assert d["measure_id"] == measure_id("骨干教师比例", "%")
+    assert (d["name"], d["unit"], d["regions"], d["strictest"]) == ("骨干教师比例", "%", 2, "hongkou")
     assert [(v["region_id"], v["region"], v["display"], v["comparator"], v["value"]) for v in d["values"]] == [
         ("shanghai", "上海市", ">= 30 %", ">=", 30), ("hongkou", "虹口区", ">= 35 %", ">=", 35)]
     assert set(d["values"][0]) >= {"clause_id", "span"}
@@ -128,9 +128,54 @@ def test_catalogue_on_the_corpus_lines_up_shared_measures(hash_kb: Any) -> None:
     catalogue = {(m.name, m.unit): m.to_dict() for m in hash_kb.measures()}
     shared = {key: sorted({v["region_id"] for v in d["values"]}) for key, d in catalogue.items() if d["regions"] > 1}
     # measures Hongkou's plan copies from Shanghai's, each with both regions' values
-    for key in [("骨干教师", "%"), ("流动期限", "年"), ("联合教研", "次"), ("集团满意度", "%"), ("校长考评中的占比", "%"),
-                ("初中学生学业水平合格率", "%"), ("共享课程", "门")]:
+    for key in [("骨干教师比例", "%"), ("流动期限", "年"), ("联合教研次数", "次"), ("集团满意度", "%"), ("校长考评中的占比", "%"),
+                ("初中学生学业水平合格率", "%"), ("共享课程门数", "门")]:
         assert shared[key] == ["hongkou", "shanghai"], key
     assert [v["display"] for v in catalogue[("流动期限", "年")]["values"]] == [">= 3 年", ">= 3 年"]
     # Haidian's news statistics (36个教育集团) are facts, not measures
     assert ("教育集团", "个") not in catalogue and ("中小学生", "名") not in catalogue
+
+
+@pytest.mark.parametrize(
+    ("subject", "unit", "span", "text", "name"),
+    [
+        ("骨干教师", "%", "不低于30%", "骨干教师不低于30%", "骨干教师比例"),
+        ("每年流动期限", "年", "不少于3年", "每年流动期限不少于3年", "流动期限"),  # frequency word trimmed
+        ("初中学业水平合格率", "%", "不低于99%", "初中学业水平合格率不低于99%", "初中学业水平合格率"),
+        ("联合教研", "次", "不少于5次", "每学期联合教研不少于5次", "联合教研次数"),
+        # a bare word names nothing: the words before the number in its phrase do
+        ("学生", "%", "不少于二分之一", "各集团内课程开设年级的学生不少于二分之一", "各集团内课程开设年级的学生比例"),
+        # nothing at all names it: the span as written, no invented noun
+        (None, "次", "不超过一次", "不超过一次", "不超过一次"),
+    ],
+)
+def test_measures_are_named_by_a_readable_noun_phrase(subject: str | None, unit: str, span: str, text: str,
+                                                     name: str) -> None:
+    from policykb.measures import readable_name
+    from policykb.records import Requirement
+
+    start = text.find(span)
+    r = Requirement("c", "d", "shanghai", text, span, start, start + len(span), subject, ">=", 1, unit)
+    assert readable_name([r]) == name
+
+
+def test_every_region_is_a_cell_and_ties_are_all_strictest() -> None:
+    names = {"shanghai": "上海市", "hongkou": "虹口区", "haidian": "海淀区", "linping": "临平区"}
+    reqs = [req("shanghai", "骨干教师", 30), req("hongkou", "骨干教师", 30), req("linping", "骨干教师", 20)]
+    (m,) = build_measures(reqs, names)
+    d = m.to_dict()
+    assert [(c["region_id"], len(c["values"])) for c in d["cells"]] == [
+        ("shanghai", 1), ("hongkou", 1), ("haidian", 0), ("linping", 1)]  # haidian sets nothing: still a column
+    assert d["strictest_all"] == ["shanghai", "hongkou"]
+    assert [v["label"] for v in d["values"]] == ["不低于30%", "不低于30%", "不低于20%"]
+
+
+def test_measures_page_shows_every_indexed_region_and_unspecified(hash_kb: Any) -> None:
+    from fastapi.testclient import TestClient
+
+    from policykb.web import create_app
+
+    html = TestClient(create_app(hash_kb)).get("/measures").text
+    for name in ("上海市", "虹口区", "镇江市", "海淀区", "临平区"):
+        assert f">{name}</th>" in html, name
+    assert "未规定" in html and '<span class="muted">—</span>' not in html

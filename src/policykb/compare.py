@@ -90,6 +90,23 @@ NOT_RATE = ("效率", "频率", "税率", "汇率", "利率", "概率", "草率"
 NUMBER_ASKED = re.compile(r"多少|几|数量|数值|(?<!\d)(?!(?:19|20)\d\d(?!\d))\d")
 FLOOR_WORDS = re.compile(r"最少|至少|最低|不少于|不低于|起码|下限")
 CEILING_WORDS = re.compile(r"最多|至多|最高|不超过|不高于|不得超过|上限|以内")
+# "How many" of countable things (数量, 几个): any count unit answers, a percentage never does (优质教育集团数量
+# is 80个, not the share of schools in groups). No topic term is added: 数量 names no measure.
+COUNT_UNITS = frozenset({"个", "所", "家", "项", "人", "名", "门", "次", "支", "批", "类", "条", "处", "座"})
+COUNT_CUES: tuple[tuple[str, frozenset[str]], ...] = (
+    ("几个", frozenset({"个"})), ("多少个", frozenset({"个"})), ("个数", COUNT_UNITS), ("数量", COUNT_UNITS),
+    ("多少家", frozenset({"家"})), ("几家", frozenset({"家"})),
+)
+# What a number of years measures. A query about how long a teacher rotates (期限, 年限, 待几年) is not answered by
+# an age or a distance to retirement (距退休不足5年, 男55周岁) nor by a plan's span (通过3年努力, 用3年时间).
+YEAR_SENSES: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("age", re.compile(r"退休|年龄|周岁|岁|年满|工龄|教龄")),
+    ("period", re.compile(r"努力|用.{0,4}时间|年内|行动计划|规划|周期|[到至]20\d\d年")),
+)
+YEAR_UNITS = frozenset({"年", "学年"})
+# A share that picks out whom the requirement is about (后50%的学校, 前30%的学生) is not its value: 后50%的学校
+# …全覆盖 asks for full coverage of those schools, not 50% coverage.
+SELECTOR_BEFORE = re.compile(r"[前后末]$")
 DIGIT_UNIT = re.compile(r"(?<!\d)(?!(?:19|20)\d\d(?!\d))\d+(?:\.\d+)?\s*(%|％|次|年|门|人|名|所|个|项)")
 
 # Words that carry no topic in a measure query: function words, question words, quantity cues, generic nouns.
@@ -131,6 +148,7 @@ class MeasureQuery:
     wants_number: bool
     units: frozenset[str]
     bound: str | None = None  # ">=" when the query asks for a floor (最少, 不低于), "<=" for a ceiling
+    year_sense: str | None = None  # what a number of years must measure: age, period, or None (tenure)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -138,6 +156,7 @@ class MeasureQuery:
             "wants_number": self.wants_number,
             "units": sorted(self.units),
             "bound": self.bound,
+            "year_sense": self.year_sense,
         }
 
 
@@ -176,6 +195,8 @@ class RegionResult:
     value: Requirement | None = None
     nearest: Candidate | None = None
     value_options: list[Requirement] = field(default_factory=list)  # every accepted value, best first
+    parents: list[str] = field(default_factory=list)  # parent region ids, nearest first
+    doc_id: str | None = None  # set for a document without a region: the column is that document
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -186,6 +207,10 @@ class RegionResult:
             "matches": [h.to_dict() for h in self.matches],
             "value": requirement_view(self.value) if self.value is not None else None,
             "evidence": self.nearest.evidence() if self.nearest is not None else None,
+            # 未规定: the clause that came nearest, so the reader can check the verdict
+            "nearest_clause": None if self.found or self.nearest is None else self.nearest.hit.to_dict(),
+            "parent_region_ids": list(self.parents),
+            "doc_id": self.doc_id,
         }
 
 
@@ -197,6 +222,7 @@ class AlignedValues:
     comparator: str
     values: dict[str, Requirement]
     strictest: str | None
+    strictest_all: list[str] = field(default_factory=list)  # every region tied for the strictest value
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -204,8 +230,10 @@ class AlignedValues:
             "comparator": self.comparator,
             "values": {rid: r.value for rid, r in self.values.items()},
             "display": {rid: format_value(r) for rid, r in self.values.items()},
+            "label": {rid: chinese_value(r) for rid, r in self.values.items()},
             "clause_ids": {rid: r.clause_id for rid, r in self.values.items()},
             "strictest": self.strictest,
+            "strictest_all": list(self.strictest_all),
         }
 
 
@@ -218,11 +246,28 @@ class Comparison:
     regions: list[RegionResult]
     aligned: list[AlignedValues]
     threshold: float
+    documents: dict[str, dict[str, Any]] = field(default_factory=dict)  # doc_id → title, date
 
     def to_dict(self) -> dict[str, Any]:
+        strictest = {rid for a in self.aligned for rid in a.strictest_all}
+        by_id = {r.region_id: r for r in self.regions}
+        names = {r.region_id: r.region for r in self.regions}
+        regions = []
+        for r in self.regions:
+            row = r.to_dict()
+            row["strictest"] = r.region_id in strictest
+            row["label"] = chinese_value(r.value) if r.value is not None else None
+            row["sort_value"] = sort_value(r.value)
+            row["conflicts"] = [
+                {**requirement_view(v), "label": chinese_value(v), **self.documents.get(v.doc_id, {})}
+                for v in conflicting_values(r, self.documents)
+            ]
+            row["versus_parent"] = versus_parent(r, by_id, names)
+            row["group"] = region_group(r)
+            regions.append(row)
         return {
             "query": self.query,
-            "regions": [r.to_dict() for r in self.regions],
+            "regions": regions,
             "aligned": [a.to_dict() for a in self.aligned],
             "measure": self.measure.to_dict(),
             "threshold": self.threshold,
@@ -231,7 +276,101 @@ class Comparison:
 
 def requirement_view(req: Requirement) -> dict[str, Any]:
     """A requirement as shown in a compare cell: the contract keys plus a display string."""
-    return {**req.to_dict(), "display": format_value(req)}
+    return {**req.to_dict(), "display": format_value(req), "label": chinese_value(req)}
+
+
+# How a comparator reads before a number in Chinese; amounts and durations are 不少于, shares and rates 不低于.
+ZH_FLOOR = {"%": "不低于", None: "不低于"}
+ZH_COMPARATOR = {">": "高于", "<=": "不超过", "<": "低于", "=": "", "~": "约"}
+
+
+def chinese_value(req: Requirement) -> str:
+    """A value as a planner reads it: 不低于30%, 不少于3年, 3–5年, 约15%, 不超过1次."""
+    unit = req.unit or ""
+    if isinstance(req.value, list):
+        low, high = (_number(v) for v in req.value[:2])
+        return f"{low}–{high}{unit}"
+    if req.comparator == ">=":
+        word = ZH_FLOOR.get(req.unit, "不少于")
+    else:
+        word = ZH_COMPARATOR.get(req.comparator, req.comparator)
+    return f"{word}{_number(float(req.value))}{unit}"
+
+
+def sort_value(req: Requirement | None) -> float | None:
+    """A number to order columns by: the value, or the low end of a range."""
+    if req is None:
+        return None
+    return float(req.value[0]) if isinstance(req.value, list) else float(req.value)
+
+
+def _number(v: float) -> str:
+    return str(int(v)) if float(v).is_integer() else f"{v:g}"
+
+
+LEVEL_NAMES = {"province": "省级", "city": "市级", "district": "区县级", "county": "区县级"}
+UNREGIONED_GROUP = "未标明地区的文件"
+
+
+def region_group(result: RegionResult) -> str:
+    """The province (or top-level unit) a column belongs to, by name: the table groups columns under it."""
+    from policykb import gazetteer
+
+    if result.doc_id is not None:
+        return UNREGIONED_GROUP
+    top = result.parents[-1] if result.parents else result.region_id
+    place = gazetteer.by_id(top)
+    if place is not None:
+        return place.name
+    return result.region if top == result.region_id else top
+
+
+def conflicting_values(result: RegionResult, documents: dict[str, dict[str, Any]]) -> list[Requirement]:
+    """When the region's documents set the measure to different values, each document's value, newest first.
+
+    Only values of the shown value's unit and comparator family count (a share and a count are two measures);
+    one value per document (its best). Empty when every document agrees or only one sets a value.
+    """
+    if result.value is None:
+        return []
+    key = _value_key(result.value)
+    per_doc: dict[str, Requirement] = {}
+    for req in [result.value, *result.value_options]:
+        if _value_key(req) == key:
+            per_doc.setdefault(req.doc_id, req)
+    if len(per_doc) < 2 or len({json_value(r) for r in per_doc.values()}) < 2:
+        return []
+    return sorted(per_doc.values(), key=lambda r: (str(documents.get(r.doc_id, {}).get("date") or ""), r.doc_id),
+                  reverse=True)
+
+
+def json_value(req: Requirement) -> tuple[str, tuple[float, ...]]:
+    values = req.value if isinstance(req.value, list) else [req.value]
+    return (req.comparator, tuple(float(v) for v in values))
+
+
+def versus_parent(result: RegionResult, by_id: dict[str, RegionResult], names: dict[str, str]) -> dict[str, Any] | None:
+    """The region's value against its nearest compared parent's of the same unit and comparator family:
+    `stricter`, `same`, `looser` (for a floor higher is stricter, for a ceiling lower), or `differs` (targets)."""
+    if result.value is None:
+        return None
+    for pid in result.parents:
+        parent = by_id.get(pid)
+        if parent is None or parent.value is None or _value_key(parent.value) != _value_key(result.value):
+            continue
+        own, theirs = result.value.value, parent.value.value
+        if isinstance(own, list) or isinstance(theirs, list):
+            relation = "same" if json_value(result.value) == json_value(parent.value) else "differs"
+        elif math.isclose(float(own), float(theirs)):
+            relation = "same"
+        else:
+            family = comparator_family(result.value.comparator)
+            higher = float(own) > float(theirs)
+            relation = ("stricter" if higher else "looser") if family == ">=" else \
+                ("looser" if higher else "stricter") if family == "<=" else "differs"
+        return {"parent_id": pid, "parent": names.get(pid, pid), "relation": relation,
+                "parent_label": chinese_value(parent.value)}
+    return None
 
 
 # ----- reading the query ------------------------------------------------------------------------------------------
@@ -283,6 +422,9 @@ def parse_measure(query: str) -> MeasureQuery:
             if len(cue) > 1 and cue[0] not in "几多" and cue not in dict(found_terms):
                 # 期限 in 流动期限 also names the measure: a weak topic term (it is often in the subject).
                 found_terms.append((cue, CUE_TERM_WEIGHT * float(idf.get(cue, median))))
+    for cue, cue_units in COUNT_CUES:
+        if cue in folded:
+            units |= cue_units
     terms = tuple(found_terms)
     for match in RATE_WORD.finditer(folded):
         if not any(w in folded[max(0, match.start() - 1) : match.end() + 1] for w in NOT_RATE):
@@ -291,7 +433,16 @@ def parse_measure(query: str) -> MeasureQuery:
         units.add("%" if match.group(1) in "%％" else match.group(1))
     wants = bool(units) or bool(NUMBER_ASKED.search(folded))
     bound = ">=" if FLOOR_WORDS.search(folded) else "<=" if CEILING_WORDS.search(folded) else None
-    return MeasureQuery(text=folded, terms=terms, wants_number=wants, units=frozenset(units), bound=bound)
+    return MeasureQuery(text=folded, terms=terms, wants_number=wants, units=frozenset(units), bound=bound,
+                        year_sense=year_sense(folded))
+
+
+def year_sense(text: str) -> str | None:
+    """What a number of years in this text measures: `age`, a plan `period`, or None (a tenure or unknown)."""
+    for sense, pattern in YEAR_SENSES:
+        if pattern.search(text):
+            return sense
+    return None
 
 
 # ----- scoring ---------------------------------------------------------------------------------------------------
@@ -350,7 +501,7 @@ def judge(measure: MeasureQuery, hit: Hit, title: str = "") -> Candidate:
     cand = Candidate(hit=hit, relevance=dense + COVERAGE_WEIGHT * cov, coverage=cov, named=named)
     best: tuple[float, float, int] | None = None
     for i, req in enumerate(hit.requirements):
-        if req.kind != "requirement" or not unit_fits(req, measure.units):
+        if req.kind != "requirement" or not unit_fits(req, measure.units) or not answers(measure, hit.clause.text, req):
             continue
         vc = value_coverage(measure.terms, hit.clause.text, req, headings)
         rank = vc + bound_bonus(measure, req)
@@ -359,6 +510,21 @@ def judge(measure: MeasureQuery, hit: Hit, title: str = "") -> Candidate:
     if best is not None:
         cand.value_rank, cand.value_coverage, cand.value = best[0], best[1], hit.requirements[best[2]]
     return cand
+
+
+def answers(measure: MeasureQuery, clause_text: str, req: Requirement) -> bool:
+    """Whether the requirement measures what the query asks, beyond its unit: a number of years of the same
+    sense (no age for a tenure), and a share that is the value rather than a selector (后50%的学校)."""
+    start = max(0, min(req.span_start, len(clause_text)))
+    end = max(start, min(req.span_end, len(clause_text)))
+    if req.unit == "%" and (SELECTOR_BEFORE.search(clause_text[:start]) or req.span[:1] in "前后末") \
+            and clause_text[end:end + 1] == "的":
+        return False
+    if req.unit in YEAR_UNITS:
+        sense = year_sense(f"{req.subject or ''} {value_phrase(clause_text, req)}")
+        if sense is not None and sense != measure.year_sense:
+            return False
+    return True
 
 
 def bound_bonus(measure: MeasureQuery, req: Requirement) -> float:
@@ -398,6 +564,8 @@ def judge_region(
         region=str(region.get("region") or region["region_id"]),
         level=region.get("level"),
         found=bool(accepted),
+        parents=[str(p) for p in region.get("parent_region_ids") or []],
+        doc_id=region.get("doc_id"),
     )
     if accepted:
         accepted.sort(key=lambda c: (-(c.value_rank if measure.wants_number else 0.0), -c.relevance))
@@ -418,15 +586,22 @@ def comparator_family(comparator: str) -> str:
     return COMPARATOR_FAMILY.get(comparator, comparator)
 
 
-def strictest_region(values: dict[str, Requirement], family: str) -> str | None:
-    """For a floor the highest value is strictest, for a ceiling the lowest; a target has no strictest."""
+def strictest_regions(values: dict[str, Requirement], family: str) -> list[str]:
+    """Every region tied for the strictest value: for a floor the highest, for a ceiling the lowest; a target
+    has no strictest, and when all values are equal nobody is stricter."""
     numeric = {rid: float(r.value) for rid, r in values.items() if not isinstance(r.value, list)}
     if len(numeric) < 2 or family not in (">=", "<="):
-        return None
+        return []
     pick = max if family == ">=" else min
     best = pick(numeric.values())
     winners = [rid for rid, v in numeric.items() if math.isclose(v, best)]
-    return winners[0] if len(winners) < len(numeric) else None  # all equal: nobody is stricter
+    return winners if len(winners) < len(numeric) else []
+
+
+def strictest_region(values: dict[str, Requirement], family: str) -> str | None:
+    """The first of `strictest_regions` (kept for the JSON `strictest` key)."""
+    winners = strictest_regions(values, family)
+    return winners[0] if winners else None
 
 
 def align_values(regions: Sequence[RegionResult]) -> list[AlignedValues]:
@@ -437,7 +612,8 @@ def align_values(regions: Sequence[RegionResult]) -> list[AlignedValues]:
             key = (r.value.unit, comparator_family(r.value.comparator))
             groups.setdefault(key, {})[r.region_id] = r.value
     return [
-        AlignedValues(unit=unit, comparator=family, values=vals, strictest=strictest_region(vals, family))
+        AlignedValues(unit=unit, comparator=family, values=vals, strictest=strictest_region(vals, family),
+                      strictest_all=strictest_regions(vals, family))
         for (unit, family), vals in groups.items()
     ]
 
@@ -461,7 +637,8 @@ def background_weighted(measure: MeasureQuery, texts: Sequence[str]) -> MeasureQ
     for term, weight in measure.terms:
         rate = sum(1 for t in folded if _term_credit(term, t) >= 1.0) / len(folded)
         weighted.append((term, weight * (1.0 - BACKGROUND_DAMPING * rate)))
-    return MeasureQuery(measure.text, tuple(weighted), measure.wants_number, measure.units, measure.bound)
+    return MeasureQuery(measure.text, tuple(weighted), measure.wants_number, measure.units, measure.bound,
+                        measure.year_sense)
 
 
 def _value_key(req: Requirement) -> tuple[str, str]:
@@ -486,9 +663,10 @@ def prefer_shared_units(results: list[RegionResult]) -> list[RegionResult]:
 
 def compare_hits(
     query: str, regions: Sequence[dict[str, Any]], hits: dict[str, list[Hit]], threshold: float,
-    titles: dict[str, str] | None = None,
+    titles: dict[str, str] | None = None, documents: dict[str, dict[str, Any]] | None = None,
 ) -> Comparison:
-    """The comparison from each region's search hits: pure, so calibration can replay it at many thresholds."""
+    """The comparison from each region's search hits: pure, so calibration can replay it at many thresholds.
+    `documents` (doc_id → title, date) dates the values when a region's documents disagree."""
     pool = {
         h.clause.clause_id: h.clause.text for region_hits in hits.values() for h in region_hits[:BACKGROUND_DEPTH]
     }
@@ -497,16 +675,50 @@ def compare_hits(
         [judge_region(measure, r, hits.get(r["region_id"], []), threshold, titles) for r in regions]
     )
     return Comparison(query=query, measure=measure, regions=results, aligned=align_values(results),
-                      threshold=threshold)
+                      threshold=threshold, documents=documents or {})
+
+
+DOC_COLUMN_PREFIX = "doc:"
+
+
+def document_columns(kb: Any, regions: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """A column per document that names no region, titled by the document: national and unplaced texts must not
+    merge into one nameless column."""
+    if not any(not r["region_id"] for r in regions):
+        return []
+    columns = []
+    for doc in kb.documents():
+        if not doc.metadata.region_id:
+            title = doc.metadata.title or doc.doc_id
+            columns.append({"region_id": DOC_COLUMN_PREFIX + doc.doc_id, "region": title, "level": None,
+                            "parent_region_ids": [], "doc_id": doc.doc_id})
+    return sorted(columns, key=lambda c: c["region_id"])
+
+
+def region_hits(kb: Any, query: str, region: dict[str, Any], below: int) -> list[Hit]:
+    """A column's best clauses: its own, not those of the regions below it (a city's column must not show a
+    district's clause), so the search looks deeper when `below` regions share the filter."""
+    if region.get("doc_id"):
+        return list(kb.search(query, k=SEARCH_DEPTH, doc_id=region["doc_id"]))
+    depth = min(200, SEARCH_DEPTH * (1 + below))
+    hits = kb.search(query, k=depth, region_ids=[region["region_id"]])
+    return [h for h in hits if h.clause.region_id == region["region_id"]][:SEARCH_DEPTH]
 
 
 def compare_measure(kb: Any, query: str, region_ids: Sequence[str] | None = None) -> Comparison:
     """One measure across regions: each region's best clauses, `found` by the calibrated rule, values aligned."""
-    regions = ordered_regions(kb.regions())
+    indexed = kb.regions()
+    regions = ordered_regions([r for r in indexed if r["region_id"]]) + document_columns(kb, indexed)
     if region_ids:
         wanted = set(region_ids)
-        regions = [r for r in regions if r["region_id"] in wanted]
-    hits = {r["region_id"]: kb.search(query, k=SEARCH_DEPTH, region_ids=[r["region_id"]]) for r in regions}
-    doc_ids = {h.clause.doc_id for region_hits in hits.values() for h in region_hits}
-    titles = {d: kb.document(d).metadata.title or "" for d in sorted(doc_ids)}
-    return compare_hits(query, regions, hits, float(kb.settings.compare_threshold), titles)
+        regions = [r for r in regions if r["region_id"] in wanted or r.get("doc_id") and "" in wanted]
+    below = {r["region_id"]: sum(1 for o in indexed if r["region_id"] in (o.get("parent_region_ids") or []))
+             for r in regions}
+    hits = {r["region_id"]: region_hits(kb, query, r, below[r["region_id"]]) for r in regions}
+    doc_ids = {h.clause.doc_id for column in hits.values() for h in column}
+    documents = {}
+    for d in sorted(doc_ids):
+        meta = kb.document(d).metadata
+        documents[d] = {"title": meta.title or "", "date": meta.date}
+    titles = {d: str(v["title"]) for d, v in documents.items()}
+    return compare_hits(query, regions, hits, float(kb.settings.compare_threshold), titles, documents)

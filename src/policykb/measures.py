@@ -14,7 +14,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from policykb.compare import comparator_family, strictest_region
+from policykb.compare import (
+    chinese_value,
+    comparator_family,
+    ordered_regions,
+    strictest_region,
+    strictest_regions,
+)
 from policykb.query import fold
 from policykb.records import Requirement
 from policykb.render import format_value
@@ -29,6 +35,20 @@ SUBJECT_STOPWORDS = frozenset(
     "各 各校 各区 全区 全市 内 以上 以下 左右 约".split()
 )
 _WORD = re.compile(r"[\u4e00-\u9fffA-Za-z]")
+
+# A readable measure name is the subject plus the noun of its unit: 骨干教师 + % → 骨干教师比例, 流动 + 年 →
+# 流动年限. A subject that already ends with a quantity noun keeps it (合格率, 流动期限, 校长考评中的占比).
+UNIT_NOUNS = {"%": "比例", "年": "年限", "学年": "年限", "月": "期限", "次": "次数", "门": "门数", "人": "人数",
+              "名": "人数", "个": "数量", "所": "数量", "家": "数量", "项": "数量", "课时": "课时数", "学时": "学时数",
+              "元": "金额", "万元": "金额", "亿元": "金额"}
+QUANTITY_ENDINGS = re.compile(r"(率|比例|占比|比重|权重|满意度|期限|年限|时间|次数|频次|门数|人数|数量|数|金额|标准|课时|学时)$")
+# Words that open or close a subject without naming anything: frequency, scope, modality, comparison.
+EDGE_WORDS = re.compile(
+    r"^(?:其中|原则上|每年|每学年|每学期|每月|每周|每校|每所学校|各校|各区|全区|全市|力争|确保|要求|实现)+"
+    r"|(?:应|须|要|需|均|应当|必须|原则上|达到|不低于|不少于|不高于|不超过|低于|高于|超过|至少|以上|以下|的)+$"
+)
+# A subject that is only a comparison or a number (不超过一次) names no measure.
+NOT_A_SUBJECT = re.compile(r"^(?:[不没未]?(?:超过|少于|低于|高于|多于)|至少|最多|约|[\d.一二三四五六七八九十两百千万%％]+)")
 
 
 @dataclass
@@ -55,6 +75,14 @@ class Measure:
             return None
         return strictest_region(firsts, families.pop())
 
+    def strictest_all(self) -> list[str]:
+        """Every region tied for the strictest value (one value per region: its first)."""
+        firsts: dict[str, Requirement] = {}
+        for r in self.requirements:
+            firsts.setdefault(r.region_id, r)
+        families = {comparator_family(r.comparator) for r in firsts.values()}
+        return strictest_regions(firsts, families.pop()) if len(families) == 1 else []
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "measure_id": self.measure_id,
@@ -65,6 +93,7 @@ class Measure:
                     "region_id": r.region_id,
                     "region": self.region_names.get(r.region_id, r.region_id),
                     "display": format_value(r),
+                    "label": chinese_value(r),
                     "comparator": r.comparator,
                     "value": r.value,
                     "period": r.period,
@@ -77,6 +106,13 @@ class Measure:
             ],
             "regions": len(self.region_ids),
             "strictest": self.strictest(),
+            "strictest_all": self.strictest_all(),
+            # every indexed region, in catalogue order: its values, or none (未规定)
+            "cells": [
+                {"region_id": rid, "region": name,
+                 "values": [i for i, r in enumerate(self.requirements) if r.region_id == rid]}
+                for rid, name in self.region_names.items()
+            ],
         }
 
 
@@ -149,6 +185,31 @@ def measure_name(reqs: Sequence[Requirement]) -> str:
     return reqs[0].span
 
 
+def readable_name(reqs: Sequence[Requirement]) -> str:
+    """The measure as a noun phrase a planner would write: the common subject, trimmed of frequency and modal
+    words, plus the noun of its unit (骨干教师比例, 联合教研次数); when the subject names nothing (empty, a bare
+    word such as 学生, or a comparison such as 不超过一次), the words before the number in its phrase."""
+    unit = reqs[0].unit
+    subject = EDGE_WORDS.sub("", measure_name(reqs).strip()) if any(r.subject for r in reqs) else ""
+    if len(subject) <= 2 or NOT_A_SUBJECT.match(subject):
+        lead = _phrase_before_value(reqs[0])
+        if len(lead) > len(subject) and not NOT_A_SUBJECT.match(lead):
+            subject = lead
+    if not subject or NOT_A_SUBJECT.match(subject):
+        return reqs[0].span  # nothing names the measure: show what the text says, not an invented noun
+    if QUANTITY_ENDINGS.search(subject):
+        return subject
+    return subject + UNIT_NOUNS.get(unit or "", "")
+
+
+def _phrase_before_value(req: Requirement) -> str:
+    """The comma fragment before the requirement's number, trimmed: 每学期组织学生参加社会实践不少于2次 → 组织学生参加社会实践."""
+    text = req.text or ""
+    start = max(0, min(req.span_start, len(text)))
+    head = re.split(r"[，,；;。：:、\n]", text[:start])[-1]
+    return EDGE_WORDS.sub("", head.strip())[-16:]
+
+
 def measure_id(name: str, unit: str | None) -> str:
     """A stable id from the measure's name and unit, so links survive a re-ingest."""
     return "m" + hashlib.sha1(f"{fold(name)}|{unit or ''}".encode()).hexdigest()[:10]
@@ -158,7 +219,7 @@ def build_measures(reqs: Sequence[Requirement], region_names: dict[str, str]) ->
     """Group requirements into measures; shared measures (more regions) first, then by name."""
     measures = []
     for group in group_requirements([r for r in reqs if r.kind == "requirement"]):
-        name = measure_name(group)
+        name = readable_name(group)
         unit = group[0].unit
         measures.append(Measure(measure_id(name, unit), name, unit, list(group), region_names))
     seen: Counter[str] = Counter()
@@ -172,8 +233,11 @@ def build_measures(reqs: Sequence[Requirement], region_names: dict[str, str]) ->
 
 def build_catalogue(kb: Any) -> list[Measure]:
     """The catalogue over everything indexed."""
-    names = {r["region_id"]: r.get("region") or r["region_id"] for r in kb.regions()}
+    names = {r["region_id"]: r.get("region") or (r["region_id"] or UNREGIONED) for r in ordered_regions(kb.regions())}
     return build_measures(kb.requirements(), names)
+
+
+UNREGIONED = "未标明地区"
 
 
 SORT_KEYS = ("regions", "name", "unit")
