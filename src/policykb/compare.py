@@ -280,21 +280,11 @@ def requirement_view(req: Requirement) -> dict[str, Any]:
 
 
 # How a comparator reads before a number in Chinese; amounts and durations are 不少于, shares and rates 不低于.
-ZH_FLOOR = {"%": "不低于", None: "不低于"}
-ZH_COMPARATOR = {">": "高于", "<=": "不超过", "<": "低于", "=": "", "~": "约"}
-
-
 def chinese_value(req: Requirement) -> str:
-    """A value as a planner reads it: 不低于30%, 不少于3年, 3–5年, 约15%, 不超过1次."""
-    unit = req.unit or ""
-    if isinstance(req.value, list):
-        low, high = (_number(v) for v in req.value[:2])
-        return f"{low}–{high}{unit}"
-    if req.comparator == ">=":
-        word = ZH_FLOOR.get(req.unit, "不少于")
-    else:
-        word = ZH_COMPARATOR.get(req.comparator, req.comparator)
-    return f"{word}{_number(float(req.value))}{unit}"
+    """A value as a planner reads it (不低于30%, 不少于3年, 3–5年, 约15%, 不超过1次): render.chinese_value."""
+    from policykb.render import chinese_value as render_value
+
+    return render_value(req.comparator, req.value, req.unit)
 
 
 def sort_value(req: Requirement | None) -> float | None:
@@ -302,10 +292,6 @@ def sort_value(req: Requirement | None) -> float | None:
     if req is None:
         return None
     return float(req.value[0]) if isinstance(req.value, list) else float(req.value)
-
-
-def _number(v: float) -> str:
-    return str(int(v)) if float(v).is_integer() else f"{v:g}"
 
 
 LEVEL_NAMES = {"province": "省级", "city": "市级", "district": "区县级", "county": "区县级"}

@@ -145,15 +145,15 @@ def chinese_punctuation(text: str) -> str:
 # ----- a requirement in Chinese -------------------------------------------------------------------------------
 
 COMPARATOR_WORDS = {">=": "不低于", ">": "高于", "<=": "不超过", "<": "低于", "=": "", "==": "", "~": "约"}
-_COUNT_UNITS = ("次", "个", "所", "门", "项", "名", "人", "节", "天", "课时", "学时")
 
 
 def chinese_value(comparator: str, value: float | list[float], unit: str | None = None,
                   period: str | None = None) -> str:
     """A requirement as a reader writes it: 不低于30%、不超过1次、3–5年、约15%、每学年不少于1次.
 
-    Counts (次, 门, 人…) take 不少于/不多于 rather than 不低于/不超过, as Chinese policy texts write them; a
-    range is written with an en dash; the period (每学年, 每年) comes first.
+    Amounts (年, 次, 门, 人…) take 不少于/多于/少于 and shares or levels (%, a bare ratio) 不低于/高于/低于, as
+    Chinese policy texts write them; a ceiling is 不超过 for both; a range is written with an en dash; the period
+    (每学年, 每年) comes first.
     """
     unit = "" if unit in (None, "—", "-") else str(unit)
     if isinstance(value, list):
@@ -161,8 +161,9 @@ def chinese_value(comparator: str, value: float | list[float], unit: str | None 
         body = f"{low}–{high}{unit}"
     else:
         word = COMPARATOR_WORDS.get(comparator, "")
-        if unit.endswith(_COUNT_UNITS):
-            word = {">=": "不少于", "<=": "不多于", ">": "多于", "<": "少于"}.get(comparator, word)
+        if unit and unit != "%":
+            # an amount of something (3年, 5次, 1门) is 不少于/少于, a share or level (30%, 0.15) 不低于/低于
+            word = {">=": "不少于", ">": "多于", "<": "少于"}.get(comparator, word)
         body = f"{word}{_num(float(value))}{unit}"
     prefix = period if period and not body.startswith(period) else ""
     return f"{prefix}{body}"
