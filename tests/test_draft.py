@@ -340,8 +340,8 @@ def test_cli_draft_for_a_new_shanghai_district_opens_in_libreoffice(tmp_path: Pa
     assert "教师总数的20%，其中在教育教学领域表现突出的骨干教师不低于30%，流动期限不少于3年。[3]" in flat
     assert "每校至少有1门共享课程，可共享课程应不低于5门且逐年增加。" in flat
     assert "落实区委、区政府有关部署" in flat  # renamed for the district
-    for cid in clause_ids:
-        assert "".join(cid.split()) in flat
+    for cid in clause_ids:  # a cited id may wrap at a hyphen in the sources table, and pdftotext drops that one
+        assert "".join(cid.split()).replace("-", "") in flat.replace("-", "")
 
 
 # ----- issue 14: whole sentences and duties of a higher level ---------------------------------------------------
