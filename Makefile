@@ -47,7 +47,7 @@ test: install system-deps lint
 	$(BIN)/python -m pytest
 
 test-fast: install
-	$(BIN)/python -m pytest -m "not model and not browser"
+	$(BIN)/python -m pytest -m "not model and not browser and not ocr"
 
 bench: install
 	$(BIN)/python bench/run.py

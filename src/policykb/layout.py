@@ -122,17 +122,25 @@ def find_gutter(page: Page) -> float | None:
     if len(lines) < 10:
         return None
     size = statistics.median(ln.size for ln in lines)
-    best: tuple[int, float] | None = None
     step = max(1.0, size / 4)
+    samples: list[tuple[float, int]] = []
     x = page.width * 0.3
     while x <= page.width * 0.7:
-        crossing = sum(1 for ln in lines if ln.x0 < x - size / 4 and ln.x1 > x + size / 4)
-        if best is None or crossing < best[0]:
-            best = (crossing, x)
+        samples.append((x, sum(1 for ln in lines if ln.x0 < x - size / 4 and ln.x1 > x + size / 4)))
         x += step
-    if best is None:
+    if not samples:
         return None
-    crossing, gutter = best
+    crossing = min(n for _, n in samples)
+    # The middle of the widest run of positions that this few lines cross.
+    runs: list[list[float]] = []
+    for x, n in samples:
+        if n == crossing:
+            if runs and x - runs[-1][-1] <= step * 1.01:
+                runs[-1].append(x)
+            else:
+                runs.append([x])
+    widest = max(runs, key=len)
+    gutter = (widest[0] + widest[-1]) / 2
     left = [ln for ln in lines if ln.x1 <= gutter]
     right = [ln for ln in lines if ln.x0 >= gutter]
     if crossing > 0.15 * len(lines) or len(left) < 4 or len(right) < 4:
@@ -172,13 +180,33 @@ def reading_order(page: Page) -> list[Line]:
 # --- running headers, footers, page numbers -------------------------------------------------------------
 
 
+def _separated(lines: list[Line], i: int) -> bool:
+    """Line i stands apart from the body: its gap to the neighbouring line exceeds the page's usual leading."""
+    if len(lines) < 3:
+        return True
+    gaps = [b.top - a.bottom for a, b in zip(lines, lines[1:], strict=False)]
+    usual = statistics.median(gaps)
+    gap = gaps[0] if i == 0 else gaps[-1] if i == len(lines) - 1 else min(gaps[i - 1], gaps[i])
+    return gap > max(1.5 * usual, usual + 0.5 * lines[i].size)
+
+
 def strip_page_furniture(pages: list[list[Line]], page_numbers: list[int]) -> tuple[list[list[Line]], list[Change]]:
     """Drop page numbers and running headers/footers from each page's first and last lines."""
-    counts: Counter[str] = Counter()
+
+    def key(line: Line) -> tuple[str, int]:
+        return _template(line.text), round(line.top / max(line.size, 1.0))
+
+    # A running header or footer stands apart from the body wherever it recurs; a body line that happens to
+    # open two pages does not.
+    counts: Counter[tuple[str, int]] = Counter()
+    in_body: set[tuple[str, int]] = set()
     for lines in pages:
-        margin = {_template(ln.text) for ln in lines[:MARGIN_LINES] + lines[-MARGIN_LINES:]}
-        counts.update(margin)
-    repeated = {t for t, n in counts.items() if len(pages) >= 2 and n >= max(2, (len(pages) + 1) // 2) and t}
+        for i in {*range(min(MARGIN_LINES, len(lines))), *range(max(0, len(lines) - MARGIN_LINES), len(lines))}:
+            if _separated(lines, i):
+                counts[key(lines[i])] += 1
+            else:
+                in_body.add(key(lines[i]))
+    needed = max(2, (len(pages) + 1) // 2)
     kept_pages: list[list[Line]] = []
     removed: list[Change] = []
     for lines, number in zip(pages, page_numbers, strict=True):
@@ -186,10 +214,15 @@ def strip_page_furniture(pages: list[list[Line]], page_numbers: list[int]) -> tu
         edges = list(range(min(MARGIN_LINES, len(lines)))) + list(range(max(0, len(lines) - MARGIN_LINES), len(lines)))
         for i in sorted(set(edges)):
             line = lines[i]
-            if is_page_number(line.text):
+            if i not in (0, len(lines) - 1) and not (i - 1 in drop or i + 1 == len(lines) - 1):
+                continue  # the second line counts only when the first is furniture, the last but one likewise
+            apart = _separated(lines, i)
+            compact = _compact(line.text)
+            if is_page_number(line.text) and (apart or not compact.isdigit()):
                 drop.add(i)
                 removed.append(Change("pagination", line.text, "", 0, f"page number (page {number})"))
-            elif _template(line.text) in repeated and len(_compact(line.text)) <= 60:
+            elif apart and counts[key(line)] >= needed and key(line) not in in_body and len(pages) >= 2 \
+                    and len(compact) <= 60:
                 drop.add(i)
                 removed.append(Change("pagination", line.text, "", 0, f"running header or footer (page {number})"))
         kept_pages.append([ln for i, ln in enumerate(lines) if i not in drop])

@@ -116,7 +116,12 @@ def load_file(
 
         with tempfile.TemporaryDirectory(prefix="policykb-convert-") as tmp:
             converted = convert_to_docx(path, Path(tmp), timeout=convert_timeout_s)
-            loaded = _framed(_read_docx(converted, shown_as=path), suffix.lstrip("."))
+            text = _read_docx(converted, shown_as=path)
+        if "\ufffd" in text[:8] or text.count("\ufffd") > 0.01 * len(text):
+            # LibreOffice imports a file it cannot parse as plain text: the "document" is the raw bytes.
+            raise InputFileError(path, f"LibreOffice could not read this {suffix} file as a document "
+                                       "(damaged, or not a Word/WPS file)")
+        loaded = _framed(text, suffix.lstrip("."))
     else:
         text, changes = decode_bytes_reporting(path.read_bytes(), path, html=suffix in HTML_SUFFIXES)
         if suffix in HTML_SUFFIXES:

@@ -53,7 +53,7 @@ def strip_frame(paragraphs: list[str]) -> Framed:
             out.fields.setdefault("发文机关", header.group(1))
             out.changes.append(Change("chrome", text, "", 0, "red header: the issuing organ (kept as the issuer field)"))
             continue
-        if head and (COPY_NUMBER.match(compact) or MARKS.match(compact)) and _before_number(paragraphs, i):
+        if head and (COPY_NUMBER.match(compact) or MARKS.match(compact)) and _before_number(paragraphs, i, HEAD_PARAGRAPHS):
             out.changes.append(Change("chrome", text, "", 0, "copy number or secrecy/urgency mark"))
             continue
         if head and normalise_doc_number(text) and SIGNER.search(text):
@@ -70,6 +70,6 @@ def strip_frame(paragraphs: list[str]) -> Framed:
     return out
 
 
-def _before_number(paragraphs: list[str], i: int) -> bool:
-    """A 文号 follows within the next three paragraphs (the red header sits right above it)."""
-    return any(normalise_doc_number(p) and len(_compact(p)) <= 40 for p in paragraphs[i + 1 : i + 4])
+def _before_number(paragraphs: list[str], i: int, within: int = 3) -> bool:
+    """A 文号 line follows within the next `within` paragraphs (the red header sits right above it)."""
+    return any(normalise_doc_number(p) and len(_compact(p)) <= 40 for p in paragraphs[i + 1 : i + 1 + within])
