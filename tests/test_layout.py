@@ -114,9 +114,12 @@ def test_a_title_wrapped_in_a_larger_face_is_one_line_and_latin_words_keep_their
         Line("推进 STEM education and com-", LEFT, RIGHT, 170, 186, SIZE),
         Line("puter science in every school", LEFT, RIGHT - 100, 198, 214, SIZE),
     ]
+    body = "为全面贯彻党的二十大精神和市委市政府有关工作部署深入实施科教兴国战略"
+    lines += [Line(body, LEFT + (2 * SIZE if i == 0 else 0), RIGHT, 226 + 28 * i, 242 + 28 * i, SIZE) for i in range(4)]
     assert texts([Page(1, 595, 842, lines)]) == [
         "上海市示范性学区和集团建设三年行动计划(2023-2025年)",
         "推进 STEM education and computer science in every school",
+        body * 4,
     ]
 
 

@@ -56,7 +56,7 @@ class Paragraph:
 
 
 PAGE_NUMBER = re.compile(
-    r"^(?:[—–\-－~～_·•]*\d{1,4}[—–\-－~～_·•]*"
+    r"^(?:[—–\-－~～_·•一]*\d{1,4}[—–\-－~～_·•一]*"  # OCR reads the dashes of `— 3 —` as 一 too
     r"|第\d{1,4}页(?:[,，/]?共\d{1,4}页)?|共\d{1,4}页第\d{1,4}页|\d{1,4}/\d{1,4}"
     r"|(?:page)?\d{1,4}(?:of\d{1,4})?)$",
     re.IGNORECASE,
@@ -281,10 +281,12 @@ def continues(
     text, nxt = line.text.rstrip(), following.text.lstrip()
     if not text or not nxt:
         return False
-    if _is_display(line, geometry) or _is_display(following, geometry):
-        # A title wrapped over lines: same large face, the first line not ending a sentence.
-        same_face = abs(line.size - following.size) <= 0.1 * max(line.size, following.size)
-        return same_face and _is_display(line, geometry) and not text.endswith(SENTENCE_END)
+    if _is_display(line, geometry):
+        # A title wrapped over lines: the same large face, both lines centred, the first not ending a sentence.
+        same_face = abs(line.size - following.size) <= 0.15 * max(line.size, following.size)
+        middle = (geometry.left + geometry.right) / 2
+        centred = all(abs((ln.x0 + ln.x1) / 2 - middle) <= 2 * geometry.size for ln in (line, following))
+        return same_face and centred and not text.endswith(SENTENCE_END)
     if OUTLINE_START.match(nxt) and text.rstrip(CLOSERS).endswith(SENTENCE_END + tuple(")）")):
         return False
     if not _reaches_margin(line, following, geometry):

@@ -47,6 +47,15 @@ def available() -> bool:
     return True
 
 
+def character_size(text: str, width: float, height: float) -> float:
+    """The type size of an OCR'd line, from its width per character: box heights vary with the glyphs a line
+    happens to hold (brackets and quotes are taller), the pitch of CJK characters does not."""
+    ems = sum(0.55 if ch.isascii() else 1.0 for ch in text if not ch.isspace())
+    if ems >= 4:
+        return width / ems
+    return min(0.8 * height, width / ems) if ems else 0.8 * height  # a short line: the smaller, never a title
+
+
 def ocr_page(image: Any, number: int) -> Page:
     """Lines of one page image (a PIL image, numpy array or path), in pixels with y downwards."""
     import numpy as np
@@ -63,5 +72,7 @@ def ocr_page(image: Any, number: int) -> Page:
         top, bottom = min(ys), max(ys)
         if not str(text).strip():
             continue
-        lines.append(Line(str(text).strip(), min(xs), max(xs), top, bottom, bottom - top, float(score)))
+        content = str(text).strip()
+        lines.append(Line(content, min(xs), max(xs), top, bottom, character_size(content, max(xs) - min(xs), bottom - top),
+                          float(score)))
     return Page(number, float(width), float(height), lines)
