@@ -154,7 +154,7 @@ def test_official_frame_red_header_signer_copy_to_and_print_lines() -> None:
         "沪教委基〔2023〕15号", "上海市教育委员会关于印发《上海市示范性学区和集团建设三年行动计划》的通知",
         "各区教育局:", "请抄送有关单位,结合实际贯彻执行。", "上海市教育委员会", "2023年5月4日", "(此件主动公开)",
     ]
-    assert [c.kind for c in framed.changes] == ["chrome"] * 7
+    assert [c.kind for c in framed.changes] == ["frame"] * 7
     assert framed.kept == [4, 5, 6, 7, 8, 9, 10]
 
 

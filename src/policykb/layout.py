@@ -247,10 +247,13 @@ def _geometry(lines: list[Line]) -> Geometry | None:
     lefts = Counter(round(ln.x0 / (size / 2)) for ln in body)
     common = max(lefts.values())
     # The text block's left edge: the leftmost position that many lines start at (indents start further right).
-    left_bin = min(b for b, n in lefts.items() if n >= max(2, common * 0.3)) if len(body) > 2 else min(lefts)
+    left_bin = min(b for b, n in lefts.items() if n >= max(2, common * 0.15)) if len(body) > 2 else min(lefts)
     left = min(ln.x0 for ln in body if round(ln.x0 / (size / 2)) == left_bin)
-    rights = sorted(ln.x1 for ln in body)
-    right = rights[int(0.9 * (len(rights) - 1))]
+    # The right edge: the furthest x that several lines reach (one stray box does not move it; many short
+    # lines, as on a page of headings, do not pull it in).
+    rights = sorted((ln.x1 for ln in body), reverse=True)
+    needed = max(2, round(0.05 * len(rights))) if len(rights) > 2 else 1
+    right = next((x for x in rights if sum(1 for r in rights if r >= x - size / 2) >= needed), rights[-1])
     return Geometry(left, right, size)
 
 
@@ -317,7 +320,7 @@ def to_paragraphs(pages: list[Page]) -> tuple[list[Paragraph], list[Change]]:
     paragraphs: list[Paragraph] = []
     previous: tuple[Line, Geometry] | None = None
     for page, lines in zip(pages, ordered, strict=True):
-        page_geometry = _geometry(lines) if len(lines) >= 6 else None
+        page_geometry = _geometry(lines) if len(lines) >= 12 else None
         geometry = page_geometry or document_geometry
         if page_geometry and abs(page_geometry.size - document_geometry.size) > 0.15 * document_geometry.size:
             geometry = document_geometry  # a page of titles or tables: keep the body's measure

@@ -4,7 +4,7 @@ Above the title: the copy number (份号), secrecy and urgency marks, the red he
 (`XX市教育局文件`, or the organ's name alone above a 文号) and the 文号 line, which may carry the signer
 (`签发人:张三`). Below the signature: the copy-to line (抄送:…) and the print line
 (`XX办公室 2024年1月5日印发`). The organ becomes the `发文机关` field the metadata reads; the marks, the signer,
-抄送 and 印发 lines are chrome. Every removal is a Change.
+抄送 and 印发 lines are removed as the document's frame (版头, 版记). Every removal is a Change of kind "frame".
 """
 
 from __future__ import annotations
@@ -51,19 +51,19 @@ def strip_frame(paragraphs: list[str]) -> Framed:
             header = ORGANS.match(compact) if _before_number(paragraphs, i) else None
         if header:
             out.fields.setdefault("发文机关", header.group(1))
-            out.changes.append(Change("chrome", text, "", 0, "red header: the issuing organ (kept as the issuer field)"))
+            out.changes.append(Change("frame", text, "", 0, "red header: the issuing organ (kept as the issuer field)"))
             continue
         if head and (COPY_NUMBER.match(compact) or MARKS.match(compact)) and _before_number(paragraphs, i, HEAD_PARAGRAPHS):
-            out.changes.append(Change("chrome", text, "", 0, "copy number or secrecy/urgency mark"))
+            out.changes.append(Change("frame", text, "", 0, "copy number or secrecy/urgency mark"))
             continue
         if head and normalise_doc_number(text) and SIGNER.search(text):
             kept = SIGNER.sub("", text).strip()
-            out.changes.append(Change("chrome", text, kept, 0, "signer beside the document number"))
+            out.changes.append(Change("frame", text, kept, 0, "signer beside the document number"))
             out.paragraphs.append(kept)
             out.kept.append(i)
             continue
         if tail and (COPY_TO.match(compact) or PRINTED.match(compact)):
-            out.changes.append(Change("chrome", text, "", 0, "抄送/印发 line of an official document"))
+            out.changes.append(Change("frame", text, "", 0, "抄送/印发 line of an official document"))
             continue
         out.paragraphs.append(text)
         out.kept.append(i)

@@ -9,7 +9,7 @@ from typing import Any, Literal
 ChangeKind = Literal[
     "spam", "chrome", "html", "pinyin", "mojibake", "mojibake_unrepaired", "traditional",
     "whitespace", "punctuation", "duplicate", "metadata",
-    "encoding", "pagination", "ocr", "ocr_low_confidence",  # made while loading a file
+    "encoding", "pagination", "frame", "ocr", "ocr_low_confidence",  # made while loading a file
 ]
 Comparator = Literal[">=", "<=", ">", "<", "=", "~", "range"]
 ClauseRole = Literal["body", "heading", "preamble", "notice", "signature", "attachment"]

@@ -58,7 +58,7 @@ HTTP_TITLES = {400: "请求无效", 404: "找不到页面", 405: "不支持的�
 CHANGE_KINDS = {
     "spam": "垃圾广告", "chrome": "网页框架", "html": "HTML 标签", "pinyin": "拼音注音", "mojibake": "乱码修复",
     "mojibake_unrepaired": "未能修复的乱码", "traditional": "繁体转简体", "whitespace": "空白", "punctuation": "标点",
-    "duplicate": "重复段落", "metadata": "元数据", "encoding": "编码错误", "pagination": "页码页眉",
+    "duplicate": "重复段落", "metadata": "元数据", "encoding": "编码错误", "pagination": "页码页眉", "frame": "公文版头版记",
     "ocr": "文字识别（OCR）", "ocr_low_confidence": "识别可信度低，请核对",
 }
 
@@ -605,6 +605,9 @@ BINARY_SIGNATURES: dict[str, tuple[tuple[bytes, ...], str]] = {
 
 def _looks_like_utf16(head: bytes) -> bool:
     """UTF-16 text without a byte-order mark: NULs on one side of the byte pairs only."""
+    head = head[: len(head) - len(head) % 2] if len(head) == 4096 else head
+    if len(head) % 2:
+        return False
     even, odd = head[0::2].count(0), head[1::2].count(0)
     return (even == 0) != (odd == 0)
 
