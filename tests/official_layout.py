@@ -45,8 +45,8 @@ def _role(line: str) -> str:
     return "body"
 
 
-def write_official_docx(text: str, frame: Frame, path: Path) -> Path:
-    """A .docx of `text` (one paragraph per line) in the official layout."""
+def write_official_docx(text: str, frame: Frame, path: Path, columns: int = 1) -> Path:
+    """A .docx of `text` (one paragraph per line) in the official layout (body in `columns` columns)."""
     import docx
     from docx.enum.text import WD_ALIGN_PARAGRAPH
     from docx.oxml import OxmlElement
@@ -81,6 +81,16 @@ def write_official_docx(text: str, frame: Frame, path: Path) -> Path:
 
     paragraph(frame.red_header, 30, WD_ALIGN_PARAGRAPH.CENTER, RED, bold=True)
     paragraph("", 16, WD_ALIGN_PARAGRAPH.CENTER)
+    if columns > 1:  # the red header spans the page; the body runs in columns below it (a gazette's layout)
+        from docx.enum.section import WD_SECTION
+
+        body = document.add_section(WD_SECTION.CONTINUOUS)
+        cols = body._sectPr.find(qn("w:cols"))
+        if cols is None:
+            cols = OxmlElement("w:cols")
+            body._sectPr.append(cols)
+        cols.set(qn("w:num"), str(columns))
+        cols.set(qn("w:space"), "425")
     lines = [line for line in text.split("\n") if line.strip()]
     roles = [_role(line) for line in lines]
     for line, role in zip(lines, roles, strict=True):
@@ -133,9 +143,9 @@ def convert_with_soffice(source: Path, target_format: str, out_dir: Path, timeou
     return out_dir / f"{source.stem}.{target_format.split(':')[0]}"
 
 
-def official_pdf(text: str, frame: Frame, out_dir: Path, name: str = "plan") -> Path:
+def official_pdf(text: str, frame: Frame, out_dir: Path, name: str = "plan", columns: int = 1) -> Path:
     """`text` laid out as an official document and saved as PDF by LibreOffice."""
-    source = write_official_docx(text, frame, out_dir / f"{name}.docx")
+    source = write_official_docx(text, frame, out_dir / f"{name}.docx", columns)
     return convert_with_soffice(source, "pdf", out_dir)
 
 

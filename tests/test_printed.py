@@ -90,6 +90,17 @@ def test_official_pdf_comes_back_within_half_a_percent_with_its_metadata(pdfs: d
 
 
 @needs_soffice
+def test_two_column_pages_are_read_column_by_column(tmp_path: Path) -> None:
+    # The red header across the page, the body (titles wrapped in a narrow column) in two columns below it.
+    expected = seed("hongkou")
+    path = official_pdf(expected.text, frame_for(expected), tmp_path, "gazette", columns=2)
+    got = pipeline.clean_file(path)
+    assert char_error_rate(got.text, expected.text) <= 0.005
+    assert (got.metadata.title, got.metadata.issuer, got.metadata.date) == (
+        expected.metadata.title, expected.metadata.issuer, expected.metadata.date)
+
+
+@needs_soffice
 def test_shanghai_pdf_paragraphs_are_the_clean_lines(pdfs: dict[str, Path]) -> None:
     # Exact, line by line, for the notice at the top: wrapped lines joined, the title's two lines one.
     got = pipeline.clean_file(pdfs["shanghai"]).text.split("\n")

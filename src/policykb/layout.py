@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 import statistics
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from policykb.records import Change
 
@@ -33,6 +33,7 @@ class Line:
     bottom: float
     size: float  # font size (text layer) or box height (OCR): only compared within one document
     confidence: float | None = None  # OCR only
+    column: int = 0  # 0 across the page, 1 left and 2 right column of a two-column page
 
     @property
     def middle(self) -> float:
@@ -163,8 +164,10 @@ def reading_order(page: Page) -> list[Line]:
     def flush() -> None:
         left = [ln for ln in band if ln.x1 <= gutter]
         right = [ln for ln in band if ln.x1 > gutter]
-        ordered.extend(_merge_row(row) for row in _rows(left))
-        ordered.extend(_merge_row(row) for row in _rows(right))
+        for column, lines in ((1, left), (2, right)):
+            for row in _rows(lines):
+                merged = _merge_row(row)
+                ordered.append(replace(merged, column=column))
         band.clear()
 
     for row in spanning_rows:
@@ -313,19 +316,31 @@ def to_paragraphs(pages: list[Page]) -> tuple[list[Paragraph], list[Change]]:
     ordered = [[ln for ln in reading_order(page) if ln.text.strip()] for page in pages]
     ordered, changes = strip_page_furniture(ordered, [p.number for p in pages])
     everything = [ln for lines in ordered for ln in lines]
-    document_geometry = _geometry(everything)
-    if document_geometry is None:
+    # Each column has its own measure: a line is full when it reaches its column's right edge.
+    by_column = {col: [ln for ln in everything if ln.column == col] for col in (0, 1, 2)}
+    column_geometry = {col: _geometry(lines) for col, lines in by_column.items() if lines}
+    main = max(by_column, key=lambda col: len(by_column[col]))
+    if main not in column_geometry:
         return [], changes
-    indented_style = _indents(everything, document_geometry)
+    document_geometry = column_geometry[main]
+    indented_style = _indents(by_column[main], document_geometry)
     paragraphs: list[Paragraph] = []
     previous: tuple[Line, Geometry] | None = None
     for page, lines in zip(pages, ordered, strict=True):
-        page_geometry = _geometry(lines) if len(lines) >= 12 else None
-        geometry = page_geometry or document_geometry
-        if page_geometry and abs(page_geometry.size - document_geometry.size) > 0.15 * document_geometry.size:
-            geometry = document_geometry  # a page of titles or tables: keep the body's measure
+        geometries: dict[int, Geometry] = {}
+        for col, base in column_geometry.items():
+            in_page = [ln for ln in lines if ln.column == col]
+            page_geometry = _geometry(in_page) if len(in_page) >= 12 else None
+            if page_geometry and abs(page_geometry.size - base.size) > 0.15 * base.size:
+                page_geometry = None  # a page of titles or tables: keep the body's measure
+            geometries[col] = page_geometry or base
         for line in lines:
-            if previous and paragraphs and continues(previous[0], line, previous[1], indented_style, geometry):
+            geometry = geometries.get(line.column, document_geometry)
+            # Text across the page (a title above the columns, a note below them) never runs into a column.
+            crossing = previous is not None and 0 in (previous[0].column, line.column) \
+                and previous[0].column != line.column
+            if previous and paragraphs and not crossing \
+                    and continues(previous[0], line, previous[1], indented_style, geometry):
                 last = paragraphs[-1]
                 last.text = _join(last.text, line.text)
                 if line.confidence is not None:
