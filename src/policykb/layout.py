@@ -318,7 +318,11 @@ def to_paragraphs(pages: list[Page]) -> tuple[list[Paragraph], list[Change]]:
     everything = [ln for lines in ordered for ln in lines]
     # Each column has its own measure: a line is full when it reaches its column's right edge.
     by_column = {col: [ln for ln in everything if ln.column == col] for col in (0, 1, 2)}
-    column_geometry = {col: _geometry(lines) for col, lines in by_column.items() if lines}
+    column_geometry: dict[int, Geometry] = {}
+    for col, lines in by_column.items():
+        measured = _geometry(lines)
+        if measured is not None:
+            column_geometry[col] = measured
     main = max(by_column, key=lambda col: len(by_column[col]))
     if main not in column_geometry:
         return [], changes
