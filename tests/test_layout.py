@@ -201,3 +201,18 @@ def test_gbk_is_still_gbk_not_damaged_utf8() -> None:
 def test_binary_with_nul_bytes_is_still_binary() -> None:
     with pytest.raises(Exception, match="binary"):
         decode_bytes(b"\x00\x01\x02binary\x00" * 10, "data.txt")
+
+
+@settings(max_examples=50, deadline=None)
+@given(
+    st.text(alphabet="关于印发上海市示范性学区和集团建设三年行动计划的通知各区教育局,。:\n0123456789", min_size=40, max_size=300),
+    st.lists(st.floats(min_value=0, max_value=1), min_size=1, max_size=3),
+)
+def test_stray_bytes_anywhere_are_each_one_replacement(text: str, cuts: list[float]) -> None:
+    # Stray 0xFF bytes between characters: the text around them survives unchanged, one U+FFFD per byte.
+    positions = sorted({int(c * len(text)) for c in cuts})
+    pieces = [text[a:b] for a, b in zip([0, *positions], [*positions, len(text)], strict=True)]
+    data = b"\xff".join(piece.encode("utf-8") for piece in pieces)
+    decoded, changes = decode_bytes_reporting(data, "x.txt")
+    assert decoded == "\ufffd".join(pieces)
+    assert [c.offset for c in changes] == [i for i, ch in enumerate(decoded) if ch == "\ufffd"]

@@ -200,7 +200,14 @@ def decode_bytes_reporting(data: bytes, path: Path | str = "<bytes>", html: bool
                 return _check_text(data.decode(declared), path), []
             except (UnicodeDecodeError, LookupError):
                 pass  # a wrong declaration is common on scraped pages: fall through to detection
-    return _check_text(_detect_and_decode(data, path), path), []
+    try:
+        return _check_text(_detect_and_decode(data, path), path), []
+    except InputFileError:
+        # Nothing else reads it either: mostly ASCII with a few stray bytes is still UTF-8 text.
+        lenient = _mostly_utf8(data, lenient=True)
+        if lenient is None:
+            raise
+        return _check_text(lenient[0], path), lenient[1]
 
 
 def _plausible_share(text: str) -> float:
@@ -231,8 +238,11 @@ def _bomless_utf16(data: bytes) -> str | None:
     return best[1] if best and best[0] >= 0.95 else None
 
 
-def _mostly_utf8(data: bytes) -> tuple[str, list[Change]] | None:
-    """UTF-8 text with a few invalid byte runs: each replaced by U+FFFD and reported with its byte offset."""
+def _mostly_utf8(data: bytes, lenient: bool = False) -> tuple[str, list[Change]] | None:
+    """UTF-8 text with a few invalid byte runs: each replaced by U+FFFD and reported with its byte offset.
+
+    Strict (before other encodings are tried): most non-ASCII bytes form valid UTF-8 characters. Lenient (when
+    nothing else reads the file): the bad bytes are at most 3, or 1% of the file."""
     non_ascii = sum(1 for b in data if b >= 0x80)
     pieces: list[str] = []
     bad: list[tuple[int, bytes, int]] = []  # (byte offset, bytes, offset in text)
@@ -256,7 +266,10 @@ def _mostly_utf8(data: bytes) -> tuple[str, list[Change]] | None:
     bad_bytes = sum(len(run) for _, run, _ in bad)
     text = "".join(pieces)
     multibyte = sum(1 for ch in text if ord(ch) > 127 and ch != "\ufffd")
-    if multibyte < MIN_GOOD_UTF8_CHARS or bad_bytes > MAX_BAD_UTF8_SHARE * non_ascii:
+    if lenient:
+        if bad_bytes > max(3, 0.01 * len(data)):
+            return None
+    elif multibyte < MIN_GOOD_UTF8_CHARS or bad_bytes > MAX_BAD_UTF8_SHARE * non_ascii:
         return None
     changes = [
         Change("encoding", run.decode("latin_1"), "\ufffd", offset,
