@@ -26,9 +26,10 @@ $(MODEL_DIR)/onnx/model_qint8.json: $(STAMP)
 	$(BIN)/policykb models install --onnx
 	@touch $@
 
-# Headless Chromium for the browser tests and LibreOffice for the DOCX check, from Debian, when missing.
+# Headless Chromium for the browser tests; LibreOffice, which converts .doc/.wps uploads and lays out the PDFs the
+# loader tests read; poppler-utils; Noto CJK fonts for those PDFs. From Debian, when missing.
 system-deps:
-	@command -v chromium >/dev/null 2>&1 && command -v soffice >/dev/null 2>&1 && command -v pdftotext >/dev/null 2>&1 || \
+	@command -v chromium >/dev/null 2>&1 && command -v soffice >/dev/null 2>&1 && command -v pdftotext >/dev/null 2>&1 && fc-list :lang=zh 2>/dev/null | grep -q . || \
 	  { echo "installing chromium and libreoffice-writer via apt"; \
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium libreoffice-writer-nogui fonts-noto-cjk poppler-utils >/dev/null; }
 
@@ -47,7 +48,7 @@ test: install system-deps lint
 	$(BIN)/python -m pytest
 
 test-fast: install
-	$(BIN)/python -m pytest -m "not model and not browser"
+	$(BIN)/python -m pytest -m "not model and not browser and not ocr"
 
 bench: install
 	$(BIN)/python bench/run.py

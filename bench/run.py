@@ -1,4 +1,5 @@
-"""`make bench`: retrieval quality, ingest throughput, embedding paths, latency and memory at scale, load test.
+"""`make bench`: retrieval quality, ingest and PDF/OCR throughput, embedding paths, latency and memory at scale,
+load test.
 
 Everything is measured side by side in one run (the machine is shared and noisy) and printed as one table.
 Options: --sizes 1000,100000,1000000  --skip-scale  --skip-load  --quick (sizes 1000,100000 only).
@@ -120,6 +121,11 @@ def main() -> int:
     elapsed = time.perf_counter() - start
     mbps = total_bytes * rounds / elapsed / 1e6
     rows.append(Row("ingest", "clean+segment+extract", f"{mbps:.3f} MB/s", f"{total_bytes / 1e3:.0f} kB corpus", "", ""))
+
+    # --- printed input: PDF text layer pages/s, OCR pages/s and character error (bench/printed.py) -------------
+    from printed import printed_rows
+
+    rows.extend(Row(*row) for row in printed_rows(work))
 
     # --- embedding: our pipeline path vs the model's raw encode, torch fp32 vs onnx int8 ----------------------
     # The two backends encode the same batches in turn (alternating which goes first), so a burst of load from

@@ -204,3 +204,25 @@ def test_upload_preview_correct_region_add_then_search(page: Any, base_url: str,
     assert first.locator(".region-tag").inner_text() == "某某区"
     assert "不低于符合交流轮岗条件教师总数的25%" in first.locator("mark.req").all_inner_texts()
     shot(page, "ingest-searchable")
+
+
+def test_upload_an_official_pdf_shows_its_metadata(page: Any, base_url: str, tmp_path: Path) -> None:
+    import sys
+
+    sys.path.insert(0, str(ROOT / "tests"))
+    from official_layout import Frame, official_pdf, soffice
+
+    if soffice() is None:
+        pytest.skip("LibreOffice (soffice) not installed: make system-deps")
+    text = ("沪教委基〔2023〕15号\n各区教育局:\n"
+            + "为全面贯彻党的二十大精神,加快促进义务教育优质均衡发展,现印发给你们,请结合实际贯彻执行。" * 3
+            + "\n特此通知。\n上海市教育委员会\n2023年5月4日")
+    source = official_pdf(text, Frame("上海市教育委员会文件"), tmp_path, "notice")
+    page.goto(base_url + "/ingest")
+    page.set_input_files("#file", str(source))
+    page.click("#preview-button")
+    page.locator("#detected-date").wait_for()
+    assert page.locator("#detected-date").inner_text() == "2023-05-04"
+    assert "沪教委基〔2023〕15号" in page.locator("#detected").inner_text()
+    assert "页码页眉" in page.locator("#report-summary").inner_text()
+    shot(page, "ingest-pdf-preview")

@@ -200,10 +200,12 @@ def test_load_undecodable_bytes(tmp_path: Path, data: bytes, expected: str) -> N
     assert reason(write(tmp_path, "garbled.txt", data)) == expected
 
 
-@pytest.mark.parametrize(("name", "shown"), [("scan.pdf", "'.pdf'"), ("old.doc", "'.doc'"), ("README", "'(no extension)'")])
+@pytest.mark.parametrize(("name", "shown"), [("sheet.xls", "'.xls'"), ("plan.odt", "'.odt'"), ("README", "'(no extension)'")])
 def test_load_unsupported_extension(tmp_path: Path, name: str, shown: str) -> None:
     path = write(tmp_path, name, b"text")
-    assert reason(path) == f"unsupported file type {shown} (expected .txt, .html, .htm or .docx)"
+    assert reason(path) == (
+        f"unsupported file type {shown} (expected .txt, .html, .htm, .docx, .doc, .wps, .pdf, .png or .jpg)"
+    )
 
 
 def test_decode_bytes_prefers_utf8() -> None:

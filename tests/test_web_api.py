@@ -253,8 +253,11 @@ def test_upload_form_flow_renders_preview_and_result_pages(hash_kb: Any, tmp_pat
 @pytest.mark.parametrize(
     ("name", "data", "status", "message"),
     [
-        ("policy.pdf", b"%PDF-1.4 ...", 415, "不支持的文件类型"),
+        ("policy.xls", b"text", 415, "不支持的文件类型"),
         ("policy", b"text", 415, "不支持的文件类型"),
+        ("policy.pdf", b"<html>not a pdf</html>", 415, "不是 PDF 文件"),
+        ("scan.jpg", b"\x89PNG\r\n\x1a\n", 415, "不是 JPEG 图片"),
+        ("policy.pdf", b"%PDF-1.4 ...", 400, "not a readable PDF: damaged or not a PDF"),
         ("policy.docx", b"not a zip file", 415, "不是 Word 文档"),
         ("policy.txt", b"\x00\x01\x02binary", 415, "二进制"),
         ("policy.txt", b"", 400, "文件是空的"),
@@ -294,3 +297,21 @@ def test_searches_keep_answering_while_an_upload_is_being_indexed(hash_kb: Any, 
     assert done == [200]
     assert set(statuses) == {200} and len(statuses) > 1
     assert client.get("/api/search", params={"q": "流动期限", "region": "moumou"}).status_code == 200
+
+
+def test_upload_an_official_pdf_previews_its_text_and_metadata(client: TestClient, tmp_path: Path) -> None:
+    from official_layout import Frame, official_pdf, soffice
+
+    if soffice() is None:
+        pytest.skip("LibreOffice (soffice) not installed: make system-deps")
+    text = "沪教委基〔2023〕15号\n各区教育局:\n" + "为全面贯彻党的二十大精神,加快促进义务教育优质均衡发展,现印发给你们,请结合实际贯彻执行。" * 4
+    text += "\n特此通知。\n上海市教育委员会\n2023年5月4日"
+    path = official_pdf(text, Frame("上海市教育委员会文件"), tmp_path, "notice")
+    r = client.post("/api/ingest/preview", files={"file": ("通知.pdf", path.read_bytes(), "application/pdf")})
+    assert r.status_code == 200, r.text
+    document = r.json()["document"]
+    assert (document["issuer"], document["doc_number"], document["date"], document["region_id"]) == (
+        "上海市教育委员会", "沪教委基〔2023〕15号", "2023-05-04", "shanghai")
+    assert document["source_format"] == "pdf" and document["ocr_confidence"] is None
+    assert document["text"].split("\n")[2] == text.split("\n")[2]  # four printed lines joined back into one
+    assert r.json()["report"]["by_kind"]["pagination"] >= 1

@@ -417,9 +417,12 @@ def qualify_issuer(issuer: str | None, region: Region | None) -> str | None:
 # --- entry points -----------------------------------------------------------------------------------------
 
 
-def extract_metadata(raw_text: str, clean_text: str, source_path: Path) -> Metadata:
-    """Read a document's metadata from its raw page and its cleaned body."""
-    raw_fields = page_fields(raw_text)
+def extract_metadata(
+    raw_text: str, clean_text: str, source_path: Path, fields: dict[str, str] | None = None
+) -> Metadata:
+    """Read a document's metadata from its raw page and its cleaned body; `fields` come from the file's form
+    (an official document's red header gives 发文机关) and count as page fields."""
+    raw_fields = {**(fields or {}), **page_fields(raw_text)}
     lines = [line.strip() for line in clean_text.split("\n") if line.strip()]
     if not lines:  # nothing survived cleaning: read what we can from the folded raw text
         lines = [folded for folded in (fold_line(line) for line in raw_text.split("\n")) if folded]

@@ -19,18 +19,33 @@ class ProcessedDocument:
     requirements: list[Requirement]
 
 
-def clean_file(path: str | Path, max_file_mb: float = 20.0) -> Document:
+def clean_file(
+    path: str | Path, max_file_mb: float = 20.0, max_pdf_pages: int = loading.DEFAULT_MAX_PAGES,
+    convert_timeout_s: float = 120.0,
+) -> Document:
     """Load one raw file, clean it and extract its metadata. Raises InputFileError on unreadable input."""
     path = Path(path)
-    raw_text = loading.load_text(path, max_bytes=int(max_file_mb * 1024 * 1024))
-    return clean_raw_text(raw_text, source_path=path)
+    loaded = loading.load_file(path, max_bytes=int(max_file_mb * 1024 * 1024), max_pages=max_pdf_pages,
+                               convert_timeout_s=convert_timeout_s)
+    return clean_loaded(loaded, source_path=path)
 
 
-def clean_raw_text(raw_text: str, source_path: str | Path, overrides: dict | None = None) -> Document:
+def clean_loaded(loaded: loading.LoadedText, source_path: str | Path, overrides: dict | None = None) -> Document:
+    """Clean a loaded file: loading's own changes come first, its form's fields (a red header) feed metadata."""
+    document = clean_raw_text(loaded.text, source_path, overrides, fields=loaded.fields)
+    document.changes = [*loaded.changes, *document.changes]
+    document.metadata.source_format = loaded.source_format
+    document.metadata.ocr_confidence = loaded.ocr_confidence
+    return document
+
+
+def clean_raw_text(
+    raw_text: str, source_path: str | Path, overrides: dict | None = None, fields: dict[str, str] | None = None
+) -> Document:
     """Clean already-decoded raw text; `overrides` (and a NAME.meta.toml sidecar) win over extracted metadata."""
     source_path = Path(source_path)
     result = cleaning.clean_text(raw_text)
-    meta = metadata.extract_metadata(raw_text, result.text, source_path)
+    meta = metadata.extract_metadata(raw_text, result.text, source_path, fields=fields)
     meta = metadata.apply_overrides(meta, metadata.read_sidecar(source_path))
     if overrides:
         meta = metadata.apply_overrides(meta, overrides)
@@ -52,5 +67,8 @@ def process_document(document: Document) -> ProcessedDocument:
     return ProcessedDocument(document, clauses, requirements)
 
 
-def process_file(path: str | Path, max_file_mb: float = 20.0) -> ProcessedDocument:
-    return process_document(clean_file(path, max_file_mb))
+def process_file(
+    path: str | Path, max_file_mb: float = 20.0, max_pdf_pages: int = loading.DEFAULT_MAX_PAGES,
+    convert_timeout_s: float = 120.0,
+) -> ProcessedDocument:
+    return process_document(clean_file(path, max_file_mb, max_pdf_pages, convert_timeout_s))

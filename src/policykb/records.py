@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
 ChangeKind = Literal[
     "spam", "chrome", "html", "pinyin", "mojibake", "mojibake_unrepaired", "traditional",
     "whitespace", "punctuation", "duplicate", "metadata",
+    "encoding", "pagination", "frame", "ocr", "ocr_low_confidence",  # made while loading a file
 ]
 Comparator = Literal[">=", "<=", ">", "<", "=", "~", "range"]
 ClauseRole = Literal["body", "heading", "preamble", "notice", "signature", "attachment"]
@@ -25,6 +27,18 @@ class Change:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+OCR_CONFIDENCE_NOTE = re.compile(r"mean confidence ([0-9.]+)")
+
+
+def ocr_confidence_of(changes: list[Change]) -> float | None:
+    """The mean OCR confidence that loading recorded in its `ocr` change, if the text was OCR'd."""
+    for change in changes:
+        if change.kind == "ocr":
+            match = OCR_CONFIDENCE_NOTE.search(change.note)
+            return float(match.group(1)) if match else None
+    return None
 
 
 @dataclass
@@ -48,6 +62,8 @@ class Metadata:
     kind: str = "policy"  # "policy" | "news"
     level: str | None = None  # "province" | "city" | "district" | "county"
     parent_region_ids: list[str] = field(default_factory=list)  # nearest first
+    source_format: str = "text"  # text | html | docx | doc | wps | pdf | image
+    ocr_confidence: float | None = None  # mean OCR confidence when any page was read by OCR
 
 
 @dataclass
@@ -75,6 +91,8 @@ class Document:
             "kind": m.kind,
             "level": m.level,
             "parent_region_ids": list(m.parent_region_ids),
+            "source_format": m.source_format,
+            "ocr_confidence": m.ocr_confidence,
             "source_path": self.source_path,
             "text": self.text,
             "changes": [c.to_dict() for c in self.changes],

@@ -19,7 +19,7 @@ from policykb.settings import Settings
 
 log = logging.getLogger(__name__)
 
-SUPPORTED_SUFFIXES = (".txt", ".html", ".htm", ".docx")
+SUPPORTED_SUFFIXES = (".txt", ".html", ".htm", ".docx", ".doc", ".wps", ".pdf", ".png", ".jpg", ".jpeg")
 
 
 @dataclass
@@ -139,7 +139,11 @@ class KnowledgeBase:
 
     # ----- cleaning and ingest ---------------------------------------------------------------------------
     def clean_file(self, path: str | Path) -> Document:
-        return pipeline.clean_file(path, self.settings.max_file_mb)
+        return pipeline.clean_file(path, **self._load_limits())
+
+    def _load_limits(self) -> dict[str, Any]:
+        return {"max_file_mb": self.settings.max_file_mb, "max_pdf_pages": self.settings.max_pdf_pages,
+                "convert_timeout_s": self.settings.convert_timeout_s}
 
     def process_files(
         self, paths: Sequence[str | Path], progress: Callable[[Iterable[Path]], Iterable[Path]] | None = None
@@ -154,7 +158,7 @@ class KnowledgeBase:
             try:
                 if not path.exists():
                     raise InputFileError(path, "no such file or folder")
-                doc = pipeline.process_file(path, self.settings.max_file_mb)
+                doc = pipeline.process_file(path, **self._load_limits())
             except PolicyKBError as exc:
                 outcomes.append(FileOutcome(str(path), ok=False, error=str(exc)))
                 continue
@@ -330,15 +334,20 @@ class KnowledgeBase:
         """Clean an uploaded file without indexing it; `overrides` (region, region_id, date, title) win."""
         import tempfile
 
-        from policykb.loading import load_text
+        from policykb.loading import load_file
 
         name = Path(filename.replace("\\", "/")).name
         if Path(name).suffix.lower() not in SUPPORTED_SUFFIXES:
             raise InputFileError(name, f"unsupported file type; expected one of {', '.join(SUPPORTED_SUFFIXES)}")
+        limits = self._load_limits()
         with tempfile.TemporaryDirectory(prefix="policykb-upload-") as tmp:
             path = Path(tmp) / name
             path.write_bytes(data)
-            raw_text = load_text(path, max_bytes=int(self.settings.max_file_mb * 1024 * 1024))
+            try:
+                loaded = load_file(path, max_bytes=int(limits["max_file_mb"] * 1024 * 1024),
+                                   max_pages=limits["max_pdf_pages"], convert_timeout_s=limits["convert_timeout_s"])
+            except InputFileError as exc:  # name the upload, not the temporary folder
+                raise InputFileError(name, exc.reason) from exc
         if overrides:
             from policykb.metadata import apply_overrides
             from policykb.records import Metadata
@@ -348,7 +357,7 @@ class KnowledgeBase:
             except ValueError as exc:
                 raise InputFileError(name, f"invalid metadata correction: {exc}") from exc
         # A stable pseudo-path: the same upload gets the same doc_id, and no temp folder leaks into the index.
-        return pipeline.clean_raw_text(raw_text, source_path=Path("uploads") / name, overrides=overrides or None)
+        return pipeline.clean_loaded(loaded, source_path=Path("uploads") / name, overrides=overrides or None)
 
     def add_upload(self, filename: str, data: bytes, overrides: dict[str, Any] | None = None) -> IngestReport:
         """Clean an uploaded file (with corrected metadata) and add it to the index."""

@@ -31,6 +31,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("embed_batch_size", 32, "Clauses per embedding batch."),
     Setting("torch_threads", 1, "Torch intra-op threads per process (1 keeps query latency stable under load)."),
     Setting("max_file_mb", 20.0, "Largest raw file accepted by the loader, in megabytes."),
+    Setting("max_pdf_pages", 300, "Most pages read from one PDF; a longer file is refused with its page count."),
+    Setting("convert_timeout_s", 120.0, "Seconds LibreOffice may take to convert one .doc/.wps file before it is "
+            "given up with an error."),
     Setting("max_query_chars", 200, "Longest query accepted, in characters."),
     Setting("ann_threshold", 50000, "Above this many clauses the dense index is approximate (IVF-SQ8), exact below."),
     Setting("ivf_nlist", 4096, "IVF lists for the approximate index (capped at clauses/39)."),

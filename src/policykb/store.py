@@ -17,7 +17,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from policykb.errors import IndexError_, NotFoundError
-from policykb.records import Change, Clause, Document, Metadata, Requirement
+from policykb.loading import source_format_of
+from policykb.records import Change, Clause, Document, Metadata, Requirement, ocr_confidence_of
 
 if TYPE_CHECKING:
     from policykb.pipeline import ProcessedDocument
@@ -130,7 +131,10 @@ def _row_to_document(row: tuple[Any, ...]) -> Document:
         changes,
     ) = row
     meta = Metadata(region_id, region, title, issuer, date, doc_number, kind, level, json.loads(parents))
-    return Document(doc_id, source_path, raw_text, text, meta, [Change(**c) for c in json.loads(changes)])
+    loaded_changes = [Change(**c) for c in json.loads(changes)]
+    meta.source_format = source_format_of(source_path)
+    meta.ocr_confidence = ocr_confidence_of(loaded_changes)
+    return Document(doc_id, source_path, raw_text, text, meta, loaded_changes)
 
 
 def ordered_clauses(processed: Sequence[ProcessedDocument]) -> list[Clause]:

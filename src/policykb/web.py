@@ -58,7 +58,8 @@ HTTP_TITLES = {400: "请求无效", 404: "找不到页面", 405: "不支持的�
 CHANGE_KINDS = {
     "spam": "垃圾广告", "chrome": "网页框架", "html": "HTML 标签", "pinyin": "拼音注音", "mojibake": "乱码修复",
     "mojibake_unrepaired": "未能修复的乱码", "traditional": "繁体转简体", "whitespace": "空白", "punctuation": "标点",
-    "duplicate": "重复段落", "metadata": "元数据",
+    "duplicate": "重复段落", "metadata": "元数据", "encoding": "编码错误", "pagination": "页码页眉", "frame": "公文版头版记",
+    "ocr": "文字识别（OCR）", "ocr_low_confidence": "识别可信度低，请核对",
 }
 
 
@@ -188,7 +189,7 @@ class ErrorOut(BaseModel):
 RegionParam = Annotated[
     list[str] | None, Query(description="region id; repeat (region=a&region=b) or comma-separate")
 ]
-UploadParam = Annotated[UploadFile, File(description="a raw .txt, .html, .htm or .docx file")]
+UploadParam = Annotated[UploadFile, File(description="a raw .txt, .html, .htm, .docx, .doc, .wps, .pdf, .png or .jpg file")]
 
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     400: {"model": ErrorOut, "description": "bad query or input"},
@@ -561,7 +562,7 @@ def create_app(kb: KnowledgeBase) -> FastAPI:
         return kb.regions()
 
     @app.post("/api/ingest/preview", response_model=IngestPreviewOut, summary="Clean an uploaded file, not indexed",
-              description=f"Multipart field `file`: .txt, .html, .htm or .docx, at most max_upload_mb "
+              description=f"Multipart field `file`: .txt, .html, .htm, .docx, .doc, .wps, .pdf, .png or .jpg, at most max_upload_mb "
                           f"({settings.max_upload_mb} MB). 413 when larger, 415 for other types.",
               responses={**ERROR_RESPONSES, 413: {"model": ErrorOut}, 415: {"model": ErrorOut}})
     def api_ingest_preview(file: UploadParam) -> dict[str, Any]:
@@ -589,21 +590,45 @@ def _too_large(limit_mb: float) -> str:
     return f"文件太大：上传上限为 {limit_mb:g} MB。"
 
 
+ACCEPTED_NAMES = "、".join(SUPPORTED_SUFFIXES)
+# Files that are not text must start with their format's signature: a renamed file is refused before parsing.
+BINARY_SIGNATURES: dict[str, tuple[tuple[bytes, ...], str]] = {
+    ".docx": ((b"PK",), "不是 Word 文档"),
+    ".doc": ((b"\xd0\xcf\x11\xe0", b"{\\rtf", b"PK"), "不是 Word 文档"),
+    ".wps": ((b"\xd0\xcf\x11\xe0", b"PK"), "不是 WPS 文档"),
+    ".pdf": ((b"%PDF",), "不是 PDF 文件"),
+    ".png": ((b"\x89PNG",), "不是 PNG 图片"),
+    ".jpg": ((b"\xff\xd8\xff",), "不是 JPEG 图片"),
+    ".jpeg": ((b"\xff\xd8\xff",), "不是 JPEG 图片"),
+}
+
+
+def _looks_like_utf16(head: bytes) -> bool:
+    """UTF-16 text without a byte-order mark: NULs on one side of the byte pairs only."""
+    head = head[: len(head) - len(head) % 2] if len(head) == 4096 else head
+    if len(head) % 2:
+        return False
+    even, odd = head[0::2].count(0), head[1::2].count(0)
+    return (even == 0) != (odd == 0)
+
+
 def _read_upload(file: UploadFile, max_bytes: int, limit_mb: float) -> tuple[str, bytes]:
     """The upload's safe base name and bytes; 413 when too large, 415 when not a supported type."""
     name = Path((file.filename or "").replace("\\", "/")).name.strip()
     suffix = Path(name).suffix.lower()
     if not name or suffix not in SUPPORTED_SUFFIXES:
-        raise HTTPException(415, f"不支持的文件类型“{suffix or name or '无扩展名'}”：只接受 .txt、.html、.htm 或 .docx 文件。")
+        raise HTTPException(415, f"不支持的文件类型“{suffix or name or '无扩展名'}”：只接受 {ACCEPTED_NAMES} 文件。")
     data = file.file.read(max_bytes + 1)
     if len(data) > max_bytes:
         raise HTTPException(413, _too_large(limit_mb))
     if not data:
         raise HTTPException(400, "文件是空的。")
-    if suffix == ".docx" and not data.startswith(b"PK"):
-        raise HTTPException(415, "这个 .docx 文件不是 Word 文档（内容格式不符）。")
-    if suffix != ".docx" and b"\x00" in data[:4096] and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        raise HTTPException(415, "这个文件看起来是二进制文件，不是文本或网页。")
+    signature = BINARY_SIGNATURES.get(suffix)
+    if signature and not data.startswith(signature[0]):
+        raise HTTPException(415, f"这个 {suffix} 文件{signature[1]}（内容格式不符）。")
+    if signature is None and b"\x00" in data[:4096] and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        if not _looks_like_utf16(data[:4096]):
+            raise HTTPException(415, "这个文件看起来是二进制文件，不是文本或网页。")
     return name, data
 
 
@@ -625,7 +650,8 @@ def _summary(doc: Document) -> dict[str, Any]:
     m = doc.metadata
     return {"doc_id": doc.doc_id, "region_id": m.region_id, "region": m.region, "title": m.title,
             "issuer": m.issuer, "date": m.date, "doc_number": m.doc_number, "kind": m.kind, "level": m.level,
-            "source_path": doc.source_path, "chars": len(doc.text), "changes": len(doc.changes)}
+            "source_path": doc.source_path, "chars": len(doc.text), "changes": len(doc.changes),
+            "source_format": m.source_format, "ocr_confidence": m.ocr_confidence}
 
 
 def _regions_of(measures: Sequence[dict[str, Any]]) -> list[dict[str, str]]:
