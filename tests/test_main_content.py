@@ -70,3 +70,13 @@ def test_template_step_reports_each_removal() -> None:
 def test_template_lines_need_enough_pages() -> None:
     assert find_template_lines(SITE_PAGES[:2]) == frozenset()
     assert strip_template_lines("一行\n二行", frozenset()).changes == []
+
+
+def test_an_html_file_goes_through_the_main_content_step_when_loaded() -> None:
+    """The loader hands the page's markup to the cleaner: navigation and footers outside the article go."""
+    from policykb.pipeline import clean_file
+
+    document = clean_file(Path(__file__).parent / "pages" / "html" / "portal_news.html")
+    outside = [c.before for c in document.changes if c.note == "outside the main content"]
+    assert outside[:2] == ["首页 | 政务公开 | 办事服务 | 互动交流 | 数据开放", "当前位置：首页 > 教育动态"]
+    assert "网站地图" not in document.text and "覆盖近80%的义务教育学校" in document.text

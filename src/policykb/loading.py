@@ -53,6 +53,7 @@ class LoadedText:
     pages: int = 0
     ocr_pages: int = 0
     ocr_confidence: float | None = None  # mean over OCR'd characters
+    markup: str | None = None  # an HTML page's decoded markup: the cleaner's main-content step reads it
 
 # Encodings we let the detector choose from: Chinese pages are UTF-8, GB2312/GBK/GB18030 or Big5.
 CANDIDATE_ENCODINGS = ["utf_8", "gb18030", "gbk", "gb2312", "big5", "big5hkscs", "utf_16", "utf_32"]
@@ -124,9 +125,10 @@ def load_file(
         loaded = _framed(text, suffix.lstrip("."))
     else:
         text, changes = decode_bytes_reporting(path.read_bytes(), path, html=suffix in HTML_SUFFIXES)
+        markup = None
         if suffix in HTML_SUFFIXES:
-            text = html_to_text(text)
-        loaded = LoadedText(text, changes, source_format="html" if suffix in HTML_SUFFIXES else "text")
+            markup, text = text, html_to_text(text)
+        loaded = LoadedText(text, changes, source_format="html" if markup is not None else "text", markup=markup)
     loaded.text = normalise_newlines(loaded.text)
     if not loaded.text.strip():
         if loaded.ocr_pages:
