@@ -26,12 +26,19 @@ def clean_file(path: str | Path, max_file_mb: float = 20.0) -> Document:
     return clean_raw_text(raw_text, source_path=path)
 
 
-def clean_raw_text(raw_text: str, source_path: str | Path, overrides: dict | None = None) -> Document:
-    """Clean already-decoded raw text; `overrides` (and a NAME.meta.toml sidecar) win over extracted metadata."""
+def clean_raw_text(
+    raw_text: str, source_path: str | Path, overrides: dict | None = None, sidecar: bool = True
+) -> Document:
+    """Clean already-decoded raw text; `overrides` (and a NAME.meta.toml sidecar) win over extracted metadata.
+
+    sidecar=False ignores any file beside source_path: a document re-derived from the library brings the
+    overrides it was ingested with.
+    """
     source_path = Path(source_path)
     result = cleaning.clean_text(raw_text)
     meta = metadata.extract_metadata(raw_text, result.text, source_path)
-    meta = metadata.apply_overrides(meta, metadata.read_sidecar(source_path))
+    if sidecar:
+        meta = metadata.apply_overrides(meta, metadata.read_sidecar(source_path))
     if overrides:
         meta = metadata.apply_overrides(meta, overrides)
     doc_id = metadata.make_doc_id(meta, source_path, result.text)
