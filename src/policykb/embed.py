@@ -395,8 +395,6 @@ def cached_encode_passages(
     misses = list(dict.fromkeys(t for i, t in enumerate(texts) if i not in hits))
     if misses:
         # Committed a batch at a time, so an ingest killed mid-way resumes with the vectors it had made.
-        # Sorting by length first keeps each batch's padding as low as one big call would.
-        misses.sort(key=len)
         by_text: dict[str, np.ndarray] = {}
         batches = range(0, len(misses), CACHE_COMMIT_EVERY)
         if progress and len(misses) > CACHE_COMMIT_EVERY:

@@ -51,6 +51,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("max_upload_mb", 5.0, "Largest file accepted by the web upload form, in megabytes."),
     Setting("host", "127.0.0.1", "Address `policykb serve` binds to."),
     Setting("port", 8000, "Port `policykb serve` listens on."),
+    Setting("allowed_hosts", "", "Extra host names (comma-separated) the web server answers to, besides `host`, "
+            "127.0.0.1 and localhost; requests naming any other Host are refused (DNS rebinding)."),
 )
 
 
