@@ -37,6 +37,8 @@ class KnowledgeBase:
         self._engine_build: str | None = None  # what `current` pointed at when the engine was opened
         self._opened_at = 0.0
         self.index_problem: str | None = None  # set while a damaged current build is bypassed
+        # A server falls back to the previous complete build when the current one is damaged; the CLI says so.
+        self.allow_fallback = False
 
     # ----- lifecycle -------------------------------------------------------------------------------------
     @property
@@ -79,14 +81,19 @@ class KnowledgeBase:
         return self.index_problem is not None and time.monotonic() - self._opened_at > self.RETRY_DAMAGED_S
 
     def _open(self, name: str | None) -> None:
-        from policykb.indexer import open_with_fallback
+        from policykb.indexer import open_index, open_with_fallback
         from policykb.search import SearchEngine
 
         self._opened_at = time.monotonic()
         try:
-            (store, keyword_index, vector_index, manifest), problem = open_with_fallback(
-                self.index_root, self.settings, self.embedder
-            )
+            if self.allow_fallback:
+                (store, keyword_index, vector_index, manifest), problem = open_with_fallback(
+                    self.index_root, self.settings, self.embedder
+                )
+            else:
+                (store, keyword_index, vector_index, manifest), problem = (
+                    open_index(self.index_root, self.settings, self.embedder), None
+                )
         except IndexError_:
             self._engine, self._engine_build = None, None  # never keep serving a build that is gone
             raise

@@ -373,6 +373,7 @@ def host_name(header: str) -> str:
 def create_app(kb: KnowledgeBase) -> FastAPI:
     """The FastAPI app over one KnowledgeBase: HTML pages and their JSON twins under /api."""
     settings = kb.settings
+    kb.allow_fallback = True  # a damaged current build: serve the previous complete one, with a banner
     max_query = int(settings.max_query_chars)
     max_upload = int(float(settings.max_upload_mb) * 1024 * 1024)
     root = web_dir()
