@@ -401,6 +401,7 @@ def publish(
         for key in counts:
             counts[key] += int(seg["per_document"][entry.doc_id][key])
     largest = max(segments, key=lambda s: s["indexed"]) if segments else {}
+    model: dict[str, Any]
     if embedder is not None:
         model = {
             "model": str(embedder.name), "model_key": embedder_key(embedder), "model_setting": str(settings.model),

@@ -21,7 +21,7 @@ class Setting:
 
 
 SETTINGS: tuple[Setting, ...] = (
-    Setting("index_dir", "indexes", "Folder holding the built index (SQLite, FAISS, BM25, manifest)."),
+    Setting("index_dir", "indexes", "The knowledge-base folder: the library of originals and the index builds."),
     Setting("models_dir", "models", "Folder where `policykb models install` writes sentence-transformers models."),
     Setting("model", "multilingual-e5-small", "Embedding model: a folder name under models_dir, or a path to any "
             "local sentence-transformers folder."),

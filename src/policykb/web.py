@@ -391,7 +391,7 @@ def create_app(kb: KnowledgeBase) -> FastAPI:
                                  max_upload_mb=settings.max_upload_mb, index_problem=lambda: shown_problem())
     hosts = allowed_hosts(str(settings.host), str(settings.allowed_hosts))
     index_root = Path(settings.index_path)
-    secret_roots = [index_root.resolve(), index_root.absolute(), tempfile.gettempdir(), Path.cwd(), Path.home()]
+    secret_roots: list[str | Path] = [index_root.resolve(), index_root.absolute(), tempfile.gettempdir(), Path.cwd(), Path.home()]
     if index_root.is_absolute():
         secret_roots.append(index_root)
 
