@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import sys
 import tempfile
 import time
@@ -65,7 +66,8 @@ def one_document_file(folder: Path, texts: list[str]) -> Path:
     return path
 
 
-def measure(sizes: list[int], model: str | None = None) -> list[dict[str, Any]]:
+def measure(sizes: list[int], model: str | None = None, report: Any = None) -> list[dict[str, Any]]:
+    """One row per size; `report` (if given) is called with each row as soon as it is measured."""
     from policykb import ingesting, pipeline
     from policykb.embed import EmbeddingCache, load_embedder
     from policykb.indexer import CACHE_FILE, build_index, embedder_key, embedding_text
@@ -96,6 +98,7 @@ def measure(sizes: list[int], model: str | None = None) -> list[dict[str, Any]]:
         build_index(collection, root, embedder, settings)
         base_s = time.perf_counter() - started
         path = one_document_file(work, corpus_texts)
+        print(f"growth: {size} clauses built in {base_s:.0f} s; adding one document", file=sys.stderr, flush=True)
         started = time.perf_counter()
         items = ingesting.read_inputs([path], float(settings.max_file_mb))
         report = ingesting.commit(root, items, lambda: embedder, settings)
@@ -106,11 +109,14 @@ def measure(sizes: list[int], model: str | None = None) -> list[dict[str, Any]]:
                            embedder_factory=lambda s: embedder)
         processed = kb.store.processed_documents()
         started = time.perf_counter()
-        build_index(processed, work / "rebuilt", embedder, settings)
+        build_index(processed, root, embedder, settings)  # same cache: nothing is embedded again
         rebuild_s = time.perf_counter() - started
         kb.close()
         rows.append({"size": sum(len(p.clauses) for p in collection), "added_clauses": outcome.clauses,
                      "add_s": add_s, "rebuild_s": rebuild_s, "base_build_s": base_s, "model": str(embedder.name)})
+        if report is not None:
+            report(rows[-1])
+        shutil.rmtree(work, ignore_errors=True)
     return rows
 
 
@@ -119,8 +125,8 @@ def main() -> int:
     ap.add_argument("--sizes", default="1000,100000")
     ap.add_argument("--model", default=None, help="e.g. `hash` for the test embedder")
     args = ap.parse_args()
-    for row in measure([int(s) for s in args.sizes.split(",") if s], args.model):
-        print(json.dumps(row, ensure_ascii=False))
+    measure([int(s) for s in args.sizes.split(",") if s], args.model,
+            report=lambda row: print(json.dumps(row, ensure_ascii=False), flush=True))
     return 0
 
 
