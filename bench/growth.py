@@ -101,9 +101,9 @@ def measure(sizes: list[int], model: str | None = None, report: Any = None) -> l
         print(f"growth: {size} clauses built in {base_s:.0f} s; adding one document", file=sys.stderr, flush=True)
         started = time.perf_counter()
         items = ingesting.read_inputs([path], float(settings.max_file_mb))
-        report = ingesting.commit(root, items, lambda: embedder, settings)
+        ingest_report = ingesting.commit(root, items, lambda: embedder, settings)
         add_s = time.perf_counter() - started
-        [outcome] = report.files
+        [outcome] = ingest_report.files
         assert outcome.outcome == "added", outcome
         kb = KnowledgeBase(Settings.load(index_dir=str(root), **({"model": model} if model else {})),
                            embedder_factory=lambda s: embedder)
