@@ -96,6 +96,7 @@ def main() -> int:
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--skip-scale", action="store_true")
     ap.add_argument("--skip-load", action="store_true")
+    ap.add_argument("--skip-growth", action="store_true")
     args = ap.parse_args()
     sizes = [1000, 100000] if args.quick else [int(s) for s in args.sizes.split(",") if s]
 
@@ -231,6 +232,21 @@ def main() -> int:
                 f"embed {r['embed_p50_ms']:.1f} + faiss {r['faiss_p50_ms']:.2f} + bm25 {r['bm25_p50_ms']:.2f} ms; "
                 f"build {r['build_s']:.0f} s", target, ok,
             ))
+
+    # --- growth: adding one 100-clause document to a collection, next to a full rebuild ----------------------
+    if not args.skip_growth:
+        try:
+            from growth import measure
+
+            for r in measure([s for s in (1000, 100000) if s <= max(sizes)]):
+                target = "< 3 s" if r["size"] >= 100000 else ""
+                rows.append(Row(
+                    "growth", f"add one {r['added_clauses']}-clause document to {r['size']:,} clauses",
+                    f"{r['add_s']:.2f} s", f"full rebuild {r['rebuild_s']:.1f} s (vectors cached); {r['model']}",
+                    target, ("yes" if r["add_s"] < 3 else "no") if target else "",
+                ))
+        except Exception as exc:
+            rows.append(Row("growth", "add one document", f"failed: {exc}"))
 
     # --- load test: 200 searches from 8 clients against `policykb serve` ----------------------------------------
     if not args.skip_load:

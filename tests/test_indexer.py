@@ -18,6 +18,7 @@ from policykb.errors import IndexError_
 from policykb.indexer import (
     BUILD_PREFIX,
     CACHE_FILE,
+    KEEP_BUILDS,
     TMP_PREFIX,
     build_index,
     corpus_hash,
@@ -61,7 +62,17 @@ def answer(root: Path, query: str = "县管校聘") -> list[str]:
 
 
 def builds(root: Path) -> list[str]:
-    return sorted(p.name for p in root.iterdir() if p.name.startswith((BUILD_PREFIX, TMP_PREFIX)))
+    """Complete and unfinished builds and segments (unfinished ones start with .tmp-)."""
+    return sorted(p.name for sub in ("builds", "segments") if (root / sub).is_dir() for p in (root / sub).iterdir()
+                  if p.name.startswith((BUILD_PREFIX, TMP_PREFIX)))
+
+
+def complete_builds(root: Path) -> list[str]:
+    return sorted(p.name for p in (root / "builds").iterdir() if p.name.startswith(BUILD_PREFIX))
+
+
+def unfinished(root: Path) -> list[str]:
+    return [name for name in builds(root) if name.startswith(TMP_PREFIX)]
 
 
 EXPECTED_ANSWER = ["zhenjiang-2019/三.(二)#1", "linping-2023/三.(一)#1"]
@@ -71,16 +82,19 @@ def test_build_writes_a_complete_folder_behind_a_relative_symlink(tmp_path: Path
     manifest = build_index(sample_corpus(), tmp_path, HashEmbedder(), settings_for(tmp_path))
     link = tmp_path / "current"
     assert (
-        link.is_symlink() and os.readlink(link) == manifest.build and manifest.build.startswith(BUILD_PREFIX)
+        link.is_symlink() and os.readlink(link) == f"builds/{manifest.build}"
+        and manifest.build.startswith(BUILD_PREFIX)
     )
-    assert sorted(p.name for p in (tmp_path / manifest.build).iterdir()) == [
+    assert sorted(p.name for p in (tmp_path / "builds" / manifest.build).iterdir()) == ["manifest.json"]
+    [segment] = manifest.segments
+    assert sorted(p.name for p in (tmp_path / "segments" / segment["name"]).iterdir()) == [
         "bm25",
         "dense.faiss",
         "kb.sqlite",
-        "manifest.json",
+        "segment.json",
     ]
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
-        [".publish.lock", "current", manifest.build, CACHE_FILE]
+        [".lock", "builds", "current", "library", "segments", CACHE_FILE]
     )
     assert answer(tmp_path) == EXPECTED_ANSWER
 
@@ -109,7 +123,7 @@ def test_build_manifest_records_model_corpus_and_versions(tmp_path: Path) -> Non
             "tokenizer",
         )
     } == {
-        "format_version": 1,
+        "format_version": 2,
         "policykb_version": "0.1.0",
         "model": "hash-64",
         "model_key": "hash-64@hash",
@@ -149,15 +163,16 @@ def test_build_chooses_the_approximate_index_above_the_threshold(tmp_path: Path)
     )  # 10 clauses: capped at n/39, at least 1
 
 
-def test_rebuild_swaps_in_the_new_build_and_keeps_only_the_previous(tmp_path: Path) -> None:
+def test_rebuild_swaps_in_the_new_build_and_keeps_the_previous_ones(tmp_path: Path) -> None:
     settings = settings_for(tmp_path)
-    first = build_index(sample_corpus(), tmp_path, HashEmbedder(), settings).build
-    second = build_index(sample_corpus()[2:], tmp_path, HashEmbedder(), settings).build
-    assert current_build(tmp_path) == tmp_path / second
-    assert builds(tmp_path) == sorted([first, second])
-    third = build_index(sample_corpus(), tmp_path, HashEmbedder(), settings).build
-    assert builds(tmp_path) == sorted([second, third])
-    assert len({first, second, third}) == 3
+    made = [build_index(sample_corpus()[i % 3 :], tmp_path, HashEmbedder(), settings) for i in range(KEEP_BUILDS + 1)]
+    assert current_build(tmp_path) == tmp_path / "builds" / made[-1].build
+    assert complete_builds(tmp_path) == sorted(m.build for m in made[1:])  # the oldest is gone
+    # each build replaced the whole index: the segments left are those of the kept builds, nothing else
+    assert sorted(p.name for p in (tmp_path / "segments").iterdir()) == sorted(
+        m.segments[0]["name"] for m in made[1:]
+    )
+    assert [m.generation for m in made] == list(range(1, KEEP_BUILDS + 2))
 
 
 def test_an_open_index_keeps_answering_after_a_rebuild_swaps_it_out(tmp_path: Path) -> None:
@@ -194,8 +209,8 @@ def test_a_failed_build_leaves_the_old_index_in_place(tmp_path: Path) -> None:
     changed[0].clauses[3].text += "新增内容。"  # not in the cache, so the embedder is called
     with pytest.raises(RuntimeError, match="embedding crashed"):
         build_index(changed, tmp_path, CountingEmbedder(fail=True), settings)
-    assert current_build(tmp_path) == tmp_path / good
-    assert builds(tmp_path) == [good]  # the half-written folder is gone
+    assert current_build(tmp_path) == tmp_path / "builds" / good
+    assert unfinished(tmp_path) == []  # the half-written segment is gone
     assert answer(tmp_path) == EXPECTED_ANSWER
 
 
@@ -234,8 +249,8 @@ def test_an_ingest_killed_mid_build_leaves_the_old_index_usable(tmp_path: Path) 
             assert time.monotonic() < deadline, "the builder never reached the embedding step"
             time.sleep(0.05)
         # mid-build: the new folder holds a store already, the old index is still the current one
-        unfinished = [name for name in builds(root) if name.startswith(TMP_PREFIX)]
-        assert len(unfinished) == 1 and (root / unfinished[0] / "kb.sqlite").exists()
+        [left] = unfinished(root)
+        assert (root / "segments" / left / "kb.sqlite").exists()
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait(timeout=10)
     finally:
@@ -244,11 +259,11 @@ def test_an_ingest_killed_mid_build_leaves_the_old_index_usable(tmp_path: Path) 
         if proc.stderr:
             proc.stderr.close()
     assert proc.returncode == -signal.SIGKILL
-    assert current_build(root) == root / good
+    assert current_build(root) == root / "builds" / good
     assert answer(root) == EXPECTED_ANSWER
     # the next build clears what the dead builder left behind
     newer = build_index(sample_corpus(), root, HashEmbedder(), settings).build
-    assert builds(root) == sorted([good, newer])
+    assert unfinished(root) == [] and complete_builds(root) == sorted([good, newer])
 
 
 def test_open_index_reports_a_missing_index(tmp_path: Path) -> None:

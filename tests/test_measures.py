@@ -175,7 +175,7 @@ def test_measures_page_shows_every_indexed_region_and_unspecified(hash_kb: Any) 
 
     from policykb.web import create_app
 
-    html = TestClient(create_app(hash_kb)).get("/measures").text
+    html = TestClient(create_app(hash_kb), base_url="http://127.0.0.1").get("/measures").text
     for name in ("上海市", "虹口区", "镇江市", "海淀区", "临平区"):
         assert f">{name}</th>" in html, name
     assert "未规定" in html and '<span class="muted">—</span>' not in html

@@ -25,10 +25,12 @@ UPLOAD = (
     "某某区教育局\n2024年3月1日\n"
 )
 
+LOCAL = "http://127.0.0.1"  # the server refuses other Host names (DNS rebinding)
+
 
 @pytest.fixture(scope="module")
 def client(hash_kb: KnowledgeBase) -> TestClient:
-    return TestClient(create_app(hash_kb))
+    return TestClient(create_app(hash_kb), base_url=LOCAL)
 
 
 def _copy_kb(hash_kb: KnowledgeBase, tmp_path: Path, **settings: Any) -> KnowledgeBase:
@@ -216,7 +218,7 @@ def test_openapi_documents_every_api_route(client: TestClient) -> None:
 # ----- uploads -------------------------------------------------------------------------------------------------
 def test_upload_preview_then_commit_with_a_corrected_region_makes_it_searchable(hash_kb: Any, tmp_path: Path) -> None:
     kb = _copy_kb(hash_kb, tmp_path)
-    client = TestClient(create_app(kb))
+    client = TestClient(create_app(kb), base_url=LOCAL)
     r = client.post("/api/ingest/preview", files={"file": ("moumou.txt", UPLOAD.encode("utf-8"), "text/plain")})
     assert r.status_code == 200, r.text
     preview = r.json()
@@ -241,7 +243,7 @@ def test_upload_preview_then_commit_with_a_corrected_region_makes_it_searchable(
 
 
 def test_upload_form_flow_renders_preview_and_result_pages(hash_kb: Any, tmp_path: Path) -> None:
-    client = TestClient(create_app(_copy_kb(hash_kb, tmp_path)))
+    client = TestClient(create_app(_copy_kb(hash_kb, tmp_path)), base_url=LOCAL)
     assert 'enctype="multipart/form-data"' in client.get("/ingest").text
     html = client.post("/ingest", files={"file": ("notice.txt", UPLOAD.encode("utf-8"))}).text
     assert 'id="detected-date">2024-03-01<' in html
@@ -269,7 +271,7 @@ def test_upload_type_checks(client: TestClient, name: str, data: bytes, status: 
 
 
 def test_upload_size_limit_gives_413(hash_kb: Any, tmp_path: Path) -> None:
-    client = TestClient(create_app(_copy_kb(hash_kb, tmp_path, max_upload_mb=0.01)))
+    client = TestClient(create_app(_copy_kb(hash_kb, tmp_path, max_upload_mb=0.01)), base_url=LOCAL)
     big = ("教育" * 6000).encode("utf-8")  # 36 kB > 10 kB
     r = client.post("/api/ingest/preview", files={"file": ("big.txt", big)})
     assert r.status_code == 413 and "上传上限为 0.01 MB" in r.json()["error"]
@@ -284,7 +286,7 @@ def test_commit_refuses_a_malformed_date(client: TestClient) -> None:
 def test_searches_keep_answering_while_an_upload_is_being_indexed(hash_kb: Any, tmp_path: Path) -> None:
     import threading
 
-    client = TestClient(create_app(_copy_kb(hash_kb, tmp_path)))
+    client = TestClient(create_app(_copy_kb(hash_kb, tmp_path)), base_url=LOCAL)
     token = client.post("/api/ingest/preview", files={"file": ("a.txt", UPLOAD.encode("utf-8"))}).json()["token"]
     done: list[int] = []
     worker = threading.Thread(

@@ -38,9 +38,22 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="store_true", help="log progress details to stderr")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    p = sub.add_parser("ingest", help="clean, segment, tag, embed and index documents")
+    p = sub.add_parser("ingest", help="add documents (new ones added, changed ones a new version; none removed)")
     p.add_argument("paths", nargs="*", default=["corpus/"], help="files or folders (default corpus/)")
-    p.add_argument("--json", action="store_true", help="print the per-file summary as JSON")
+    p.add_argument("--json", action="store_true", help="print the per-file report as JSON")
+
+    p = sub.add_parser("documents", help="every document: id, title, region, date, version, source, ingested-at")
+    p.add_argument("--json", action="store_true")
+
+    p = sub.add_parser("remove", help="remove documents from search (logged; the originals stay in the library)")
+    p.add_argument("doc_ids", nargs="+", metavar="DOC_ID")
+    p.add_argument("--json", action="store_true")
+
+    p = sub.add_parser("rebuild", help="re-derive the whole index from the library, atomically")
+    p.add_argument("--json", action="store_true")
+
+    p = sub.add_parser("check", help="verify the current build and the library; one line per problem")
+    p.add_argument("--json", action="store_true")
 
     p = sub.add_parser("clean", help="clean one raw file and print the result (no index needed)")
     p.add_argument("file")
@@ -149,8 +162,39 @@ def run(args: argparse.Namespace) -> int:
             sys.stdout.write(render.ingest_summary(report))
         for outcome in report.files:
             if not outcome.ok:
-                print(f"skipped: {outcome.error}", file=sys.stderr)
+                print(f"skipped: {outcome.reason}", file=sys.stderr)
         return 0 if report.indexed else 1
+    if cmd == "documents":
+        records = kb.document_records()
+        if as_json:
+            _print_json(records)
+        else:
+            sys.stdout.write(render.documents_table(records))
+        return 0
+    if cmd == "remove":
+        result = kb.remove(args.doc_ids)
+        if as_json:
+            _print_json(result)
+        else:
+            print(f"removed {', '.join(result['removed'])}; the knowledge base holds {result['documents']} documents")
+        return 0
+    if cmd == "rebuild":
+        result = kb.rebuild(progress=sys.stderr.isatty())
+        if as_json:
+            _print_json(result)
+        else:
+            print(f"rebuilt {result['build']}: {result['documents']} documents, {result['clauses']} searchable clauses")
+        return 0
+    if cmd == "check":
+        problems = kb.check()
+        if as_json:
+            _print_json({"problems": problems, "ok": not problems})
+        else:
+            for line in problems:
+                print(line)
+            if not problems:
+                print("ok")
+        return 1 if problems else 0
     if cmd == "clauses":
         clauses = kb.clauses(_regions(args.region), doc_id=args.doc)
         if as_json:
@@ -232,8 +276,33 @@ def _custom_values(raw: str) -> dict[str, float]:
     return out
 
 
+def _global_options_first(argv: Sequence[str]) -> list[str]:
+    """`--index-dir DIR` and `-v` are global options: accepted after the subcommand too."""
+    head: list[str] = []
+    rest: list[str] = []
+    items = list(argv)
+    i = 0
+    while i < len(items):
+        arg = items[i]
+        if arg == "--":
+            rest.extend(items[i:])
+            break
+        if arg == "--index-dir" and i + 1 < len(items):
+            head.extend(items[i : i + 2])
+            i += 2
+            continue
+        if arg.startswith("--index-dir="):
+            head.append(arg)
+        elif arg in ("-v", "--verbose"):
+            head.append(arg)
+        else:
+            rest.append(arg)
+        i += 1
+    return head + rest
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    args = build_parser().parse_args(_global_options_first(sys.argv[1:] if argv is None else argv))
     level = logging.INFO if args.verbose else logging.WARNING
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
     # Some libraries (bm25s) set their own loggers to DEBUG at import; the handler's level keeps stderr quiet.

@@ -395,6 +395,9 @@ class EmbeddingCache:
         self.close()
 
 
+CACHE_COMMIT_EVERY = 256  # texts embedded between two commits of the embedding cache
+
+
 def cached_encode_passages(
     embedder: Embedder, texts: list[str], cache: EmbeddingCache | None, progress: bool = False
 ) -> np.ndarray:
@@ -411,9 +414,19 @@ def cached_encode_passages(
         out[i] = vector
     misses = list(dict.fromkeys(t for i, t in enumerate(texts) if i not in hits))
     if misses:
-        vectors = embedder.encode_passages(misses, progress=progress)
-        cache.put_many(misses, vectors, prompt)
-        by_text = dict(zip(misses, vectors, strict=True))
+        # Committed a batch at a time, so an ingest killed mid-way resumes with the vectors it had made.
+        by_text: dict[str, np.ndarray] = {}
+        batches = range(0, len(misses), CACHE_COMMIT_EVERY)
+        if progress and len(misses) > CACHE_COMMIT_EVERY:
+            from tqdm import tqdm
+
+            batches = tqdm(batches, desc="Embedding", unit="batch")  # type: ignore[assignment]
+            progress = False
+        for start in batches:
+            chunk = misses[start : start + CACHE_COMMIT_EVERY]
+            vectors = embedder.encode_passages(chunk, progress=progress)
+            cache.put_many(chunk, vectors, prompt)
+            by_text.update(zip(chunk, vectors, strict=True))
         for i, text in enumerate(texts):
             if i not in hits:
                 out[i] = by_text[text]

@@ -30,9 +30,12 @@ def clean_file(
     return clean_loaded(loaded, source_path=path)
 
 
-def clean_loaded(loaded: loading.LoadedText, source_path: str | Path, overrides: dict | None = None) -> Document:
+def clean_loaded(
+    loaded: loading.LoadedText, source_path: str | Path, overrides: dict | None = None, sidecar: bool = True
+) -> Document:
     """Clean a loaded file: loading's own changes come first, its form's fields (a red header) feed metadata."""
-    document = clean_raw_text(loaded.text, source_path, overrides, fields=loaded.fields, html=loaded.markup)
+    document = clean_raw_text(loaded.text, source_path, overrides, fields=loaded.fields, html=loaded.markup,
+                              sidecar=sidecar)
     document.changes = [*loaded.changes, *document.changes]
     document.metadata.source_format = loaded.source_format
     document.metadata.ocr_confidence = loaded.ocr_confidence
@@ -41,16 +44,19 @@ def clean_loaded(loaded: loading.LoadedText, source_path: str | Path, overrides:
 
 def clean_raw_text(
     raw_text: str, source_path: str | Path, overrides: dict | None = None, fields: dict[str, str] | None = None,
-    html: str | None = None,
+    html: str | None = None, sidecar: bool = True,
 ) -> Document:
     """Clean already-decoded raw text; `overrides` (and a NAME.meta.toml sidecar) win over extracted metadata.
 
     `html`: the page's markup when the raw text came from HTML, so that the main-content extractor can tell the
-    page's furniture from its article."""
+    page's furniture from its article. sidecar=False ignores any file beside source_path: a document re-derived
+    from the library brings the overrides it was ingested with.
+    """
     source_path = Path(source_path)
     result = cleaning.clean_text(raw_text, html=html)
     meta = metadata.extract_metadata(raw_text, result.text, source_path, fields=fields)
-    meta = metadata.apply_overrides(meta, metadata.read_sidecar(source_path))
+    if sidecar:
+        meta = metadata.apply_overrides(meta, metadata.read_sidecar(source_path))
     if overrides:
         meta = metadata.apply_overrides(meta, overrides)
     doc_id = metadata.make_doc_id(meta, source_path, result.text)

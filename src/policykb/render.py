@@ -28,14 +28,32 @@ def _section(section: list[str]) -> str:
 
 
 def ingest_summary(report: Any) -> str:
+    """One line per file (`added  path  doc_id …`), then the totals."""
     lines = []
     for f in report.files:
-        if f.ok:
-            lines.append(f"ok      {f.path}  {f.doc_id}  {f.clauses} clauses, {f.requirements} requirements")
+        if f.outcome in ("added", "updated"):
+            detail = f"{f.clauses} clauses, {f.requirements} requirements"
+            of = f" (version {f.version} of {f.of})" if f.outcome == "updated" else ""
+            lines.append(f"{f.outcome:<9} {f.path}  {f.doc_id}{of}  {detail}")
+        elif f.outcome in ("unchanged", "duplicate"):
+            of = f" of {f.of}" if f.outcome == "duplicate" else ""
+            lines.append(f"{f.outcome:<9} {f.path}  {f.doc_id}{of}")
         else:
-            lines.append(f"skipped {f.path}  {f.error}")
-    lines.append(f"{report.indexed} of {len(report.files)} files indexed")
+            lines.append(f"skipped   {f.path}  {f.reason}")
+    counts = {o: sum(1 for f in report.files if f.outcome == o)
+              for o in ("added", "updated", "unchanged", "duplicate", "skipped")}
+    totals = ", ".join(f"{n} {o}" for o, n in counts.items() if n)
+    lines.append(f"{totals or 'no files'}; the knowledge base holds {report.documents} documents")
     return "\n".join(lines) + "\n"
+
+
+def documents_table(records: list[dict[str, Any]]) -> str:
+    lines = [
+        f"{r['doc_id']}\tv{r['version']}\t{r['region'] or '-'}\t{r['date'] or '-'}\t{r['title'] or '-'}\t"
+        f"{r['source']}\t{r['ingested_at']}"
+        for r in records
+    ]
+    return "\n".join(lines) + ("\n" if lines else "")
 
 
 def clauses_table(clauses: list[Clause]) -> str:

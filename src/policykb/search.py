@@ -190,15 +190,22 @@ class SearchEngine:
         has_requirement: bool = False,
     ) -> np.ndarray | None:
         """Dense ids passing every filter (None when nothing is filtered); read-only, cached per filter."""
-        if not region_ids and doc_id is None and not has_requirement:
+        if not region_ids and doc_id is None and not has_requirement and self._all_live():
             return None
         return self._allowed(tuple(sorted(set(region_ids or ()))), doc_id, has_requirement)
+
+    def _all_live(self) -> bool:
+        """True when no searchable clause belongs to a deleted document (one segment, nothing superseded)."""
+        live = self.facets().get("live")
+        return live is None or bool(live.all())
 
     def _compute_allowed(
         self, region_ids: tuple[str, ...], doc_id: str | None, has_requirement: bool
     ) -> np.ndarray:
         f = self.facets()
-        mask = np.ones(len(f["region"]), dtype=bool)
+        live = f.get("live")
+        # Deleted documents' clauses stay in their immutable segment until a merge: every search skips them.
+        mask = np.ones(len(f["region"]), dtype=bool) if live is None else live.copy()
         if region_ids:
             codes = np.flatnonzero(np.isin(f["region_ids"], list(region_ids)))
             mask &= np.isin(f["region"], codes)

@@ -2,78 +2,25 @@
 
 from __future__ import annotations
 
-import dataclasses
-import hashlib
 import logging
 import threading
+import time
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from policykb import gazetteer, pipeline
-from policykb.errors import InputFileError, NotFoundError, PolicyKBError
+from policykb import gazetteer, ingesting, pipeline
+from policykb.errors import IndexError_, NotFoundError, PolicyKBError
+from policykb.ingesting import SUPPORTED_SUFFIXES, FileOutcome, IngestReport, expand_paths
 from policykb.query import normalise_query
 from policykb.records import Clause, Document, Hit, Requirement
 from policykb.settings import Settings
 
 log = logging.getLogger(__name__)
 
-SUPPORTED_SUFFIXES = (".txt", ".html", ".htm", ".docx", ".doc", ".wps", ".pdf", ".png", ".jpg", ".jpeg")
-
-
-@dataclass
-class FileOutcome:
-    """What happened to one input file during an ingest."""
-
-    path: str
-    ok: bool
-    doc_id: str | None = None
-    region_id: str | None = None
-    clauses: int = 0
-    requirements: int = 0
-    error: str | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        return self.__dict__.copy()
-
-
-@dataclass
-class IngestReport:
-    files: list[FileOutcome] = field(default_factory=list)
-    manifest: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def indexed(self) -> int:
-        return sum(1 for f in self.files if f.ok)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"files": [f.to_dict() for f in self.files], "indexed": self.indexed, "manifest": self.manifest}
-
-
-def _text_hash(document: Document) -> str:
-    return hashlib.sha1(document.text.encode("utf-8")).hexdigest()[:6]
-
-
-def _with_doc_id(document: Document, doc_id: str) -> Document:
-    return dataclasses.replace(document, doc_id=doc_id)
-
-
-def expand_paths(paths: Iterable[str | Path]) -> list[Path]:
-    """Files named directly, plus supported files found under named folders, sorted for stable ids."""
-    found: list[Path] = []
-    for raw in paths:
-        p = Path(raw)
-        if p.is_dir():
-            found.extend(
-                sorted(q for q in p.rglob("*") if q.is_file() and q.suffix.lower() in SUPPORTED_SUFFIXES)
-            )
-        else:
-            found.append(p)
-    return found
-
-
 class KnowledgeBase:
+    RETRY_DAMAGED_S = 5.0  # how often a damaged current build is tried again (it may have been repaired)
+
     """Clean, index, search, compare and draft over one index folder.
 
     Heavy parts (store, indexes, model) open lazily on first use and are swapped as a whole after an ingest,
@@ -87,6 +34,11 @@ class KnowledgeBase:
         self._engine: Any = None  # search.SearchEngine over the current index
         self._lock = threading.RLock()
         self._ingest_lock = threading.Lock()
+        self._engine_build: str | None = None  # what `current` pointed at when the engine was opened
+        self._opened_at = 0.0
+        self.index_problem: str | None = None  # set while a damaged current build is bypassed
+        # A server falls back to the previous complete build when the current one is damaged; the CLI says so.
+        self.allow_fallback = False
 
     # ----- lifecycle -------------------------------------------------------------------------------------
     @property
@@ -105,21 +57,50 @@ class KnowledgeBase:
             return self._embedder
 
     def engine(self) -> Any:
-        """The search engine over the current index, opened on first use."""
+        """The search engine over the current build, reopened whenever another process published a new one.
+
+        `current` is read on every call (one readlink), so a server never answers from a build that was replaced
+        or removed. When the current build is damaged, the newest earlier build that opens whole is served and
+        `index_problem` says why, until a new build is published or the damage is repaired.
+        """
+        name = self._current_name()
         engine = self._engine
-        if engine is not None:
+        if engine is not None and name == self._engine_build and not self._retry_due():
             return engine
         with self._lock:
-            if self._engine is None:
-                from policykb.indexer import open_index
-                from policykb.search import SearchEngine
+            if self._engine is None or name != self._engine_build or self._retry_due():
+                self._open(name)
+            return self._engine
 
-                store, keyword_index, vector_index, manifest = open_index(
+    def _current_name(self) -> str | None:
+        from policykb.indexer import current_name
+
+        return current_name(self.index_root)
+
+    def _retry_due(self) -> bool:
+        return self.index_problem is not None and time.monotonic() - self._opened_at > self.RETRY_DAMAGED_S
+
+    def _open(self, name: str | None) -> None:
+        from policykb.indexer import open_index, open_with_fallback
+        from policykb.search import SearchEngine
+
+        self._opened_at = time.monotonic()
+        try:
+            if self.allow_fallback:
+                (store, keyword_index, vector_index, manifest), problem = open_with_fallback(
                     self.index_root, self.settings, self.embedder
                 )
-                self._engine = SearchEngine(store, keyword_index, vector_index, self.embedder, self.settings)
-                self._engine.manifest = manifest
-            return self._engine
+            else:
+                (store, keyword_index, vector_index, manifest), problem = (
+                    open_index(self.index_root, self.settings, self.embedder), None
+                )
+        except IndexError_:
+            self._engine, self._engine_build = None, None  # never keep serving a build that is gone
+            raise
+        self._engine = SearchEngine(store, keyword_index, vector_index, self.embedder, self.settings)
+        self._engine.manifest = manifest
+        self._engine_build = name
+        self.index_problem = problem
 
     def warm_up(self) -> None:
         """Open the index and load the model now, so the first request is fast."""
@@ -141,95 +122,103 @@ class KnowledgeBase:
     def clean_file(self, path: str | Path) -> Document:
         return pipeline.clean_file(path, **self._load_limits())
 
+    def _convert_limits(self) -> dict[str, Any]:
+        return {"max_pdf_pages": self.settings.max_pdf_pages, "convert_timeout_s": self.settings.convert_timeout_s}
+
     def _load_limits(self) -> dict[str, Any]:
         return {"max_file_mb": self.settings.max_file_mb, "max_pdf_pages": self.settings.max_pdf_pages,
                 "convert_timeout_s": self.settings.convert_timeout_s}
-
-    def process_files(
-        self, paths: Sequence[str | Path], progress: Callable[[Iterable[Path]], Iterable[Path]] | None = None
-    ) -> tuple[list[pipeline.ProcessedDocument], list[FileOutcome]]:
-        """Clean, segment and tag each file; unreadable files are reported, not fatal."""
-        files = expand_paths(paths)
-        processed: list[pipeline.ProcessedDocument] = []
-        outcomes: list[FileOutcome] = []
-        seen_ids: dict[str, str] = {}
-        iterator: Iterable[Path] = progress(files) if progress else files
-        for path in iterator:
-            try:
-                if not path.exists():
-                    raise InputFileError(path, "no such file or folder")
-                doc = pipeline.process_file(path, **self._load_limits())
-            except PolicyKBError as exc:
-                outcomes.append(FileOutcome(str(path), ok=False, error=str(exc)))
-                continue
-            except Exception as exc:  # a bug on one file must not lose the others
-                log.exception("failed on %s", path)
-                outcomes.append(FileOutcome(str(path), ok=False, error=f"{path}: internal error: {exc}"))
-                continue
-            doc_id = doc.document.doc_id
-            if doc_id in seen_ids:
-                # Two documents of one region can share a number (two agencies) or a date: the text tells them
-                # apart, and a hash of it keeps the id stable whatever the order of the files.
-                doc = pipeline.process_document(_with_doc_id(doc.document, f"{doc_id}-{_text_hash(doc.document)}"))
-                doc_id = doc.document.doc_id
-                if doc_id in seen_ids:
-                    outcomes.append(
-                        FileOutcome(str(path), ok=False, error=f"{path}: same text as {seen_ids[doc_id]}")
-                    )
-                    continue
-            seen_ids[doc_id] = str(path)
-            processed.append(doc)
-            outcomes.append(
-                FileOutcome(
-                    str(path), ok=True, doc_id=doc_id, region_id=doc.document.metadata.region_id,
-                    clauses=len(doc.clauses), requirements=len(doc.requirements),
-                )
-            )
-        return processed, outcomes
 
     def ingest(
         self,
         paths: Sequence[str | Path],
         progress: bool = False,
         file_progress: Callable[[Iterable[Path]], Iterable[Path]] | None = None,
-        extra: Sequence[pipeline.ProcessedDocument] = (),
     ) -> IngestReport:
-        """Build a new index from `paths` (plus already processed `extra` documents) and swap it in atomically."""
-        from policykb.indexer import build_index
+        """Add the documents under `paths`: new ones added, changed ones a new version, the rest reported; never
+        removes another document. The originals are kept in the library; publishing is atomic."""
+        items = ingesting.read_inputs(paths, float(self.settings.max_file_mb), file_progress, **self._convert_limits())
+        return self._commit(items, progress)
 
+    def _commit(self, items: Sequence[Any], progress: bool = False) -> IngestReport:
         with self._ingest_lock:
-            processed, outcomes = self.process_files(paths, file_progress)
-            processed.extend(extra)
-            report = IngestReport(files=outcomes)
-            if not processed:
-                return report
-            manifest = build_index(processed, self.index_root, self.embedder(), self.settings, progress=progress)
-            report.manifest = manifest.to_dict()
-            self._reopen()
-            return report
+            report = ingesting.commit(self.index_root, items, self.embedder, self.settings, progress=progress)
+        self._reopen_if_open()
+        return report
 
-    def add_document(self, document: Document) -> IngestReport:
-        """Add one cleaned (possibly user-corrected) document to the index, keeping every indexed one."""
-        from policykb.indexer import build_index
-
+    def remove(self, doc_ids: Sequence[str]) -> dict[str, Any]:
+        """Remove documents from search; the removal is logged and their originals stay in the library."""
         with self._ingest_lock:
-            new = pipeline.process_document(document)
-            current: list[pipeline.ProcessedDocument] = []
-            if (self.index_root / "current").exists():
-                current = [d for d in self.engine().store.processed_documents() if d.document.doc_id != document.doc_id]
-            manifest = build_index([*current, new], self.index_root, self.embedder(), self.settings, progress=False)
-            self._reopen()
-            outcome = FileOutcome(
-                document.source_path, ok=True, doc_id=document.doc_id, region_id=document.metadata.region_id,
-                clauses=len(new.clauses), requirements=len(new.requirements),
-            )
-            return IngestReport(files=[outcome], manifest=manifest.to_dict())
+            manifest = ingesting.remove(self.index_root, doc_ids, self.settings)
+        self._reopen_if_open()
+        return {"removed": list(doc_ids), "documents": manifest.documents}
 
-    def _reopen(self) -> None:
-        """Point new requests at the freshly swapped index; running ones keep the old engine object."""
+    def rebuild(self, progress: bool = False) -> dict[str, Any]:
+        """Re-derive the whole index from the library (after a pipeline upgrade), published atomically."""
+        with self._ingest_lock:
+            manifest = ingesting.rebuild(self.index_root, self.embedder(), self.settings, progress=progress)
+        self._reopen_if_open()
+        return {"documents": manifest.documents, "clauses": manifest.indexed_clauses, "build": manifest.build}
+
+    def check(self) -> list[str]:
+        """Every problem with the current build and the library, one line each (empty: all is well)."""
+        from policykb.indexer import check_index
+
+        return check_index(self.index_root)
+
+    def _reopen_if_open(self) -> None:
+        """Point new requests at the freshly published build; running ones keep the old engine object."""
         with self._lock:
-            self._engine = None
-        self.engine()
+            if self._engine is not None:
+                self._engine_build = None
+
+    # ----- the library: documents, versions, what changed ---------------------------------------------------
+    def _manifest(self) -> Any:
+        from policykb.indexer import read_current_manifest
+
+        manifest = read_current_manifest(self.index_root)
+        if manifest is None:
+            raise IndexError_(f"no index at {self.index_root}: run `policykb ingest` (or `make index`)")
+        return manifest
+
+    def _entry(self, doc_id: str) -> Any:
+        entry = self._manifest().read_catalog().get(doc_id)
+        if entry is None:
+            raise NotFoundError(f"no document {doc_id!r} in the knowledge base")
+        return entry
+
+    def document_records(self) -> list[dict[str, Any]]:
+        """Every live document as `documents --json` lists it: id, title, region, date, version, source,
+        ingested-at and the original's sha256."""
+        out = []
+        for entry in self._manifest().read_catalog().live():
+            v = entry.latest
+            out.append({"doc_id": entry.doc_id, "title": v.title, "region_id": v.region_id, "region": v.region,
+                        "date": v.date, "version": v.version, "source": v.source, "ingested_at": v.ingested_at,
+                        "sha256": v.sha256, "doc_number": v.doc_number, "versions": len(entry.versions)})
+        return out
+
+    def versions(self, doc_id: str) -> list[dict[str, Any]]:
+        """Every version of a document, oldest first (a removed document's too)."""
+        entry = self._entry(doc_id)
+        return [{**v.to_dict(), "latest": v is entry.latest, "removed_at": entry.removed_at}
+                for v in entry.versions]
+
+    def version(self, doc_id: str, number: int) -> pipeline.ProcessedDocument:
+        """One version of a document, derived again from its original in the library."""
+        entry = self._entry(doc_id)
+        for v in entry.versions:
+            if v.version == number:
+                return ingesting.rederive(self.index_root, doc_id, v, float(self.settings.max_file_mb),
+                                         **self._convert_limits())
+        raise NotFoundError(f"document {doc_id!r} has no version {number}")
+
+    def version_diff(self, doc_id: str, a: int, b: int) -> Any:
+        """What changed between two versions of a document, clause by clause (the alignment diff)."""
+        from policykb.align import align_documents
+
+        old, new = self.version(doc_id, a), self.version(doc_id, b)
+        return align_documents(old.document, old.clauses, new.document, new.clauses)
 
     # ----- reading ---------------------------------------------------------------------------------------
     def documents(self) -> list[Document]:
@@ -332,33 +321,40 @@ class KnowledgeBase:
 
     def preview_upload(self, filename: str, data: bytes, overrides: dict[str, Any] | None = None) -> Document:
         """Clean an uploaded file without indexing it; `overrides` (region, region_id, date, title) win."""
-        import tempfile
+        return ingesting.read_upload(filename, data, overrides, float(self.settings.max_file_mb),
+                                     **self._convert_limits()).document
 
-        from policykb.loading import load_file
+    def classify_upload(self, filename: str, data: bytes, overrides: dict[str, Any] | None = None) -> dict[str, Any]:
+        """What adding this upload would do, before anything is committed: `added`, `updated` (of which
+        document, with the alignment against its newest version), `unchanged` or `duplicate` (of which)."""
+        from policykb.align import align_documents
+        from policykb.indexer import read_current_manifest
+        from policykb.library import Catalog
 
-        name = Path(filename.replace("\\", "/")).name
-        if Path(name).suffix.lower() not in SUPPORTED_SUFFIXES:
-            raise InputFileError(name, f"unsupported file type; expected one of {', '.join(SUPPORTED_SUFFIXES)}")
-        limits = self._load_limits()
-        with tempfile.TemporaryDirectory(prefix="policykb-upload-") as tmp:
-            path = Path(tmp) / name
-            path.write_bytes(data)
-            try:
-                loaded = load_file(path, max_bytes=int(limits["max_file_mb"] * 1024 * 1024),
-                                   max_pages=limits["max_pdf_pages"], convert_timeout_s=limits["convert_timeout_s"])
-            except InputFileError as exc:  # name the upload, not the temporary folder
-                raise InputFileError(name, exc.reason) from exc
-        if overrides:
-            from policykb.metadata import apply_overrides
-            from policykb.records import Metadata
+        cand = ingesting.read_upload(filename, data, overrides, float(self.settings.max_file_mb),
+                                     **self._convert_limits())
+        manifest = read_current_manifest(self.index_root)
+        catalog = manifest.read_catalog() if manifest is not None else Catalog()
+        outcome, doc_id, of = ingesting.decide(cand, catalog)
+        out: dict[str, Any] = {"outcome": outcome, "doc_id": doc_id, "of": of, "document": cand.document,
+                               "diff": None, "version": None}
+        if of is not None:
+            entry = catalog.entries[of]
+            out["version"] = entry.latest.version
+            out["of_title"] = entry.latest.title
+        if outcome == "updated" and of is not None:
+            import dataclasses
 
-            try:  # refuse a bad correction (a malformed date, an unknown field) as the user's error
-                apply_overrides(Metadata(), overrides)
-            except ValueError as exc:
-                raise InputFileError(name, f"invalid metadata correction: {exc}") from exc
-        # A stable pseudo-path: the same upload gets the same doc_id, and no temp folder leaks into the index.
-        return pipeline.clean_loaded(loaded, source_path=Path("uploads") / name, overrides=overrides or None)
+            new = pipeline.process_document(dataclasses.replace(cand.document, doc_id=of))
+            old_doc = self.document(of)
+            out["diff"] = align_documents(old_doc, self.clauses(doc_id=of), new.document, new.clauses)
+        return out
 
     def add_upload(self, filename: str, data: bytes, overrides: dict[str, Any] | None = None) -> IngestReport:
-        """Clean an uploaded file (with corrected metadata) and add it to the index."""
-        return self.add_document(self.preview_upload(filename, data, overrides))
+        """Keep an uploaded file (with corrected metadata) in the library and index it, like a CLI ingest."""
+        cand = ingesting.read_upload(filename, data, overrides, float(self.settings.max_file_mb),
+                                     **self._convert_limits())
+        return self._commit([cand])
+
+
+__all__ = ["SUPPORTED_SUFFIXES", "FileOutcome", "IngestReport", "KnowledgeBase", "expand_paths"]

@@ -21,7 +21,7 @@ class Setting:
 
 
 SETTINGS: tuple[Setting, ...] = (
-    Setting("index_dir", "indexes", "Folder holding the built index (SQLite, FAISS, BM25, manifest)."),
+    Setting("index_dir", "indexes", "The knowledge-base folder: the library of originals and the index builds."),
     Setting("models_dir", "models", "Folder where `policykb models install` writes sentence-transformers models."),
     Setting("model", "multilingual-e5-small", "Embedding model: a folder name under models_dir, or a path to any "
             "local sentence-transformers folder."),
@@ -54,6 +54,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("max_upload_mb", 5.0, "Largest file accepted by the web upload form, in megabytes."),
     Setting("host", "127.0.0.1", "Address `policykb serve` binds to."),
     Setting("port", 8000, "Port `policykb serve` listens on."),
+    Setting("allowed_hosts", "", "Extra host names (comma-separated) the web server answers to, besides `host`, "
+            "127.0.0.1 and localhost; requests naming any other Host are refused (DNS rebinding)."),
 )
 
 

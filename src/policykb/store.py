@@ -291,6 +291,10 @@ class Store:
             self._indexed_count = int(rows[0][0])
         return self._indexed_count
 
+    def clause_count(self) -> int:
+        """Every clause, searchable or not."""
+        return int(self._query("SELECT count(*) FROM clauses")[0][0])
+
     def indexed_texts(self) -> Iterable[tuple[str, list[str]]]:
         """(text, section) of each searchable clause in dense-id order, streamed."""
         sql = "SELECT text, section FROM clauses WHERE rowid < ? ORDER BY rowid"

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import re
 import secrets
+import tempfile
 import threading
 from collections import Counter, OrderedDict
 from collections.abc import Sequence
@@ -54,7 +55,10 @@ ERROR_STATUS: tuple[tuple[type[PolicyKBError], int, str], ...] = (
     (PolicyKBError, 400, "请求无效"),
 )
 HTTP_TITLES = {400: "请求无效", 404: "找不到页面", 405: "不支持的请求方法", 413: "文件太大", 415: "不支持的文件类型",
-               422: "参数无效", 503: "服务暂不可用"}
+               421: "主机名不被接受", 422: "参数无效", 500: "服务器内部错误", 503: "服务暂不可用"}
+LOOPBACK_NAMES = ("127.0.0.1", "localhost", "::1")
+# An absolute POSIX path of two or more parts (what a server must never show): its last part is kept.
+_ABSOLUTE_PATH = re.compile(r"(?<![\w.:/])/(?:[^\s/:：，,;'\"“”()（）]+/)+([^\s/:：，,;'\"“”()（）]*)")
 CHANGE_KINDS = {
     "spam": "垃圾广告", "chrome": "网页框架", "html": "HTML 标签", "pinyin": "拼音注音", "mojibake": "乱码修复",
     "mojibake_unrepaired": "未能修复的乱码", "traditional": "繁体转简体", "whitespace": "空白", "punctuation": "标点",
@@ -164,6 +168,8 @@ class DocumentOut(DocumentSummaryOut):
 
 class IngestPreviewOut(_Open):
     token: str = Field(description="pass back to /api/ingest/commit to add this document")
+    outcome: str = Field(description="what committing would do: added | updated | unchanged | duplicate")
+    of: str | None = Field(description="the existing doc_id for updated and duplicate")
     document: DocumentOut
     report: dict[str, Any] = Field(description="cleaning report: changes per kind, size of the text")
 
@@ -178,6 +184,7 @@ class IngestCommitIn(BaseModel):
 
 class IngestReportOut(_Open):
     files: list[dict[str, Any]]
+    documents: int = Field(description="how many documents the knowledge base holds now")
     indexed: int
 
 
@@ -340,10 +347,34 @@ class PendingUploads:
             self._items.pop(token, None)
 
 
+def scrub_paths(message: str, roots: Sequence[str | Path] = ()) -> str:
+    """A message with every server path taken out: known folders become “索引目录” or go, other absolute paths
+    keep only their last part (the file's own name)."""
+    for root in sorted({str(r) for r in roots if str(r) not in ("", ".", "/")}, key=len, reverse=True):
+        message = message.replace(root.rstrip("/") + "/", "").replace(root, "索引目录")
+    return _ABSOLUTE_PATH.sub(lambda m: m.group(1) or "…", message)
+
+
+def allowed_hosts(configured: str, extra: str = "") -> set[str]:
+    """Host names a request may carry: the configured bind host, loopback, and any listed in `allowed_hosts`."""
+    names = {configured.strip().lower(), *LOOPBACK_NAMES}
+    names.update(h.strip().lower() for h in extra.split(",") if h.strip())
+    return {n for n in names if n and n not in ("0.0.0.0", "::")}
+
+
+def host_name(header: str) -> str:
+    """The name part of a Host header (`[::1]:8000` → `::1`, `localhost:8000` → `localhost`)."""
+    header = header.strip().lower()
+    if header.startswith("["):
+        return header[1:].split("]", 1)[0]
+    return header.rsplit(":", 1)[0] if header.count(":") == 1 else header
+
+
 # ----- the app -------------------------------------------------------------------------------------------------------
 def create_app(kb: KnowledgeBase) -> FastAPI:
     """The FastAPI app over one KnowledgeBase: HTML pages and their JSON twins under /api."""
     settings = kb.settings
+    kb.allow_fallback = True  # a damaged current build: serve the previous complete one, with a banner
     max_query = int(settings.max_query_chars)
     max_upload = int(float(settings.max_upload_mb) * 1024 * 1024)
     root = web_dir()
@@ -358,7 +389,16 @@ def create_app(kb: KnowledgeBase) -> FastAPI:
     templates = Jinja2Templates(directory=str(root / "templates"))
     templates.env.autoescape = True  # every template, whatever its suffix
     templates.env.globals.update(doc_link=doc_link, change_kinds=CHANGE_KINDS, max_query=max_query,
-                                 max_upload_mb=settings.max_upload_mb)
+                                 max_upload_mb=settings.max_upload_mb, index_problem=lambda: shown_problem())
+    hosts = allowed_hosts(str(settings.host), str(settings.allowed_hosts))
+    index_root = Path(settings.index_path)
+    secret_roots: list[str | Path] = [index_root.resolve(), index_root.absolute(), tempfile.gettempdir(), Path.cwd(), Path.home()]
+    if index_root.is_absolute():
+        secret_roots.append(index_root)
+
+    def shown_problem() -> str | None:
+        problem = getattr(kb, "index_problem", None)
+        return scrub_paths(problem, secret_roots) if problem else None
     app.mount("/static", StaticFiles(directory=str(root / "static")), name="static")
     uploads = PendingUploads()
 
@@ -369,6 +409,7 @@ def create_app(kb: KnowledgeBase) -> FastAPI:
         return request.url.path.startswith("/api/") or request.url.path == "/api"
 
     def error_response(request: Request, status: int, title: str, message: str) -> Response:
+        message = scrub_paths(message, secret_roots)
         if wants_json(request):
             return JSONResponse({"error": message, "status": status, "title": title}, status_code=status)
         return page(request, "error.html", {"title": title, "message": message, "status": status}, status)
@@ -377,10 +418,19 @@ def create_app(kb: KnowledgeBase) -> FastAPI:
     @app.middleware("http")
     async def guard(request: Request, call_next: Any) -> Response:
         length = request.headers.get("content-length")
-        if request.method == "POST" and length and length.isdigit() and int(length) > max_upload + 64 * 1024:
+        # A page on another site that rebinds its DNS name to 127.0.0.1 sends its own name as Host: refuse it.
+        if host_name(request.headers.get("host", "")) not in hosts:
+            response = error_response(request, 421, HTTP_TITLES[421],
+                                      "这个服务只接受以本机地址或配置的主机名访问的请求。")
+        elif request.method == "POST" and length and length.isdigit() and int(length) > max_upload + 64 * 1024:
             response = error_response(request, 413, HTTP_TITLES[413], _too_large(settings.max_upload_mb))
         else:
-            response = await call_next(request)
+            try:
+                response = await call_next(request)
+            except Exception:  # a bug: a Chinese page (or JSON) with the usual headers, never a traceback
+                log.exception("internal error on %s", request.url.path)
+                response = error_response(request, 500, HTTP_TITLES[500],
+                                          "服务器处理这个请求时出错了，请稍后再试；问题已记录在服务器日志中。")
         for key, value in SECURITY_HEADERS.items():
             response.headers.setdefault(key, value)
         return response
@@ -456,7 +506,7 @@ def create_app(kb: KnowledgeBase) -> FastAPI:
     @app.get("/measures", response_class=HTMLResponse, include_in_schema=False)
     def measures_page(request: Request, sort: str = "regions") -> HTMLResponse:
         rows = sort_catalogue([m.to_dict() for m in kb.measures()], sort if sort in SORT_KEYS else "regions")
-        regions = _regions_of(rows)
+        regions = [{"region_id": r["region_id"], "region": r.get("region") or r["region_id"]} for r in kb.regions()]
         return page(request, "measures.html", {"measures": rows, "regions": regions, "sort": sort})
 
     @app.get("/documents", response_class=HTMLResponse, include_in_schema=False)
@@ -469,9 +519,36 @@ def create_app(kb: KnowledgeBase) -> FastAPI:
         outline = [c for c in clauses if c.role == "heading"]
         return page(request, "document.html", {
             "doc": _summary(doc), "runs": document_pieces(doc, clauses, reqs), "outline": outline,
+            "versions": document_versions(doc_id),
             "raw": raw_marks(doc.raw_text, doc.changes), "changes": doc.changes[:2000],
             "report": cleaning_report(doc), "requirements": reqs,
         })
+
+    def document_versions(doc_id: str) -> list[dict[str, Any]]:
+        try:
+            return kb.versions(doc_id)
+        except PolicyKBError:
+            return []
+
+    def diff_view(alignment: Any) -> dict[str, Any]:
+        data = alignment.to_dict()
+        for pair in data["pairs"]:
+            pair["a_pieces"] = web_drafting.diff_pieces(pair, "a")
+            pair["b_pieces"] = web_drafting.diff_pieces(pair, "b")
+        return data
+
+    @app.get("/documents/{doc_id}/changes", response_class=HTMLResponse, include_in_schema=False)
+    def version_changes_page(request: Request, doc_id: str, a: int, b: int) -> HTMLResponse:
+        data = diff_view(kb.version_diff(doc_id, a, b))
+        return page(request, "versions.html", {"doc_id": doc_id, "a": a, "b": b, "diff": data,
+                                               "labels": web_drafting.STATUS_LABELS})
+
+    def upload_status(name: str, data: bytes) -> dict[str, Any]:
+        status = kb.classify_upload(name, data)
+        status.pop("document", None)
+        if status.get("diff") is not None:
+            status["diff"] = diff_view(status["diff"])
+        return status
 
     @app.get("/ingest", response_class=HTMLResponse, include_in_schema=False)
     def ingest_page(request: Request) -> HTMLResponse:
@@ -481,10 +558,12 @@ def create_app(kb: KnowledgeBase) -> FastAPI:
     def ingest_preview_page(request: Request, file: UploadParam) -> HTMLResponse:
         name, data = _read_upload(file, max_upload, settings.max_upload_mb)
         doc = kb.preview_upload(name, data)
+        status = upload_status(name, data)
         token = uploads.put(name, data)
         return page(request, "ingest_preview.html", {
             "token": token, "doc": _summary(doc), "text": doc.text, "report": cleaning_report(doc),
-            "changes": doc.changes[:300], "filename": name,
+            "changes": doc.changes[:300], "filename": name, "status": status,
+            "labels": web_drafting.STATUS_LABELS,
         })
 
     @app.post("/ingest/commit", response_class=HTMLResponse, include_in_schema=False)
@@ -540,6 +619,20 @@ def create_app(kb: KnowledgeBase) -> FastAPI:
         return {**doc.to_dict(with_raw=True), "clauses": [c.to_dict() for c in clauses],
                 "requirements": [r.to_dict() for r in reqs]}
 
+    @app.get("/api/documents/{doc_id}/versions", summary="Every version of a document, oldest first",
+             responses=ERROR_RESPONSES)
+    def api_versions(doc_id: str) -> list[dict[str, Any]]:
+        return [{k: v for k, v in item.items() if k not in ("segment", "source_path")} for item in kb.versions(doc_id)]
+
+    @app.get("/api/documents/{doc_id}/changes", summary="What changed between two versions of a document",
+             description="The `align --json` shape, version `a` against version `b`.", responses=ERROR_RESPONSES)
+    def api_version_changes(doc_id: str, a: int, b: int) -> dict[str, Any]:
+        return dict(kb.version_diff(doc_id, a, b).to_dict())
+
+    @app.get("/api/library", summary="Every document of the knowledge base, as `policykb documents --json`")
+    def api_library() -> list[dict[str, Any]]:
+        return kb.document_records()
+
     @app.get("/api/clauses", response_model=list[ClauseOut], summary="Indexed clauses",
              description="Same shape as `policykb clauses --json`.", responses=ERROR_RESPONSES)
     def api_clauses(region: RegionParam = None, doc: str | None = None) -> list[dict[str, Any]]:
@@ -568,7 +661,13 @@ def create_app(kb: KnowledgeBase) -> FastAPI:
     def api_ingest_preview(file: UploadParam) -> dict[str, Any]:
         name, data = _read_upload(file, max_upload, settings.max_upload_mb)
         doc = kb.preview_upload(name, data)
-        return {"token": uploads.put(name, data), "document": doc.to_dict(), "report": cleaning_report(doc)}
+        status = upload_status(name, data)
+        if status.get("diff") is not None:
+            for pair in status["diff"]["pairs"]:
+                pair.pop("a_pieces", None)
+                pair.pop("b_pieces", None)
+        return {"token": uploads.put(name, data), "document": doc.to_dict(), "report": cleaning_report(doc),
+                **status}
 
     @app.post("/api/ingest/commit", response_model=IngestReportOut, summary="Add a previewed upload to the index",
               description="Region, date and title override what was extracted. Searches keep answering from "
@@ -684,7 +783,10 @@ def serve(kb: KnowledgeBase, host: str = "127.0.0.1", port: int = 8000) -> None:
     """Warm the model and index, then serve the UI and API with uvicorn (loopback by default)."""
     import uvicorn
 
-    kb.warm_up()
+    try:
+        kb.warm_up()
+    except PolicyKBError as exc:  # serve anyway: every page then says what is wrong and how to fix it
+        log.error("%s", exc)
     uvicorn.run(create_app(kb), host=host, port=port, log_level="info", access_log=False)
 
 
