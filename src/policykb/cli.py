@@ -14,8 +14,9 @@ from typing import Any
 
 from policykb import render
 from policykb.errors import PolicyKBError
-from policykb.service import KnowledgeBase
 from policykb.settings import Settings
+
+log = logging.getLogger("policykb.cli")
 
 
 def _print_json(data: Any) -> None:
@@ -123,14 +124,40 @@ def _file_progress(files: Any) -> Any:
     return tqdm(list(files), desc="cleaning", unit="file", file=sys.stderr)
 
 
+def _handed_over(args: argparse.Namespace, settings: Settings) -> bool:
+    """Answer search/compare from a running `policykb serve` on this index, if one is up (see handoff.py)."""
+    from policykb import handoff
+
+    params = [("q", args.query)] + [("region", r) for r in _regions(args.region) or []]
+    if args.command == "search":
+        params += [("k", str(args.k))] + ([("has_requirement", "true")] if args.has_requirement else [])
+    answer = handoff.ask(settings.index_path, "/api/search" if args.command == "search" else "/api/compare", params)
+    if answer is None:
+        log.info("%s runs in this process (no running server answered for %s)", args.command, settings.index_path)
+        return False
+    url, data = answer
+    log.info("%s answered by the running server at %s", args.command, url)
+    if args.command == "search":
+        sys.stdout.write(render.hit_dicts_table(data["hits"]))
+    else:
+        sys.stdout.write(render.comparison_table(render.Rendered(data)))
+    return True
+
+
 def run(args: argparse.Namespace) -> int:
     overrides: dict[str, Any] = {}
     if args.index_dir:
         overrides["index_dir"] = args.index_dir
     settings = Settings.load(**overrides)
-    kb = KnowledgeBase(settings)
     cmd = args.command
     as_json = getattr(args, "json", False)
+    # --json keeps the CLI's own record shape (the API's response models leave some fields out): always local.
+    if cmd in ("search", "compare") and not as_json and _handed_over(args, settings):
+        return 0
+    # Imported only now: a command answered by a running server never loads the indexes' libraries.
+    from policykb.service import KnowledgeBase
+
+    kb = KnowledgeBase(settings)
 
     if cmd == "models":
         from policykb.modelconvert import MODEL_NAME, export_onnx_int8, install_default_model
@@ -253,9 +280,15 @@ def run(args: argparse.Namespace) -> int:
             print(f"draft written: {out} ({len(draft.clauses)} clauses, every one cited)")
         return 0
     if cmd == "serve":
+        from policykb import handoff
         from policykb.web import serve
 
-        serve(kb, host=args.host or settings.host, port=args.port or settings.port)
+        host, port = args.host or settings.host, args.port or settings.port
+        announcement = handoff.announce(settings.index_path, str(host), int(port))
+        try:
+            serve(kb, host=host, port=port)
+        finally:
+            handoff.withdraw(announcement)
         return 0
     raise PolicyKBError(f"unknown command {cmd}")
 

@@ -72,13 +72,28 @@ def requirements_table(reqs: list[Requirement]) -> str:
 
 
 def hits_table(hits: list[Hit]) -> str:
+    return hit_dicts_table([{**h.to_dict(), "score": h.score} for h in hits])
+
+
+def hit_dicts_table(hits: list[dict[str, Any]]) -> str:
+    """Hits as `search --json` (or the server's /api/search) gives them."""
     lines = []
     for i, h in enumerate(hits, 1):
-        values = "; ".join(format_value(r) for r in h.requirements)
-        lines.append(f"{i:>2}. {h.score:.4f}  {h.region}  {h.clause.clause_id}")
-        lines.append(f"    [{_section(h.clause.section)}]")
-        lines.append(f"    {h.clause.text}" + (f"   ⟨{values}⟩" if values else ""))
+        values = "; ".join(_value_text(r) for r in h.get("requirements", []))
+        lines.append(f"{i:>2}. {float(h['score']):.4f}  {h['region']}  {h['clause_id']}")
+        lines.append(f"    [{_section(h.get('section') or [])}]")
+        lines.append(f"    {h['text']}" + (f"   ⟨{values}⟩" if values else ""))
     return "\n".join(lines) + ("\n" if lines else "no hits\n")
+
+
+class Rendered:
+    """A result already in its JSON form (from a running server), for the renderers that read `to_dict()`."""
+
+    def __init__(self, data: dict[str, Any]) -> None:
+        self._data = data
+
+    def to_dict(self) -> dict[str, Any]:
+        return self._data
 
 
 def comparison_table(result: Any) -> str:

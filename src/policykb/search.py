@@ -33,6 +33,8 @@ log = logging.getLogger(__name__)
 MODES = ("hybrid", "dense", "keyword")
 FUSIONS = ("convex", "rrf")
 FILTER_CACHE_SIZE = 16
+# compare runs one search per region with the same query: its embedding is computed once, not once per region.
+QUERY_VECTOR_CACHE_SIZE = 64
 
 
 @dataclass(frozen=True)
@@ -136,6 +138,7 @@ class SearchEngine:
         self._lock = threading.Lock()
         # A few filters recur (a user's region, "has a requirement"); at a million clauses each mask costs ms.
         self._allowed = functools.lru_cache(maxsize=FILTER_CACHE_SIZE)(self._compute_allowed)
+        self._query_vector = functools.lru_cache(maxsize=QUERY_VECTOR_CACHE_SIZE)(self._embed_query)
 
     # -- lazily opened parts -------------------------------------------------------------------------------
 
@@ -247,7 +250,7 @@ class SearchEngine:
         keyword_ids = np.empty(0, dtype=np.int64)
         query_vec: np.ndarray | None = None
         if mode in ("hybrid", "dense") and len(self.vector_index):
-            query_vec = np.asarray(self.embedder().encode_queries([folded]), dtype=np.float32)
+            query_vec = self._query_vector(folded)
             ids, scores = self.vector_index.search(query_vec, depth, allowed)
             ids, scores = ids[0], scores[0]
             found = ids >= 0
@@ -280,6 +283,12 @@ class SearchEngine:
             # Hits found by BM25 alone still get their cosine, which callers use as an absolute relevance.
             self._add_cosines(dense, query_vec, np.array([rowid for rowid, _ in fused], dtype=np.int64))
         return [Ranked(rowid, score, dense.get(rowid), keyword.get(rowid)) for rowid, score in fused]
+
+    def _embed_query(self, folded_query: str) -> np.ndarray:
+        """The (1, d) query vector, read-only: cached and shared between threads."""
+        vec = np.asarray(self.embedder().encode_queries([folded_query]), dtype=np.float32)
+        vec.flags.writeable = False
+        return vec
 
     def _add_cosines(self, dense: dict[int, float], query_vec: np.ndarray, ids: np.ndarray) -> None:
         """Fill in the cosine of the ids the dense ranking did not return, from their stored vectors."""
