@@ -115,7 +115,7 @@ class KnowledgeBase:
         return self._milvus
 
     def _milvus_backend(self, store: Any, manifest: Any) -> Any:
-        from policykb.milvus_backend import MilvusBackend, in_sync, sync
+        from policykb.milvus_backend import MilvusBackend, in_sync
 
         index = self.milvus_index(manifest.dimension)
         if not in_sync(index, self.index_root, manifest):
