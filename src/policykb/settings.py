@@ -58,9 +58,6 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("milvus_uri", "milvus.db", "Milvus to use with backend `milvus`: a file path means Milvus Lite (embedded; "
             "a relative path lies inside index_dir), `http://host:19530` a Milvus standalone or cluster."),
     Setting("milvus_collection", "policykb", "Name of the knowledge base's Milvus collection (one per knowledge base)."),
-    Setting("ray_address", "", "Ray cluster for `policykb ingest --engine ray` (`ray://host:10001` or `auto`); empty "
-            "starts a local Ray with 2 CPUs and no dashboard."),
-    Setting("ray_embed_actors", 1, "Embedding actors in a Ray ingest (each loads the model once)."),
 )
 
 
