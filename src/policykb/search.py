@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from policykb.backends import ClauseFilter, IndexBackend, LocalBackend
 from policykb.errors import IndexError_, PolicyKBError, QueryError
 from policykb.indexer import check_embedder
 from policykb.keyword_index import KeywordIndex
@@ -122,6 +123,7 @@ class SearchEngine:
         embedder: Any,
         settings: Settings,
         manifest: Any = None,
+        backend: Any = None,
     ) -> None:
         if settings.fusion not in FUSIONS:
             raise PolicyKBError(
@@ -139,6 +141,8 @@ class SearchEngine:
         # A few filters recur (a user's region, "has a requirement"); at a million clauses each mask costs ms.
         self._allowed = functools.lru_cache(maxsize=FILTER_CACHE_SIZE)(self._compute_allowed)
         self._query_vector = functools.lru_cache(maxsize=QUERY_VECTOR_CACHE_SIZE)(self._embed_query)
+        # The rankings come from a backend (backends.py); fusion and the boost below are the same for every one.
+        self.backend: IndexBackend = backend or LocalBackend(keyword_index, vector_index, self._allowed_for)
 
     # -- lazily opened parts -------------------------------------------------------------------------------
 
@@ -173,13 +177,11 @@ class SearchEngine:
 
     def warm_up(self) -> None:
         """Load the model, jieba, the filters and the numba scorer now, so the first request is fast."""
-        self.keyword_index.warm_up()
+        self.backend.warm_up()
         self.facets()
         self.store.regions()
         embedder = self.embedder()
         embedder.encode_queries(["预热"])
-        if len(self.vector_index):
-            self.vector_index.search(np.zeros((1, self.vector_index.dimension), dtype=np.float32), 1)
 
     def close(self) -> None:
         self.store.close()
@@ -196,6 +198,9 @@ class SearchEngine:
         if not region_ids and doc_id is None and not has_requirement and self._all_live():
             return None
         return self._allowed(tuple(sorted(set(region_ids or ()))), doc_id, has_requirement)
+
+    def _allowed_for(self, flt: ClauseFilter) -> np.ndarray | None:
+        return self.allowed_ids(flt.region_ids, flt.doc_id, flt.has_requirement)
 
     def _all_live(self) -> bool:
         """True when no searchable clause belongs to a deleted document (one segment, nothing superseded)."""
@@ -240,28 +245,20 @@ class SearchEngine:
         if mode not in MODES:
             raise QueryError(f"unknown search mode {mode!r}: choose one of {', '.join(MODES)}")
         folded = normalise_query(query, int(self.settings.max_query_chars))
-        allowed = self.allowed_ids(region_ids, doc_id, has_requirement)
-        if allowed is not None and allowed.size == 0:
-            return []
+        flt = ClauseFilter(tuple(sorted(set(region_ids or ()))), doc_id, has_requirement)
         depth = max(int(self.settings.candidates), k)
         dense: dict[int, float] = {}
         keyword: dict[int, float] = {}
         dense_ids = np.empty(0, dtype=np.int64)
         keyword_ids = np.empty(0, dtype=np.int64)
         query_vec: np.ndarray | None = None
-        if mode in ("hybrid", "dense") and len(self.vector_index):
+        if mode in ("hybrid", "dense") and self.backend.count():
             query_vec = self._query_vector(folded)
-            ids, scores = self.vector_index.search(query_vec, depth, allowed)
-            ids, scores = ids[0], scores[0]
-            found = ids >= 0
-            ids, scores = ids[found], scores[found]
-            # Re-sort with ids as tie-breaker: faiss leaves the order of equal scores to chance.
-            order = np.lexsort((ids, -scores))
-            dense_ids = ids[order]
-            dense = dict(zip(dense_ids.tolist(), scores[order].tolist(), strict=True))
+            dense_ids, scores = self.backend.dense(query_vec, depth, flt)
+            dense = dict(zip(dense_ids.tolist(), scores.tolist(), strict=True))
         if mode in ("hybrid", "keyword"):
-            keyword_ids, scores = self.keyword_index.search(
-                folded, depth, allowed, common_share=float(self.settings.common_term_share)
+            keyword_ids, scores = self.backend.keyword(
+                folded, depth, flt, common_share=float(self.settings.common_term_share)
             )
             keyword = dict(zip(keyword_ids.tolist(), scores.tolist(), strict=True))
         if mode == "hybrid" and self.settings.fusion == "convex":
@@ -294,7 +291,7 @@ class SearchEngine:
         """Fill in the cosine of the ids the dense ranking did not return, from their stored vectors."""
         missing = np.array([rowid for rowid in ids.tolist() if rowid not in dense], dtype=np.int64)
         if missing.size:
-            cosines = self.vector_index.similarity(query_vec[0], missing)
+            cosines = self.backend.similarity(query_vec[0], missing)
             dense.update(zip(missing.tolist(), cosines.tolist(), strict=True))
 
     def search(

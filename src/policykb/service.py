@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from policykb import gazetteer, ingesting, pipeline
+from policykb.backends import check_backend
 from policykb.errors import IndexError_, NotFoundError, PolicyKBError
 from policykb.ingesting import SUPPORTED_SUFFIXES, FileOutcome, IngestReport, expand_paths
 from policykb.query import normalise_query
@@ -39,6 +40,7 @@ class KnowledgeBase:
         self.index_problem: str | None = None  # set while a damaged current build is bypassed
         # A server falls back to the previous complete build when the current one is damaged; the CLI says so.
         self.allow_fallback = False
+        self._milvus: Any = None  # milvus_backend.MilvusIndex, when the backend is `milvus`
 
     # ----- lifecycle -------------------------------------------------------------------------------------
     @property
@@ -97,10 +99,50 @@ class KnowledgeBase:
         except IndexError_:
             self._engine, self._engine_build = None, None  # never keep serving a build that is gone
             raise
-        self._engine = SearchEngine(store, keyword_index, vector_index, self.embedder, self.settings)
+        backend = self._milvus_backend(store, manifest) if check_backend(self.settings) == "milvus" else None
+        self._engine = SearchEngine(store, keyword_index, vector_index, self.embedder, self.settings, backend=backend)
         self._engine.manifest = manifest
         self._engine_build = name
         self.index_problem = problem
+
+    # ----- the Milvus backend: the collection follows the current build -------------------------------------
+    def milvus_index(self, dimension: int) -> Any:
+        """The knowledge base's Milvus collection, connected once (Milvus Lite loads its file on connect)."""
+        from policykb.milvus_backend import MilvusIndex, resolve_uri
+
+        if self._milvus is None or self._milvus.dimension != int(dimension):
+            self._milvus = MilvusIndex(resolve_uri(self.settings), str(self.settings.milvus_collection), dimension)
+        return self._milvus
+
+    def _milvus_backend(self, store: Any, manifest: Any) -> Any:
+        from policykb.milvus_backend import MilvusBackend, in_sync
+
+        index = self.milvus_index(manifest.dimension)
+        if not in_sync(index, self.index_root, manifest):
+            self._sync_milvus(index)
+        return MilvusBackend(index, store)
+
+    def _sync_milvus(self, index: Any) -> None:
+        """Bring the collection to the current build, under the writer lock (two syncs never interleave)."""
+        from policykb.indexer import open_index, writer_lock
+        from policykb.milvus_backend import sync
+
+        with writer_lock(self.index_root):
+            opened = open_index(self.index_root, self.settings, self.embedder)
+            try:
+                sync(index, self.index_root, opened.store, opened.manifest, self.embedder())
+            finally:
+                opened.store.close()
+
+    def _after_write(self) -> None:
+        """After a publish: the backend catches up (Milvus), then new requests see the new build."""
+        if check_backend(self.settings) == "milvus":
+            from policykb.indexer import read_current_manifest
+
+            manifest = read_current_manifest(self.index_root)
+            if manifest is not None:
+                self._sync_milvus(self.milvus_index(manifest.dimension))
+        self._reopen_if_open()
 
     def warm_up(self) -> None:
         """Open the index and load the model now, so the first request is fast."""
@@ -143,21 +185,21 @@ class KnowledgeBase:
     def _commit(self, items: Sequence[Any], progress: bool = False) -> IngestReport:
         with self._ingest_lock:
             report = ingesting.commit(self.index_root, items, self.embedder, self.settings, progress=progress)
-        self._reopen_if_open()
+            self._after_write()
         return report
 
     def remove(self, doc_ids: Sequence[str]) -> dict[str, Any]:
         """Remove documents from search; the removal is logged and their originals stay in the library."""
         with self._ingest_lock:
             manifest = ingesting.remove(self.index_root, doc_ids, self.settings)
-        self._reopen_if_open()
+            self._after_write()
         return {"removed": list(doc_ids), "documents": manifest.documents}
 
     def rebuild(self, progress: bool = False) -> dict[str, Any]:
         """Re-derive the whole index from the library (after a pipeline upgrade), published atomically."""
         with self._ingest_lock:
             manifest = ingesting.rebuild(self.index_root, self.embedder(), self.settings, progress=progress)
-        self._reopen_if_open()
+            self._after_write()
         return {"documents": manifest.documents, "clauses": manifest.indexed_clauses, "build": manifest.build}
 
     def check(self) -> list[str]:

@@ -56,6 +56,11 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("port", 8000, "Port `policykb serve` listens on."),
     Setting("allowed_hosts", "", "Extra host names (comma-separated) the web server answers to, besides `host`, "
             "127.0.0.1 and localhost; requests naming any other Host are refused (DNS rebinding)."),
+    Setting("backend", "local", "Where clauses are indexed and ranked: `local` (the index folder's faiss + bm25s "
+            "segments, in-process) or `milvus` (one Milvus collection per knowledge base; needs the `scale` extra)."),
+    Setting("milvus_uri", "milvus.db", "Milvus to use with backend `milvus`: a file path means Milvus Lite (embedded; "
+            "a relative path lies inside index_dir), `http://host:19530` a Milvus standalone or cluster."),
+    Setting("milvus_collection", "policykb", "Name of the knowledge base's Milvus collection (one per knowledge base)."),
 )
 
 
