@@ -88,11 +88,13 @@ def test_milvus_top10_overlaps_local_with_the_real_model(tmp_path: Path) -> None
             kb.close()
 
 
-@pytest.mark.parametrize("region", ["haidian", "shanghai"])
-def test_milvus_region_filter_returns_that_region_only(pair: Any, region: str) -> None:
-    _, milvus = pair
+@pytest.mark.parametrize(("region", "within"), [("haidian", {"haidian"}), ("shanghai", {"shanghai", "hongkou"})])
+def test_milvus_region_filter_returns_that_region_and_its_districts(pair: Any, region: str, within: set[str]) -> None:
+    local, milvus = pair
     hits = milvus.search("教师交流轮岗", k=10, region_ids=[region])
-    assert hits and {h.clause.region_id for h in hits} == {region}
+    assert hits and {h.clause.region_id for h in hits} <= within  # a city includes its districts (上海 → 虹口)
+    assert [h.clause.clause_id for h in hits] == [
+        h.clause.clause_id for h in local.search("教师交流轮岗", k=10, region_ids=[region])]
 
 
 def test_milvus_collection_holds_every_searchable_clause_with_region_parents(pair: Any) -> None:
