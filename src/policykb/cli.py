@@ -42,6 +42,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("ingest", help="add documents (new ones added, changed ones a new version; none removed)")
     p.add_argument("paths", nargs="*", default=["corpus/"], help="files or folders (default corpus/)")
     p.add_argument("--json", action="store_true", help="print the per-file report as JSON")
+    p.add_argument("--engine", choices=("local", "ray"), default="local",
+                   help="local (one process) or ray (Ray Data tasks and an embedding actor pool; setting ray_address)")
 
     p = sub.add_parser("documents", help="every document: id, title, region, date, version, source, ingested-at")
     p.add_argument("--json", action="store_true")
@@ -182,7 +184,8 @@ def run(args: argparse.Namespace) -> int:
             sys.stdout.write(doc.text + "\n")
         return 0
     if cmd == "ingest":
-        report = kb.ingest(args.paths, progress=sys.stderr.isatty(), file_progress=_file_progress)
+        report = kb.ingest(args.paths, progress=sys.stderr.isatty(), file_progress=_file_progress,
+                           engine=args.engine, report=lambda line: print(line, file=sys.stderr, flush=True))
         if as_json:
             _print_json(report.to_dict())
         else:

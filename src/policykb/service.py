@@ -176,10 +176,21 @@ class KnowledgeBase:
         paths: Sequence[str | Path],
         progress: bool = False,
         file_progress: Callable[[Iterable[Path]], Iterable[Path]] | None = None,
+        engine: str = "local",
+        report: Callable[[str], None] | None = None,
     ) -> IngestReport:
         """Add the documents under `paths`: new ones added, changed ones a new version, the rest reported; never
         removes another document. The originals are kept in the library; publishing is atomic."""
-        items = ingesting.read_inputs(paths, float(self.settings.max_file_mb), file_progress, **self._convert_limits())
+        if engine == "ray":
+            from policykb.ray_ingest import read_and_embed
+
+            items = read_and_embed(paths, self.settings, self.embedder(), self.index_root, report,
+                                   **self._convert_limits())
+        elif engine == "local":
+            items = ingesting.read_inputs(paths, float(self.settings.max_file_mb), file_progress,
+                                          **self._convert_limits())
+        else:
+            raise PolicyKBError(f"未知的导入引擎 {engine!r}：可选 local 或 ray")
         return self._commit(items, progress)
 
     def _commit(self, items: Sequence[Any], progress: bool = False) -> IngestReport:

@@ -52,6 +52,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("compare_threshold", 0.80, "Calibrated minimum dense similarity for a region to count as specifying "
             "a measure in `compare`."),
     Setting("max_upload_mb", 5.0, "Largest file accepted by the web upload form, in megabytes."),
+    Setting("ray_address", "", "Where `policykb ingest --engine ray` runs: empty starts a local Ray; `auto` or "
+            "`ray://host:10001` joins a Ray cluster whose workers have policykb and the model installed."),
+    Setting("ray_cpus", 2, "CPUs a local Ray (ray_address empty) may use; also the size of its embedding actor pool."),
     Setting("host", "127.0.0.1", "Address `policykb serve` binds to."),
     Setting("port", 8000, "Port `policykb serve` listens on."),
     Setting("allowed_hosts", "", "Extra host names (comma-separated) the web server answers to, besides `host`, "
