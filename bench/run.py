@@ -125,6 +125,7 @@ def main() -> int:
     ap.add_argument("--skip-scale", action="store_true")
     ap.add_argument("--skip-load", action="store_true")
     ap.add_argument("--skip-growth", action="store_true")
+    ap.add_argument("--skip-scaleout", action="store_true")
     args = ap.parse_args()
     sizes = [1000, 100000] if args.quick else [int(s) for s in args.sizes.split(",") if s]
 
@@ -277,6 +278,31 @@ def main() -> int:
             rows.append(Row("growth", "add one document", f"failed: {exc}"))
 
     # --- load test: 200 searches from 8 clients against `policykb serve` ----------------------------------------
+    # --- scale-out: Ray ingest against the single-process one; Milvus Lite against the local backend ----------
+    if not args.skip_scaleout:
+        try:
+            from cpu import cpu_label
+            from scaleout import ingest_rows, milvus_rows
+
+            by_engine = {r["engine"]: r for r in ingest_rows(copies=4)}
+            for engine in ("local", "ray"):
+                r = by_engine[engine]
+                rows.append(Row("scale-out", f"ingest --engine {engine}: {r['files']} files, {r['clauses']} clauses",
+                                f"{r['clauses_per_s']:.1f} clauses/s", cpu_label(), "", ""))
+            ratio = by_engine["ray"]["clauses_per_s"] / max(by_engine["local"]["clauses_per_s"], 1e-9)
+            rows.append(Row("scale-out", "Ray / single-process ingest (local Ray on this machine)", f"{ratio:.2f}x",
+                            "Ray start-up and one model per actor on 2 cores", "near 1 on 2 cores",
+                            "yes" if ratio >= 0.5 else "no"))
+            for r in milvus_rows([1000, 10000]):
+                overlap = r.get("top10_overlap_with_local")
+                rows.append(Row("scale-out", f"{r['size']:,} clauses, {r['backend']} backend: p50 / p95 (hash embedder)",
+                                f"{r['p50_ms']:.1f} / {r['p95_ms']:.1f} ms",
+                                "" if overlap is None else f"top-10 overlap with local {overlap:.3f}",
+                                "overlap >= 0.9" if overlap is not None else "",
+                                "" if overlap is None else ("yes" if overlap >= 0.9 else "no")))
+        except Exception as exc:  # the scale extra missing, or Ray failing to start: say so, keep the table
+            rows.append(Row("scale-out", "Ray ingest and Milvus Lite", f"failed: {exc}"))
+
     if not args.skip_load:
         try:
             from load_test import run_load_test

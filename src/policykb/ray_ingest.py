@@ -116,7 +116,7 @@ def read_and_embed(
             pool = max(1, int(settings.ray_cpus) if not settings.ray_address else 2)
             embedded = ray.data.from_items([{"text": t} for t in missing]).map_batches(
                 _Embedder, fn_constructor_kwargs={"settings_values": values}, batch_size=EMBED_BATCH,
-                concurrency=pool,
+                compute=ray.data.ActorPoolStrategy(size=pool),
             )
             done = 0
             for batch in embedded.iter_batches(batch_size=256):
