@@ -1,5 +1,5 @@
 """Scale-out rows of `make bench`: Ray ingest against the single-process ingest on the same files, and Milvus Lite
-against the local backend (query latency, top-10 overlap) on synthetic collections.
+against the local backend (query latency, top-10 overlap) on synthetic collections (1k and 100k clauses in make bench).
 
 - Ingest: `copies` variants of each seed file (every line carries the copy's number, so no clause text repeats
   and the embedding cache cannot help), ingested once locally and once with `--engine ray` into fresh folders,
