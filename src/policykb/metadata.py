@@ -251,15 +251,15 @@ def find_title(lines: list[str], kind: str, raw_head: str = "") -> str | None:
         if headline and not WRAPPER.match(_compact(headline)):
             return headline.strip()
     if kind == "other":
+        first = DOWNLOAD_SUFFIX.sub("", lines[0].strip()) if lines else ""
         for line in [*lines[:5], *raw_head.split("\n")[:20]]:
             farm = FARM_TITLE.search(line)
-            if farm:
-                return farm.group(1)
-        first = DOWNLOAD_SUFFIX.sub("", lines[0].strip()) if lines else ""
+            if farm:  # the page's headline when it names the same piece (X方案15篇), else the intro's name
+                return first if first.startswith(farm.group(1)) and _looks_like_headline(first) else farm.group(1)
         glued = re.match(r"^([^,,。:;]{4,40}?)一、", first)  # a document shop glues its title to the first heading
         first = glued.group(1) if glued else first
-        if _looks_like_headline(first):
-            return first
+        if _looks_like_headline(first) or (re.match(r"^第\d+章\s*\S{4}", first) and _looks_like_headline(first[1:])):
+            return first  # a novel's chapter is its page's title
     for line in head:
         match = WRAPPER.match(_compact(line))
         if match:
