@@ -254,6 +254,28 @@ def test_news_lead_and_reporting_headline_make_news() -> None:
     assert (meta.kind, meta.title, meta.region_id) == ("news", "金安区政协开展集团化办学调研", "luan-jinan")
 
 
+POLICIES_THAT_LOOK_OTHER = [
+    # a policy that publishes a speech is a policy
+    "关于印发《局长在全市教育工作会议上的讲话》的通知\n各区教育局:\n现将讲话印发给你们,请认真学习。\n九江市教育局\n"
+    "2023年3月5日\n",
+    # a training course's issue number is not a journal's
+    "关于举办2023年第一期校长培训班的通知\n各中小学:\n现将有关事项通知如下。\n一、培训时间\n3月5日。\n",
+]
+
+
+@pytest.mark.parametrize("raw", POLICIES_THAT_LOOK_OTHER)
+def test_policies_with_words_of_other_pages_stay_policies(raw: str) -> None:
+    assert extract(raw).kind == "policy"
+
+
+def test_headline_with_its_fields_on_the_same_line() -> None:
+    raw = ("遂川县召开集团化办学推进会 时间:2023-12-28    来源:遂川县教育体育局\n"
+           "12月25日上午,遂川县召开集团化办学推进会。\n")
+    meta = extract(raw)
+    assert (meta.kind, meta.title, meta.date, meta.issuer) == (
+        "news", "遂川县召开集团化办学推进会", "2023-12-28", "遂川县教育体育局")
+
+
 # --- parsers ------------------------------------------------------------------------------------------------
 
 DOC_NUMBERS = [

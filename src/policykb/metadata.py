@@ -75,10 +75,13 @@ REPORTING_HEADLINE = re.compile(r"出台|召开|举行|举办|开展|启动|发�
 # Pages that are neither a policy document nor a news item: content-farm 范文 and document shops, papers, speeches,
 # essays, podcasts and novels, each recognisable by how such pages are written.
 OTHER_SIGNS = (
-    re.compile(r"小编[^。]{0,8}整理|范文|供大家参考|仅供参考|借鉴(?:与|和)参考|\(通用\d+篇\)|\d+篇$|文档下载|\.docx?\b|文档编号|页数"),
-    re.compile(r"关键词\s*[:：]|摘\s*要\s*[:：]|作者简介|^论文|本文来源于《|\d{4}年第?[\d一二三四五六七八九十]+期|\d{6}\)"),
+    re.compile(r"小编[^。]{0,8}整理|范文|供大家参考|仅供参考|借鉴(?:与|和)参考|\(通用\d+篇\)|\d+篇$|文档下载|Word文档|"
+               r"文档编号|页数\s*[:：]"),
+    # a paper: keywords, abstract, author notes, the journal's issue (教育与经济 2022年4期), an address with a postcode
+    re.compile(r"关键词\s*[:：]|摘\s*要\s*[:：]|作者简介|^论文|本文来源于《|(?:》|\s)\d{4}年第?[\d一二三四五六七八九十]+期(?:$|[,，])|"
+               r"[\u4e00-\u9fff]\s*\d{6}\s*[);；]"),
     re.compile(r"^同志们[:：]|在[^。]{2,40}(?:会议|大会|座谈会|典礼)上的(?:讲话|报告|发言|致辞)|^——在"),
-    re.compile(r"本期嘉宾|收听|官方账号|第\d+章|最新章节"),
+    re.compile(r"本期嘉宾|官方账号|^第\d+章|最新章节"),
 )
 FARM_TITLE = re.compile(r"小编[^。,]{0,8}整理的(.{4,60}?)[,,。]\s*(?:供|仅供|希望|欢迎)")
 DOWNLOAD_SUFFIX = re.compile(r"(?:Word文档|PDF文档)?(?:下载推荐|下载)?\.(?:docx?|pdf|wps)$|(?:Word|PDF)文档(?:下载推荐)?$", re.I)
@@ -358,6 +361,7 @@ def policy_signs(lines: list[str], doc_number: str | None, signature: Signature)
     """文号, signature, a genre title, a salutation, 特此通知 and directives (请各…, 根据…精神)."""
     policy = 2 * bool(doc_number) + 2 * bool(signature.issuers)
     policy += 2 * any(TITLE_SHAPE.match(_compact(line)) for line in lines[:HEAD_LINES])
+    policy += 2 * any(WRAPPER.match(line) for line in _joined_head(lines))  # 关于印发《…讲话》的通知 is a policy
     policy += any(SALUTATION.match(_compact(line)) for line in lines[:HEAD_LINES])
     policy += any(_compact(line) in ("特此通知。", "特此通知") for line in lines)
     policy += any(re.match(r"^(?:请各|根据[^《。]{0,10}《[^》]+》[^。]{0,40}精神)", _compact(line)) for line in lines[:HEAD_LINES])
