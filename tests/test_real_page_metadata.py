@@ -131,6 +131,21 @@ BOILERPLATE_PAGES: dict[str, dict[str, str | None]] = {
         region_id=None, title=None, date=None, doc_number=None, issuer=None, kind="other"),
 }
 GOLDEN.update({f"pages/{name}": ("tests/pages/golden.toml", golden) for name, golden in BOILERPLATE_PAGES.items()})
+# found with the `pages` search corpus; each file is the page's stored excerpt
+GOLDEN.update({
+    "pages_metadata/xiangcheng_news_trad.txt": ("http://m.dddjmc.com/news/fujian/yghx/2025-05-09/2831287.html", dict(
+        region_id="zhangzhou-xiangcheng", title=None, date=None,  # 5月9日讯 with no year anywhere in the text
+        doc_number=None, issuer="漳州市芗城区教育局", kind="news")),
+    "pages_metadata/changzhou_news.txt": ("http://xiuzhiben.com/ns_news/258153974226865", dict(
+        region_id="changzhou", title="常州市义务教育集团化办学覆盖率达66%", date="2018-10-17", doc_number=None,
+        issuer=None, kind="news")),
+    "pages_metadata/scholarmate_abstract.txt": ("https://scholarmate.com/S/gLvyvb", dict(
+        region_id=None, title=None, date=None, doc_number=None, issuer=None, kind="other")),
+    "pages_metadata/qikan_abstract.txt": ("https://hagjzx.dps.qikan.cn/pc/maga/text-read?id=baed20250106", dict(
+        region_id=None, title=None, date=None, doc_number=None, issuer=None, kind="other")),
+    "pages_metadata/shanghai_chinaedu.txt": ("https://e-chinaedu.cn/html/difang/2015/jydt_1130/27049.shtml", dict(
+        region_id="shanghai", title=None, date=None, doc_number=None, issuer="上海市教委", kind="news")),
+})
 FLOORS = {"region_id": 0.9, "title": 0.9, "date": 0.9, "doc_number": 0.95, "issuer": 0.8, "kind": 0.9}
 
 

@@ -56,6 +56,10 @@ NEWS_SOURCE = re.compile(
     r"(?:等(?:[\d一二三四五六七八九十多]+个)?(?:部门|单位))?(?:近日|日前|最近|今天|昨天)?"
     rf"(?:联合)?(?:发布|印发|下发|出台|公布|召开|举行|介绍|消息|获悉|官网)"
 )
+# A news item on a document names its issuer before the title it quotes (上海市教委《关于…的实施意见》提出).
+NEWS_DOC_SOURCE = re.compile(
+    rf"(?:^|[。,;)\s]|消息|讯)([\u4e00-\u9fff]{{2,12}}?{ORG_SUFFIX})《[^《》]{{4,80}}》(?:提出|明确|指出|规定|要求)"
+)
 # A news item opens with a dateline (新华社北京3月5日电, 本报讯, 华徽网消息) or a byline (□常德日报记者 …).
 DATELINE = re.compile(r"^[□■]?\s*(?:[\u4e00-\u9fff]{1,12}(?:社|报|网|台)(?:[\u4e00-\u9fff]{0,6}(?:\d{4}年)?\d{1,2}月\d{1,2}日)?"
                       r"(?:电|消息|讯)|"
@@ -78,7 +82,7 @@ OTHER_SIGNS = (
     re.compile(r"小编[^。]{0,8}整理|范文|供大家参考|仅供参考|借鉴(?:与|和)参考|\(通用\d+篇\)|\d+篇$|文档下载|Word文档|"
                r"文档编号|页数\s*[:：]"),
     # a paper: keywords, abstract, author notes, the journal's issue (教育与经济 2022年4期), an address with a postcode
-    re.compile(r"关键词\s*[:：]|摘\s*要\s*[:：]|作者简介|^论文|本文来源于《|(?:》|\s)\d{4}年第?[\d一二三四五六七八九十]+期(?:$|[,，])|"
+    re.compile(r"关键词\s*[:：]|摘\s*要\s*[:：]|^摘\s*要$|作者简介|^论文|本文来源于《|(?:》|\s)\d{4}年第?[\d一二三四五六七八九十]+期(?:$|[,，])|"
                r"[\u4e00-\u9fff]\s*\d{6}\s*[);；]"),
     re.compile(r"^同志们[:：]|在[^。]{2,40}(?:会议|大会|座谈会|典礼)上的(?:讲话|报告|发言|致辞)|^——在"),
     re.compile(r"本期嘉宾|官方账号|^第\d+章|最新章节"),
@@ -381,7 +385,7 @@ def find_issuer(signature: Signature, raw_fields: dict[str, str], lines: list[st
             return value
     if kind == "news":
         for line in lines[:6]:
-            match = NEWS_SOURCE.search(line)
+            match = NEWS_SOURCE.search(line) or NEWS_DOC_SOURCE.search(line)
             if match:
                 return match.group(1)
     return None
