@@ -145,6 +145,23 @@ GOLDEN.update({
         region_id=None, title=None, date=None, doc_number=None, issuer=None, kind="other")),
     "pages_metadata/shanghai_chinaedu.txt": ("https://e-chinaedu.cn/html/difang/2015/jydt_1130/27049.shtml", dict(
         region_id="shanghai", title=None, date=None, doc_number=None, issuer="上海市教委", kind="news")),
+    # government documents mirrored by law farms (a farm's post date and 人看过 counter above a 2001/2017 text)
+    "pages_metadata/anhui_casakenia_trad.txt": ("http://www.casakenia.com/laws/12952", dict(
+        region_id="anhui", title="安徽省人民政府关于实施《国务院关于基础教育改革与发展的决定》的意见",
+        date=None,  # posted 2025-06-07, the 2001 text's own date is not in the excerpt
+        doc_number="皖政〔2001〕85号", issuer="安徽省人民政府", kind="policy")),
+    "pages_metadata/wuwei_xunlv.txt": ("https://xunlv.cn/laws/11549", dict(
+        region_id="wuwei", title="武威市人民政府关于统筹推进县域内城乡义务教育一体化改革发展的实施意见", date=None,
+        doc_number="武政发〔2017〕52号", issuer="武威市人民政府", kind="policy")),
+    "pages_metadata/dongguan_notice_trad.txt": (
+        "http://shao168.com/zwgk/zfxxgkml/txz/zcwj/gfxwj/content/post_983603.html", dict(
+            region_id="dongguan", title="东莞市增加中小学幼儿园学位和优质教育资源供给的实施意见", date="2018-05-31",
+            doc_number="东府〔2018〕67号", issuer="东莞市人民政府", kind="policy")),
+    "pages_metadata/yangzhou_notice_trad.txt": (
+        "http://www.pkvaa.com/zfgb/di9qi/201910/08353804f0b845b3b93146a5481aeccb.shtml", dict(
+            region_id="yangzhou", title="扬州市加快推进教育现代化实施意见",
+            date="2019-10-13",  # the signature's date is damaged (201999); the gazette's 发布日期 stands
+            doc_number="扬发〔2019〕34号", issuer="中共扬州市委、扬州市人民政府", kind="policy")),
 })
 FLOORS = {"region_id": 0.9, "title": 0.9, "date": 0.9, "doc_number": 0.95, "issuer": 0.8, "kind": 0.9}
 

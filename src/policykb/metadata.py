@@ -211,10 +211,28 @@ def find_doc_number(lines: list[str], fields_: dict[str, str]) -> str | None:
             return number
     for line in lines[:HEAD_LINES]:
         compact = _compact(line)
+        if compact[:1] in "(（" and compact[-1:] in ")）":
+            compact = compact[1:-1]  # (皖政[2001]85号) on its own line under the title
         match = DOC_NUMBER.fullmatch(compact) or DOC_NUMBER.match(compact)
         if match and (match.end() == len(compact) or TITLE_SHAPE.match(compact[match.end():])):
             return normalise_doc_number(match.group())
+        glued = _number_after_title(compact)
+        if glued:
+            return glued
     return None  # numbers inside sentences are citations of other documents
+
+
+def _number_after_title(compact: str) -> str | None:
+    """A number a scrape glued to the end of its title (…的实施意见武政发[2017]52号): the title ends at a genre word
+    and a short authority prefix follows it."""
+    match = DOC_NUMBER.search(compact)
+    if not match or match.end() != len(compact) or match.start(1) == 0:
+        return None
+    start = match.start(1)
+    for cut in range(max(start, match.start(2) - 10), match.start(2) - 2):
+        if TITLE_SHAPE.match(compact[:cut]) and re.fullmatch(r"[\u4e00-\u9fff]{2,8}", compact[cut:match.start(2) - 1]):
+            return normalise_doc_number(compact[cut:])
+    return None
 
 
 def _joined_head(lines: list[str]) -> list[str]:
