@@ -162,6 +162,15 @@ GOLDEN.update({
             region_id="yangzhou", title="扬州市加快推进教育现代化实施意见",
             date="2019-10-13",  # the signature's date is damaged (201999); the gazette's 发布日期 stands
             doc_number="扬发〔2019〕34号", issuer="中共扬州市委、扬州市人民政府", kind="policy")),
+    # national news and a paper: no region; 湖州 is only the authors' address
+    "pages_metadata/moe_cctv_mirror.txt": ("https://m.news.shi-fen.com/china/201903/50-257395.html", dict(
+        region_id=None, title="教育部:2717个县实现义务教育基本均衡发展", date=None, doc_number=None, issuer="教育部",
+        kind="news")),
+    "pages_metadata/national_jnboglf_trad.txt": ("http://m.jnboglf.cn/news/gn/gnxw/202104/27/1986081.shtml", dict(
+        region_id=None, title=None, date=None, doc_number=None, issuer=None, kind="news")),
+    "pages_metadata/huzhou_fx361_paper.txt": ("http://www.fx361.com/page/2022/1109/11658479.shtml", dict(
+        region_id=None, title="21世纪以来:我国城乡义务教育均衡发展的动因、历史进程与基本经验", date="2022-11-09",
+        doc_number=None, issuer=None, kind="other")),
 })
 FLOORS = {"region_id": 0.9, "title": 0.9, "date": 0.9, "doc_number": 0.95, "issuer": 0.8, "kind": 0.9}
 

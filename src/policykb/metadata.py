@@ -52,8 +52,8 @@ ORG_SUFFIX = (r"(?:教育委员会|教委|教育局|教育厅|教育部|教育�
               r"[省市州县区]委|工委|党委|党组)")
 ORG_LINE = re.compile(rf"^[\u4e00-\u9fff()]{{2,30}}{ORG_SUFFIX}$")
 NEWS_SOURCE = re.compile(
-    rf"(?:^|[。,;)\s]|消息|讯)([\u4e00-\u9fff]{{2,12}}?{ORG_SUFFIX})(?:、[^。,]{{0,40}}?)?"
-    r"(?:等(?:[\d一二三四五六七八九十多]+个)?(?:部门|单位))?(?:近日|日前|最近|今天|昨天)?"
+    rf"(?:^|[。,;)\s]|消息[:：]?|讯)((?:教育部|国务院)|[\u4e00-\u9fff]{{2,12}}?{ORG_SUFFIX})(?:、[^。,]{{0,40}}?)?"
+    r"(?:等(?:[\d一二三四五六七八九十多]+个)?(?:部门|单位))?(?:(?:近日|日前|最近|今天|昨天)(?:\(\d{1,2}日\))?[还也]?)?"
     rf"(?:联合)?(?:发布|印发|下发|出台|公布|召开|举行|介绍|消息|获悉|官网)"
 )
 # A news item on a document names its issuer before the title it quotes (上海市教委《关于…的实施意见》提出).
@@ -272,7 +272,12 @@ def find_title(lines: list[str], kind: str, raw_head: str = "") -> str | None:
         if SUBTITLE.match(following) and _looks_like_headline(line):
             return line.strip()
     if kind == "news":
-        headline = next((line for line in lines[:3] if _looks_like_headline(line)), None)
+        before_body = []
+        for line in lines[:3]:  # the headline precedes the first paragraph; lines after it are the body's or links
+            if "。" in line:
+                break
+            before_body.append(line)
+        headline = next((line for line in before_body if _looks_like_headline(line)), None)
         if headline and not WRAPPER.match(_compact(headline)):
             return headline.strip()
     if kind == "other":
@@ -306,8 +311,11 @@ def find_title(lines: list[str], kind: str, raw_head: str = "") -> str | None:
 
 
 def _headline_part(line: str) -> str:
-    """A headline without the fields printed after it (`…研讨会召开 时间:2023-12-28 来源:…`)."""
-    return TRAILING_FIELDS.sub("", line) if len(line) > 12 else line
+    """A headline without the fields printed after it (`…研讨会召开 时间:2023-12-28 来源:…`), its `原标题:` label
+    or a footnote mark (`…基本经验*`)."""
+    line = TRAILING_FIELDS.sub("", line) if len(line) > 12 else line
+    line = re.sub(r"^\s*原标题\s*[:：]\s*", "", line)
+    return re.sub(r"(?<=[\u4e00-\u9fff”》)])[*＊]+\s*$", "", line)
 
 
 def _looks_like_headline(line: str) -> bool:
