@@ -177,6 +177,105 @@ def test_metadata_without_anything_is_empty_not_invented() -> None:
         "一、总体要求".encode()).hexdigest()[:8]
 
 
+# --- issue 10: issuers in titles, datelines, page dates and the `other` kind (made-up pages in real forms) ----
+
+TITLE_ISSUERS = [
+    ("九江市人民政府关于加快推进义务教育优质均衡发展的实施意见\n各县(市、区)人民政府:\n为推进……,提出如下意见。\n"
+     "一、总体要求\n", "九江市人民政府", "jiujiang"),
+    ("中共宜昌市委 宜昌市人民政府关于推进教育强市建设的意见\n一、总体要求\n到2025年,建成教育强市。\n",
+     "中共宜昌市委、宜昌市人民政府", "yichang"),
+    ("桃源县教育局关于印发《桃源县中小学集团化办学实施方案》的通知\n各中小学:\n现将方案印发给你们,请认真执行。\n",
+     "桃源县教育局", "changde-taoyuan"),
+]
+
+
+@pytest.mark.parametrize(("raw", "issuer", "region_id"), TITLE_ISSUERS)
+def test_issuer_from_the_title_when_nothing_is_signed(raw: str, issuer: str, region_id: str) -> None:
+    meta = extract(raw)
+    assert (meta.issuer, meta.region_id, meta.kind) == (issuer, region_id, "policy")
+
+
+def test_signature_issuer_comes_before_the_title() -> None:
+    raw = ("遂川县人民政府关于推进集团化办学的意见\n各乡镇人民政府:\n一、工作目标\n覆盖全县。\n"
+           "遂川县人民政府办公室\n2023年3月5日\n")
+    assert (extract(raw).issuer, extract(raw).date) == ("遂川县人民政府办公室", "2023-03-05")
+
+
+DATELINES = [
+    # the year written in the dateline
+    ("冀州区教育集团覆盖全部学校\n新华社石家庄2023年3月5日电 冀州区已组建教育集团12个。\n", "2023-03-05"),
+    # no year: it comes from the page's own date field
+    ("黄州区推进集团化办学\n发布时间:2022-03-06 09:30\n本报黄冈3月5日电 黄州区已组建教育集团8个。\n", "2022-03-05"),
+    ("九江市新建学校20所\n时间:2021-09-02 10:00 来源:九江日报\n(记者 张三)9月1日,九江市新建的20所学校开学。\n",
+     "2021-09-01"),
+    # a dateline without a year on a page that gives none: no date is better than a guess
+    ("九江市新建学校20所\n本报九江3月5日电 九江市新建的20所学校开学。\n", None),
+]
+
+
+@pytest.mark.parametrize(("raw", "date"), DATELINES)
+def test_date_from_a_news_dateline(raw: str, date: str | None) -> None:
+    meta = extract(raw)
+    assert (meta.kind, meta.date) == ("news", date)
+
+
+def test_a_content_farms_post_date_yields_to_the_texts_own() -> None:
+    farm = ("中小学集团化办学实施方案\n时间:2024-01-16 12:06 来源:网络整理 浏览次数:137\n各中小学:\n一、工作目标\n"
+            "覆盖全部学校。\n宜昌市教育局\n2019年4月2日\n")
+    assert extract(farm).date == "2019-04-02"
+    speech = ("在全市教育工作会议上的讲话\n2024-03-14 来源:记者站 浏览数:\n(2014年3月5日)\n同志们:\n"
+              "今天我们召开全市教育工作会议。\n")
+    assert (extract(speech).date, extract(speech).kind) == ("2014-03-05", "other")
+    numbered = "遂川县集团化办学实施方案\n发布时间:2024-01-16 12:06\n遂政办发〔2017〕12号\n一、工作目标\n覆盖全部学校。\n"
+    assert extract(numbered).date is None  # posted seven years after the 2017 document: not its date
+    undated = "中小学集团化办学实施方案\n发布时间:2024-01-16 12:06\n一、工作目标\n覆盖全部学校。\n"
+    assert extract(undated).date == "2024-01-16"  # the only date there is
+
+
+OTHER_PAGES = [
+    "教师轮岗交流方案\n教师轮岗交流方案(通用15篇)\n以下是小编整理的教师轮岗交流方案,仅供参考,希望能够帮助到大家。\n"
+    "一、指导思想\n为进一步促进义务教育优质均衡发展,决定开展教师轮岗交流。\n",
+    "集团化办学背景下教师流动研究\n摘要:本文以九江市为例,分析集团化办学中的教师流动。\n关键词:集团化办学;教师流动\n"
+    "一、问题提出\n近年来,各地推进集团化办学。\n",
+    "在2023年全县教育工作会议上的讲话\n同志们:\n今天我们召开全县教育工作会议,总结去年工作。\n一、去年工作回顾\n",
+]
+
+
+@pytest.mark.parametrize("raw", OTHER_PAGES)
+def test_pages_that_are_neither_policy_nor_news_are_other(raw: str) -> None:
+    meta = extract(raw)
+    assert meta.kind == "other"
+    assert meta.region_id is None  # a 范文's or a paper's places are examples, not what the page is about
+
+
+def test_news_lead_and_reporting_headline_make_news() -> None:
+    raw = "金安区政协开展集团化办学调研\n11月24日,金安区政协副主席率队开展集团化办学调研。\n调研组听取了汇报。\n"
+    meta = extract(raw)
+    assert (meta.kind, meta.title, meta.region_id) == ("news", "金安区政协开展集团化办学调研", "luan-jinan")
+
+
+POLICIES_THAT_LOOK_OTHER = [
+    # a policy that publishes a speech is a policy
+    "关于印发《局长在全市教育工作会议上的讲话》的通知\n各区教育局:\n现将讲话印发给你们,请认真学习。\n九江市教育局\n"
+    "2023年3月5日\n",
+    # a training course's issue number is not a journal's
+    "关于举办2023年第一期校长培训班的通知\n各中小学:\n现将有关事项通知如下。\n一、培训时间\n3月5日。\n",
+]
+
+
+@pytest.mark.parametrize("raw", POLICIES_THAT_LOOK_OTHER)
+def test_policies_with_words_of_other_pages_stay_policies(raw: str) -> None:
+    assert extract(raw).kind == "policy"
+
+
+def test_headline_with_its_fields_on_the_same_line() -> None:
+    raw = ("遂川县召开集团化办学推进会 时间:2023-12-28    来源:遂川县教育体育局\n"
+           "12月25日上午,遂川县召开集团化办学推进会。\n")
+    meta = extract(raw)
+    assert (meta.kind, meta.title, meta.date, meta.issuer) == (
+        "news", "遂川县召开集团化办学推进会", "2023-12-28", "遂川县教育体育局")
+
+
 # --- parsers ------------------------------------------------------------------------------------------------
 
 DOC_NUMBERS = [

@@ -360,7 +360,8 @@ def find_mentions(text: str) -> Iterator[Mention]:
 
 # An administrative name at the start of an issuer or title: 2-7 characters and a suffix (临平区, 宁波市).
 _ADMIN_NAME = re.compile(r"[\u4e00-\u9fff]{2,12}?(?:特别行政区|自治区|自治州|自治县|自治旗|新区|地区|林区|省|市|区|县|盟|旗)")
-_NOT_IN_NAMES = re.compile(r"[的和与及等于为在对从向关印发全各本我该]")
+_NOT_IN_NAMES = re.compile(r"[的和与及等于为在对从向关印发全各本我该]|政协|人大|政府|党委|教育|开展|召开|举行|推进|调研|中共")
+_PARTY_PREFIX = re.compile(r"中国共产党|中共")
 _ORG_FOLLOWS = re.compile(r"(?:教育|人民|政府|党委|委员会|局|委|厅|办|院|中心|$)")
 
 
@@ -372,7 +373,8 @@ def leading_regions(text: str) -> list[Region]:
     上海市示范性学区和集团… does not invent a region called 示范性学区.
     """
     chain: list[Region] = []
-    position = 0
+    party = _PARTY_PREFIX.match(text)  # 中共宜昌市委: the party committee of 宜昌市
+    position = party.end() if party else 0
     names = _names()
     while position < len(text):
         known_name = next((text[position : position + size] for size in range(min(_longest_name() + 4, len(text) - position), 1, -1)

@@ -48,22 +48,63 @@ WRAPPER = re.compile(r"^(?:[\u4e00-\u9fff]{2,30}?)?关于(?:印发|转发|发布
 NOTICE_PLAN = re.compile(r"(?:现将|制定了|制订了|印发|研究制定了)《([^《》]{4,80})》")
 ATTACHMENT = re.compile(r"^附件\d*\s*[:：]?\s*\d*[.、]?\s*(.+)$")
 NUMBERED = re.compile(r"^(?:[一二三四五六七八九十]+、|\(?[一二三四五六七八九十\d]+\)|\d+[.、]|第[一二三四五六七八九十\d]+[章条节])")
-ORG_SUFFIX = r"(?:教育委员会|教委|教育局|教育厅|教育部|教育体育局|教体局|人民政府|政府|办公室|办公厅|委员会|局|厅|中心)"
+ORG_SUFFIX = (r"(?:教育委员会|教委|教育局|教育厅|教育部|教育体育局|教体局|人民政府|政府|办公室|办公厅|委员会|局|厅|中心|"
+              r"[省市州县区]委|工委|党委|党组)")
 ORG_LINE = re.compile(rf"^[\u4e00-\u9fff()]{{2,30}}{ORG_SUFFIX}$")
 NEWS_SOURCE = re.compile(
-    rf"(?:^|[。,;)\s]|消息|讯)([\u4e00-\u9fff]{{2,12}}?{ORG_SUFFIX})(?:、[^。,]{{0,40}}?)?(?:近日|日前|最近|今天|昨天)?"
+    rf"(?:^|[。,;)\s]|消息[:：]?|讯)((?:教育部|国务院)|[\u4e00-\u9fff]{{2,12}}?{ORG_SUFFIX})(?:、[^。,]{{0,40}}?)?"
+    r"(?:等(?:[\d一二三四五六七八九十多]+个)?(?:部门|单位))?(?:(?:近日|日前|最近|今天|昨天)(?:\(\d{1,2}日\))?[还也]?)?"
     rf"(?:联合)?(?:发布|印发|下发|出台|公布|召开|举行|介绍|消息|获悉|官网)"
 )
+# A news item on a document names its issuer before the title it quotes (上海市教委《关于…的实施意见》提出).
+NEWS_DOC_SOURCE = re.compile(
+    rf"(?:^|[。,;)\s]|消息|讯)([\u4e00-\u9fff]{{2,12}}?{ORG_SUFFIX})《[^《》]{{4,80}}》(?:提出|明确|指出|规定|要求)"
+)
 # A news item opens with a dateline (新华社北京3月5日电, 本报讯, 华徽网消息) or a byline (□常德日报记者 …).
-DATELINE = re.compile(r"^[□■]?\s*(?:[\u4e00-\u9fff]{1,12}(?:社|报|网|台)(?:[\u4e00-\u9fff]{0,6}\d{1,2}月\d{1,2}日)?电|"
+DATELINE = re.compile(r"^[□■]?\s*(?:[\u4e00-\u9fff]{1,12}(?:社|报|网|台)(?:[\u4e00-\u9fff]{0,6}(?:\d{4}年)?\d{1,2}月\d{1,2}日)?"
+                      r"(?:电|消息|讯)|"
                       r"[\u4e00-\u9fff]{0,10}(?:讯|网消息|报消息)|[\u4e00-\u9fff]{0,10}(?:日报|晚报|新闻网|报)?记者)")
 BYLINE = re.compile(r"(?:记者|通讯员|编辑|来源|作者)\s*[:：]?\s*[\u4e00-\u9fff]{2,4}")
 SALUTATION = re.compile(r"^各[^。]{1,60}:$")
 NEWS_WORDS = re.compile(r"目前|已经?|日前|近日|记者|获悉")
+# The date a dateline or a byline gives (本报北京3月5日电, 新华社北京2023年3月5日电, (记者 张三)3月5日,): the year is
+# often left out and comes from elsewhere on the page.
+DATELINE_DATE = re.compile(
+    r"^[□■]?\s*(?:[\u4e00-\u9fff]{1,12}(?:社|报|网|台)[\u4e00-\u9fff]{0,6}|[(（][^()（）]{0,20}记者[^()（）]{0,20}[)）]\s*)"
+    r"(?:((?:19|20)\d{2})年)?(\d{1,2})月(\d{1,2})日(?:电|消息|讯|[,，])"
+)
+# A news lead opens with the day or with 日前/近日 (11月24日,金安区政协…; 日前,市政协…).
+NEWS_LEAD = re.compile(r"^(?:(?:\d{1,2}月\d{1,2}日|\d{1,2}日)(?:上午|下午|晚上|晚|早上)?|日前|近日|昨天|今天|昨日|今日)[,，]")
+REPORTING_HEADLINE = re.compile(r"出台|召开|举行|举办|开展|启动|发布|印发|出席|调研|获批|入选|推进会|座谈会|研讨会")
+# Pages that are neither a policy document nor a news item: content-farm 范文 and document shops, papers, speeches,
+# essays, podcasts and novels, each recognisable by how such pages are written.
+OTHER_SIGNS = (
+    re.compile(r"小编[^。]{0,8}整理|范文|供大家参考|仅供参考|借鉴(?:与|和)参考|\(通用\d+篇\)|\d+篇$|文档下载|Word文档|"
+               r"文档编号|页数\s*[:：]"),
+    # a paper: keywords, abstract, author notes, the journal's issue (教育与经济 2022年4期), an address with a postcode
+    re.compile(r"关键词\s*[:：]|摘\s*要\s*[:：]|^摘\s*要$|作者简介|^论文|本文来源于《|(?:》|\s)\d{4}年第?[\d一二三四五六七八九十]+期(?:$|[,，])|"
+               r"[\u4e00-\u9fff]\s*\d{6}\s*[);；]"),
+    re.compile(r"^同志们[:：]|在[^。]{2,40}(?:会议|大会|座谈会|典礼)上的(?:讲话|报告|发言|致辞)|^——在"),
+    re.compile(r"本期嘉宾|官方账号|^第\d+章|最新章节"),
+)
+FARM_TITLE = re.compile(r"小编[^。,]{0,8}整理的(.{4,60}?)[,,。]\s*(?:供|仅供|希望|欢迎)")
+DOWNLOAD_SUFFIX = re.compile(r"(?:Word文档|PDF文档)?(?:下载推荐|下载)?\.(?:docx?|pdf|wps)$|(?:Word|PDF)文档(?:下载推荐)?$", re.I)
+SUBTITLE = re.compile(r"^——")
+ISSUER_BEFORE_ABOUT = re.compile(r"^(.{4,60}?)关于")
+# A date on its own line in brackets under a speech's or report's title: when it was given.
+DELIVERY_DATE = re.compile(r"^[(（]\s*((?:19|20)\d{2}年\d{1,2}月\d{1,2}日)\s*[)）]$")
+# A clock time marks a page's stamp (发布时间:2024-01-16 12:06), never a date a text gives itself.
+PAGE_STAMP = re.compile(r"((?:19|20)\d{2})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?\s*\d{1,2}:\d{2}")
+LEADING_DATE = re.compile(r"^((?:19|20)\d{2})-(\d{1,2})-(\d{1,2})(?!\d)")
+HEAD_FIELD = re.compile(r"(?:^|\s)(?:时间|日期|发布时间|发布日期|更新时间|上传时间)\s*[:：]\s*((?:19|20)\d{2}\s*[-/.年]\s*\d{1,2}\s*[-/.月]\s*\d{1,2})")
+HEAD_SOURCE = re.compile(r"(?:^|\s)来源\s*[:：]\s*([\u4e00-\u9fff]{2,30})")
+TRAILING_FIELDS = re.compile(r"\s+(?:时间|日期|发布时间|发布日期|来源)\s*[:：].*$")
 BYLINE_LABELS = ("编辑", "责任编辑", "记者", "作者", "通讯员", "阅读", "阅读量", "阅读数", "摄影")
 ISSUER_FIELDS = ("发布机构", "发文机关", "发文单位", "责任部门", "所属机构", "来源", "信息来源", "稿源")
-POLICY_DATE_FIELDS = ("成文日期", "发布日期", "发布时间", "公开日期", "来源时间", "page_date")
-NEWS_DATE_FIELDS = ("发布时间", "发布日期", "page_date", "来源时间", "公开日期", "成文日期")
+POLICY_DATE_FIELDS = ("成文日期", "发布日期", "发布时间", "公开日期", "来源时间", "page_date", "上传时间")
+NEWS_DATE_FIELDS = ("发布时间", "发布日期", "page_date", "来源时间", "公开日期", "成文日期", "上传时间")
+# Dates a page's template prints (a content farm's post time): wrong whenever the text carries a date of its own.
+PAGE_DATE_FIELDS = frozenset({"发布时间", "发布日期", "page_date", "上传时间", "更新时间"})
 FIELD_PAIR = re.compile(
     rf"({'|'.join(FIELD_LABELS)})为?\s*:\s*((?:[^|:]|(?<=\d):(?=\d)){{0,40}}?)(?=\s*(?:\||$|(?:{'|'.join(FIELD_LABELS)})为?\s*:))"
 )
@@ -139,6 +180,26 @@ def page_fields(raw_text: str) -> dict[str, str]:
     return found
 
 
+def head_fields(raw_text: str) -> dict[str, str]:
+    """What a page's head says in passing: a stamp with a clock time (`时间:2024-01-16 12:06`, `…~2019-04-08 21:20`),
+    a line opening with a date (`2014-03-14 来源:记者站`), a `来源:` organisation after a headline."""
+    found: dict[str, str] = {}
+    for line in raw_text.split("\n")[:40]:
+        folded = fold_line(line)
+        if not folded or "。" in folded:
+            continue
+        for pattern in (HEAD_FIELD, PAGE_STAMP, LEADING_DATE):
+            match = pattern.search(folded)
+            if match and "page_date" not in found:
+                date = parse_date(match.group() if pattern is not HEAD_FIELD else match.group(1))
+                if date:
+                    found["page_date"] = date
+        source = HEAD_SOURCE.search(folded)
+        if source and ORG_LINE.match(source.group(1)):
+            found.setdefault("来源", source.group(1))
+    return found
+
+
 # --- body readers -----------------------------------------------------------------------------------------
 
 
@@ -150,10 +211,28 @@ def find_doc_number(lines: list[str], fields_: dict[str, str]) -> str | None:
             return number
     for line in lines[:HEAD_LINES]:
         compact = _compact(line)
+        if compact[:1] in "(（" and compact[-1:] in ")）":
+            compact = compact[1:-1]  # (皖政[2001]85号) on its own line under the title
         match = DOC_NUMBER.fullmatch(compact) or DOC_NUMBER.match(compact)
         if match and (match.end() == len(compact) or TITLE_SHAPE.match(compact[match.end():])):
             return normalise_doc_number(match.group())
+        glued = _number_after_title(compact)
+        if glued:
+            return glued
     return None  # numbers inside sentences are citations of other documents
+
+
+def _number_after_title(compact: str) -> str | None:
+    """A number a scrape glued to the end of its title (…的实施意见武政发[2017]52号): the title ends at a genre word
+    and a short authority prefix follows it."""
+    match = DOC_NUMBER.search(compact)
+    if not match or match.end() != len(compact) or match.start(1) == 0:
+        return None
+    start = match.start(1)
+    for cut in range(max(start, match.start(2) - 10), match.start(2) - 2):
+        if TITLE_SHAPE.match(compact[:cut]) and re.fullmatch(r"[\u4e00-\u9fff]{2,8}", compact[cut:match.start(2) - 1]):
+            return normalise_doc_number(compact[cut:])
+    return None
 
 
 def _joined_head(lines: list[str]) -> list[str]:
@@ -184,9 +263,33 @@ def _joined_head(lines: list[str]) -> list[str]:
     return out
 
 
-def find_title(lines: list[str], kind: str) -> str | None:
-    """The plan's own title: 关于印发《X》的通知 → X; else a title-shaped head line; a news item's headline."""
+def find_title(lines: list[str], kind: str, raw_head: str = "") -> str | None:
+    """The plan's own title: 关于印发《X》的通知 → X; a title over a `——` subtitle; a news item's headline; else a
+    title-shaped head line; for other pages their first line (a 范文's name, a paper's title)."""
+    lines = [_headline_part(line) for line in lines]
     head = _joined_head(lines)
+    for line, following in zip(lines[:HEAD_LINES], lines[1:HEAD_LINES], strict=False):
+        if SUBTITLE.match(following) and _looks_like_headline(line):
+            return line.strip()
+    if kind == "news":
+        before_body = []
+        for line in lines[:3]:  # the headline precedes the first paragraph; lines after it are the body's or links
+            if "。" in line:
+                break
+            before_body.append(line)
+        headline = next((line for line in before_body if _looks_like_headline(line)), None)
+        if headline and not WRAPPER.match(_compact(headline)):
+            return headline.strip()
+    if kind == "other":
+        first = DOWNLOAD_SUFFIX.sub("", lines[0].strip()) if lines else ""
+        for line in [*lines[:5], *raw_head.split("\n")[:20]]:
+            farm = FARM_TITLE.search(line)
+            if farm:  # the page's headline when it names the same piece (X方案15篇), else the intro's name
+                return first if first.startswith(farm.group(1)) and _looks_like_headline(first) else farm.group(1)
+        glued = re.match(r"^([^,,。:;]{4,40}?)一、", first)  # a document shop glues its title to the first heading
+        first = glued.group(1) if glued else first
+        if _looks_like_headline(first) or (re.match(r"^第\d+章\s*\S{4}", first) and _looks_like_headline(first[1:])):
+            return first  # a novel's chapter is its page's title
     for line in head:
         match = WRAPPER.match(_compact(line))
         if match:
@@ -204,11 +307,21 @@ def find_title(lines: list[str], kind: str) -> str | None:
             return attached.group(1)
         if TITLE_SHAPE.match(compact):
             return line.strip()
-    if kind == "news" and lines:
-        first = lines[0].strip()
-        if 6 <= len(first) <= 60 and "。" not in first and not DATELINE.match(first) and not BYLINE.search(first):
-            return first
     return None
+
+
+def _headline_part(line: str) -> str:
+    """A headline without the fields printed after it (`…研讨会召开 时间:2023-12-28 来源:…`), its `原标题:` label
+    or a footnote mark (`…基本经验*`)."""
+    line = TRAILING_FIELDS.sub("", line) if len(line) > 12 else line
+    line = re.sub(r"^\s*原标题\s*[:：]\s*", "", line)
+    return re.sub(r"(?<=[\u4e00-\u9fff”》)])[*＊]+\s*$", "", line)
+
+
+def _looks_like_headline(line: str) -> bool:
+    text = line.strip()
+    return (6 <= len(text) <= 60 and "。" not in text and text[-1:] not in ":：;；" and not DATELINE.match(text)
+            and not BYLINE.search(text) and not NUMBERED.match(text) and not text.startswith(("<", "【")))
 
 
 @dataclass
@@ -253,31 +366,73 @@ def _org_names(line: str) -> list[str]:
 
 def detect_kind(raw_fields: dict[str, str], raw_text: str, lines: list[str], doc_number: str | None,
                 signature: Signature) -> str:
-    """news or policy, by weighing the signs of each (bylines and reporting words against 文号, signature, genre)."""
+    """policy, news or other, by weighing the signs of each: 文号, signature, genre and salutation for a policy;
+    dateline, bylines, a news lead and a reporting headline for news; for other pages the marks of 范文 farms,
+    document shops, papers, speeches and essays (小编整理, 关键词:, 同志们:, 第N章…)."""
     news = 2 * sum(1 for label in BYLINE_LABELS if label in raw_fields or f"{label}:" in raw_text[:2000])
     news += 1 if lines and NEWS_WORDS.search(lines[0]) and "。" not in lines[0] else 0
     news += 1 if re.search(r"本文来源|公众号|记者", raw_text) else 0
     news += 3 * any(DATELINE.match(_compact(line)) for line in lines[:3])
+    news += 2 * any(NEWS_LEAD.match(_compact(line)) for line in lines[:4])
+    news += 1 if lines and REPORTING_HEADLINE.search(lines[0]) and "。" not in lines[0] else 0
+    raw_head = [fold_line(line) for line in raw_text[:3000].split("\n")]
+    page_head = [text for line in lines[:20] for text in (line.strip(), _compact(line))] + raw_head
+    other = 3 * sum(1 for sign in OTHER_SIGNS if any(sign.search(line) for line in page_head))
+    outline = any(NUMBERED.match(_compact(line)) for line in lines)
+    if not outline and policy_signs(lines, doc_number, signature) == 0 and news == other == 0:
+        return "news"  # prose with no outline, no 文号 and no signature reports; it does not rule
+    policy = policy_signs(lines, doc_number, signature)
+    if other > max(news, policy):
+        return "other"
+    return "news" if news > policy else "policy"
+
+
+def policy_signs(lines: list[str], doc_number: str | None, signature: Signature) -> int:
+    """文号, signature, a genre title, a salutation, 特此通知 and directives (请各…, 根据…精神)."""
     policy = 2 * bool(doc_number) + 2 * bool(signature.issuers)
     policy += 2 * any(TITLE_SHAPE.match(_compact(line)) for line in lines[:HEAD_LINES])
+    policy += 2 * any(WRAPPER.match(line) for line in _joined_head(lines))  # 关于印发《…讲话》的通知 is a policy
     policy += any(SALUTATION.match(_compact(line)) for line in lines[:HEAD_LINES])
     policy += any(_compact(line) in ("特此通知。", "特此通知") for line in lines)
-    return "news" if news > policy else "policy"
+    policy += any(re.match(r"^(?:请各|根据[^《。]{0,10}《[^》]+》[^。]{0,40}精神)", _compact(line)) for line in lines[:HEAD_LINES])
+    return policy
 
 
 def find_issuer(signature: Signature, raw_fields: dict[str, str], lines: list[str], kind: str) -> str | None:
     """The signing organisation, else the page's publisher field, else (for news) the organisation reported on."""
     if signature.issuers:
         return "、".join(signature.issuers)
+    named = _issuer_in_title(lines) if kind == "policy" else None
+    if named:
+        return named
     for label in ISSUER_FIELDS:
         value = _compact(raw_fields.get(label, ""))
         if ORG_LINE.match(value):
             return value
     if kind == "news":
         for line in lines[:6]:
-            match = NEWS_SOURCE.search(line)
+            match = NEWS_SOURCE.search(line) or NEWS_DOC_SOURCE.search(line)
             if match:
                 return match.group(1)
+    return None
+
+
+def _issuer_in_title(lines: list[str]) -> str | None:
+    """The organisations a title opens with (XX市人民政府关于…, 中共XX市委 XX市人民政府关于…), or the organisation line
+    right above a 关于… title."""
+    head = _joined_head(lines)
+    for index, line in enumerate(head[:6]):
+        match = ISSUER_BEFORE_ABOUT.match(line.strip())
+        if not match:
+            continue
+        names = [name for name in re.split(r"[\s、]+", match.group(1).strip()) if name]
+        if names and all(ORG_LINE.match(name) for name in names):
+            return "、".join(names)
+        if line.strip().startswith("关于") and index > 0:
+            above = _org_names(head[index - 1])
+            if above:
+                return "、".join(above)
+        return None
     return None
 
 
@@ -339,9 +494,14 @@ def number_regions(doc_number: str, context: set[str]) -> Region | None:
     return gazetteer.choose(found[1:], context) or found[0]
 
 
-def detect_region(issuer: str | None, title: str | None, doc_number: str | None, body: str) -> Region | None:
+def detect_region(issuer: str | None, title: str | None, doc_number: str | None, body: str,
+                  kind: str = "policy") -> Region | None:
     """The place the document is about: its issuer, title and number prefix first, then where and how often the
-    text names places (headline lines count double, names in enumerations and cited documents barely)."""
+    text names places (headline lines count double, names in enumerations and cited documents barely). A page of
+    another kind (a 范文, paper, essay) is about a place only when its title or issuer names one: the places in its
+    body are examples, affiliations and anecdotes."""
+    if kind == "other":
+        body = ""
     lines = body.split("\n")
     text = CITATIONS.sub("", body)  # cited documents (《省政府关于…》, (苏政发〔2017〕1号)) name other authorities
     plain = [m.candidates[0] for m in gazetteer.find_mentions(text) if len(m.candidates) == 1]
@@ -422,7 +582,7 @@ def extract_metadata(
 ) -> Metadata:
     """Read a document's metadata from its raw page and its cleaned body; `fields` come from the file's form
     (an official document's red header gives 发文机关) and count as page fields."""
-    raw_fields = {**(fields or {}), **page_fields(raw_text)}
+    raw_fields = {**head_fields(raw_text), **(fields or {}), **page_fields(raw_text)}
     lines = [line.strip() for line in clean_text.split("\n") if line.strip()]
     if not lines:  # nothing survived cleaning: read what we can from the folded raw text
         lines = [folded for folded in (fold_line(line) for line in raw_text.split("\n")) if folded]
@@ -430,14 +590,10 @@ def extract_metadata(
     signature = find_signature(lines)
     folded_raw = "\n".join(fold_line(line) for line in raw_text[:5000].split("\n"))
     kind = detect_kind(raw_fields, folded_raw, lines, doc_number, signature)
-    title = find_title(lines, kind)
+    title = find_title(lines, kind, folded_raw)
     issuer = find_issuer(signature, raw_fields, lines, kind)
-    region = detect_region(issuer, title, doc_number, "\n".join(lines))
-    date_fields = POLICY_DATE_FIELDS if kind == "policy" else NEWS_DATE_FIELDS
-    candidates = ([signature.date] if kind == "policy" else []) + [
-        parse_date(raw_fields[label]) for label in date_fields if label in raw_fields
-    ] + [signature.date]
-    date = next((d for d in candidates if d), None)
+    region = detect_region(issuer, title, doc_number, "\n".join(lines), kind)
+    date = find_date(kind, raw_fields, lines, signature, doc_number)
     return Metadata(
         region_id=region.region_id if region else None,
         region=region.name if region else None,
@@ -449,6 +605,54 @@ def extract_metadata(
         level=region.level if region else None,
         parent_region_ids=_parents(region),
     )
+
+
+def find_date(kind: str, raw_fields: dict[str, str], lines: list[str], signature: Signature,
+              doc_number: str | None) -> str | None:
+    """The text's own date first (a policy's signature, a speech's delivery date, a news dateline), then the
+    page's labelled dates; a template's page date (a content farm's post time) only when the text has no date of its
+    own and it does not contradict the 文号's year."""
+    own = [signature.date if kind == "policy" else None, _delivery_date(lines)]
+    if kind == "news":
+        own.append(_dateline_date(lines, raw_fields))
+    found = next((d for d in own if d), None)
+    if found:
+        return found
+    date_fields = POLICY_DATE_FIELDS if kind == "policy" else NEWS_DATE_FIELDS
+    number_match = DOC_NUMBER.search(doc_number) if doc_number else None
+    number_year = number_match.group(2) if number_match else None
+    for label in date_fields:
+        date = parse_date(raw_fields.get(label, ""))
+        if date and label in PAGE_DATE_FIELDS and number_year and int(date[:4]) not in (int(number_year),
+                                                                                        int(number_year) + 1):
+            continue  # the page was posted years after the document: the post date is not the document's
+        if date:
+            return date
+    return signature.date
+
+
+def _delivery_date(lines: list[str]) -> str | None:
+    for line in lines[:HEAD_LINES]:
+        match = DELIVERY_DATE.match(_compact(line))
+        if match:
+            return parse_date(match.group(1))
+    return None
+
+
+def _dateline_date(lines: list[str], raw_fields: dict[str, str]) -> str | None:
+    """本报北京3月5日电 → the month and day, the year from the dateline or else the page's own date fields."""
+    for line in lines[:4]:
+        match = DATELINE_DATE.match(_compact(line))
+        if not match:
+            continue
+        year = match.group(1)
+        if year is None:
+            page_years = [d[:4] for d in (parse_date(v) for v in raw_fields.values()) if d]
+            if not page_years:
+                return None
+            year = page_years[0]
+        return _iso(int(year), int(match.group(2)), int(match.group(3)))
+    return None
 
 
 def _parents(region: Region | None) -> list[str]:
