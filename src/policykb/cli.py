@@ -159,7 +159,7 @@ def run(args: argparse.Namespace) -> int:
         if as_json:
             _print_json(report.to_dict())
         else:
-            sys.stdout.write(render.ingest_summary(report))
+            sys.stdout.write(render.ingest_summary(report))  # the files read; each skip is reported on stderr
         for outcome in report.files:
             if not outcome.ok:
                 print(f"skipped: {outcome.reason}", file=sys.stderr)
@@ -197,6 +197,8 @@ def run(args: argparse.Namespace) -> int:
         return 1 if problems else 0
     if cmd == "clauses":
         clauses = kb.clauses(_regions(args.region), doc_id=args.doc)
+        if args.doc and not clauses:
+            kb.document(args.doc)  # an unknown id is an error, not an empty list
         if as_json:
             _print_json([c.to_dict() for c in clauses])
         else:

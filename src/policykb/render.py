@@ -38,8 +38,7 @@ def ingest_summary(report: Any) -> str:
         elif f.outcome in ("unchanged", "duplicate"):
             of = f" of {f.of}" if f.outcome == "duplicate" else ""
             lines.append(f"{f.outcome:<9} {f.path}  {f.doc_id}{of}")
-        else:
-            lines.append(f"skipped   {f.path}  {f.reason}")
+        # a skipped file is reported once, on stderr with its reason; the totals below count it
     counts = {o: sum(1 for f in report.files if f.outcome == o)
               for o in ("added", "updated", "unchanged", "duplicate", "skipped")}
     totals = ", ".join(f"{n} {o}" for o, n in counts.items() if n)
@@ -87,7 +86,7 @@ def comparison_table(result: Any) -> str:
     for region in data["regions"]:
         head = f"{region['region']} ({region['region_id']})"
         if not region["found"]:
-            lines.append(f"{head}: 未规定 (not specified)")
+            lines.append(f"{head}: 未规定")
             continue
         lines.append(f"{head}:")
         for m in region["matches"]:
