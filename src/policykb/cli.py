@@ -88,6 +88,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("measures", help="the catalogue of measures with each region's value")
     p.add_argument("--json", action="store_true")
 
+    p = sub.add_parser("export", help="documents, clauses and requirements to OUT.jsonl, OUT.csv or OUT.xlsx")
+    p.add_argument("out", metavar="OUT", help="output file: .jsonl (one record a line), .xlsx (three sheets) or "
+                   ".csv (requirements; .documents.csv and .clauses.csv beside it)")
+
     p = sub.add_parser("align", help="align two documents clause by clause")
     p.add_argument("doc_a")
     p.add_argument("doc_b")
@@ -234,6 +238,10 @@ def run(args: argparse.Namespace) -> int:
             _print_json([m.to_dict() for m in catalogue])
         else:
             sys.stdout.write(render.measures_table(catalogue))
+        return 0
+    if cmd == "export":
+        for path in kb.export(args.out):
+            print(f"written: {path}")
         return 0
     if cmd == "align":
         alignment = kb.align(args.doc_a, args.doc_b)
