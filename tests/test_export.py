@@ -70,3 +70,23 @@ def test_csv_writes_requirements_with_documents_and_clauses_beside(hash_kb: Any,
 def test_unknown_formats_are_refused(hash_kb: Any, tmp_path: Path, name: str) -> None:
     with pytest.raises(PolicyKBError, match="use .jsonl, .csv, .xlsx"):
         hash_kb.export(tmp_path / name)
+
+
+def test_the_web_offers_the_same_downloads(hash_kb: Any) -> None:
+    from fastapi.testclient import TestClient
+    from openpyxl import load_workbook
+
+    from policykb.web import create_app
+
+    client = TestClient(create_app(hash_kb), base_url="http://127.0.0.1")
+    for page in ("/documents", "/measures"):
+        html = client.get(page).text
+        assert 'href="/export.xlsx"' in html and 'href="/export.jsonl"' in html
+    r = client.get("/export.xlsx")
+    assert r.status_code == 200 and "attachment" in r.headers["content-disposition"]
+    book = load_workbook(io.BytesIO(r.content), read_only=True)
+    assert len(list(book["量化要求"].iter_rows())) - 1 == len(hash_kb.requirements())
+    lines = client.get("/export.jsonl").text.splitlines()
+    assert sum(json.loads(line)["record"] == "requirement" for line in lines) == len(hash_kb.requirements())
+    assert client.get("/export.csv").content.startswith(b"\xef\xbb\xbf")
+    assert client.get("/export.pdf").status_code == 404

@@ -7,6 +7,7 @@ bounded by the settings `max_upload_mb` and `max_query_chars`.
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 import secrets
@@ -601,6 +602,21 @@ def create_app(kb: KnowledgeBase) -> FastAPI:
                                   ("条款", exporting.comparison_clause_rows(data))])
         return _download(book, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                          f"比较_{q}.xlsx")
+
+    @app.get("/export.{fmt}", include_in_schema=False)
+    def export_download(fmt: str) -> Response:
+        """The whole knowledge base, as `policykb export` writes it (CSV: the requirements table)."""
+        if fmt not in ("xlsx", "csv", "jsonl"):
+            raise HTTPException(404, "没有这种下载格式：可下载 xlsx、csv 或 jsonl。")
+        records = exporting.export_records(kb.documents(), kb.clauses(), kb.requirements())
+        if fmt == "jsonl":
+            body = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records).encode("utf-8")
+            return _download(body, "application/x-ndjson; charset=utf-8", "政策知识库.jsonl")
+        tables = exporting.export_tables(records)
+        if fmt == "csv":
+            return _download(exporting.to_csv(dict(tables)["量化要求"]), "text/csv; charset=utf-8", "政策知识库_量化要求.csv")
+        return _download(exporting.to_xlsx(tables), "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                         "政策知识库.xlsx")
 
     @app.get("/measures", response_class=HTMLResponse, include_in_schema=False)
     def measures_page(request: Request, sort: str = "regions") -> HTMLResponse:
