@@ -97,3 +97,10 @@ def test_relevance_is_tenths_of_the_best_hit() -> None:
     hits = relevance_bars([{"score": 0.9}, {"score": 0.45}, {"score": 0.001}])
     assert [h["relevance"] for h in hits] == [10, 5, 1]
     assert relevance_bars([]) == []
+
+
+def test_align_page_defaults_to_a_district_and_its_parents_plan(client: TestClient) -> None:
+    html = client.get("/align").text
+    assert 'id="align-counts"' in html
+    assert '<option value="hongkou-2025-03-10" selected>' in html.split('id="align-b"')[0]
+    assert '<option value="shanghai-2023-15" selected>' in html.split('id="align-b"')[1]
