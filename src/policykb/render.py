@@ -65,15 +65,14 @@ def clauses_table(clauses: list[Clause]) -> str:
 def requirements_table(reqs: list[Requirement]) -> str:
     lines = []
     for r in reqs:
-        period = f" {r.period}" if r.period else ""
-        lines.append(f"{r.clause_id}\t{r.subject or '-'}\t{format_value(r)}{period}\t{r.kind}\t{r.span}")
+        lines.append(f"{r.clause_id}\t{r.subject or '-'}\t{requirement_display(r)}\t{r.kind}\t{r.span}")
     return "\n".join(lines) + ("\n" if lines else "")
 
 
 def hits_table(hits: list[Hit]) -> str:
     lines = []
     for i, h in enumerate(hits, 1):
-        values = "; ".join(format_value(r) for r in h.requirements)
+        values = "；".join(requirement_display(r) for r in h.requirements)
         lines.append(f"{i:>2}. {h.score:.4f}  {h.region}  {h.clause.clause_id}")
         lines.append(f"    [{_section(h.clause.section)}]")
         lines.append(f"    {h.clause.text}" + (f"   ⟨{values}⟩" if values else ""))
@@ -90,7 +89,7 @@ def comparison_table(result: Any) -> str:
             continue
         lines.append(f"{head}:")
         for m in region["matches"]:
-            values = "; ".join(_value_text(r) for r in m.get("requirements", []))
+            values = "；".join(requirement_display(r) for r in m.get("requirements", []))
             lines.append(f"   {m['clause_id']}  {m['text']}" + (f"   ⟨{values}⟩" if values else ""))
     return "\n".join(lines) + "\n"
 
