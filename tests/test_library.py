@@ -498,7 +498,7 @@ def test_upload_errors_never_show_a_server_path(hash_kb: Any) -> None:
     client = TestClient(create_app(hash_kb), base_url="http://127.0.0.1")
     r = client.post("/api/ingest/preview", files={"file": ("blank.html", b"<html><body> </body></html>")})
     assert r.status_code == 400
-    assert r.json()["error"] == "blank.html: file has no text (only whitespace or markup)"
+    assert r.json()["error"] == "文件“blank.html”无法读取：文件里没有可读取的文字。"  # in Chinese (issue 14)
 
 
 def test_scrub_paths_keeps_file_names_only() -> None:

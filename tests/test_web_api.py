@@ -259,7 +259,7 @@ def test_upload_form_flow_renders_preview_and_result_pages(hash_kb: Any, tmp_pat
         ("policy", b"text", 415, "不支持的文件类型"),
         ("policy.pdf", b"<html>not a pdf</html>", 415, "不是 PDF 文件"),
         ("scan.jpg", b"\x89PNG\r\n\x1a\n", 415, "不是 JPEG 图片"),
-        ("policy.pdf", b"%PDF-1.4 ...", 400, "not a readable PDF: damaged or not a PDF"),
+        ("policy.pdf", b"%PDF-1.4 ...", 400, "文件“policy.pdf”无法读取：不是可读取的 PDF，文件可能已损坏"),
         ("policy.docx", b"not a zip file", 415, "不是 Word 文档"),
         ("policy.txt", b"\x00\x01\x02binary", 415, "二进制"),
         ("policy.txt", b"", 400, "文件是空的"),

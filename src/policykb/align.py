@@ -320,6 +320,10 @@ def align_clauses(
     fb = [fold(c.text, names) for c in b]
     scorer = _Scorer(fa, fb, floor)
     steps = _monotone_alignment(scorer, len(a), len(b))
+    # A clause with a clear match elsewhere (moved) keeps it; the gap pass pairs only what is left after that.
+    claimed = _moved_spans(scorer, *_left_over(steps), moved_floor)
+    steps = _pair_within_gaps(steps, a, b, fa, fb, {i for ia, _ in claimed for i in ia},
+                              {j for _, jb in claimed for j in jb})
     left_a = sorted(i for ia, jb in steps if not jb for i in ia)
     left_b = sorted(j for ia, jb in steps if not ia for j in jb)
     moved = _moved_spans(scorer, left_a, left_b, moved_floor)
@@ -340,6 +344,93 @@ def align_clauses(
         elif jb and jb[0] not in moved_b:
             items.append(AlignedPair("only_b", b=[b[jb[0]]]))
     return items
+
+
+# The numbering of a heading (一、 (一) 1. （1） 第一章): two headings numbered alike between the same anchors
+# are the same section, renamed (一、发展愿景 / 一、总体要求).
+_ENUMERATOR = re.compile(
+    r"^(?:[一二三四五六七八九十百]+[、.．]|[（(][一二三四五六七八九十百]+[）)]|\d+[.．、]|[（(]\d+[）)]"
+    r"|第[一二三四五六七八九十百\d]+[章节条部分])"
+)
+# Inside a gap, a clause that is mostly contained in the other (one kept, one extended) is the same clause
+# changed: `加强党对学区化集团化办学工作的领导，充分发挥…` against `加强党对学区化、集团化办学工作的领导，把握…`.
+GAP_CONTAINMENT = 0.5
+GAP_COMMON_RUN = 8
+
+
+def _enumerator(clause: Clause) -> str | None:
+    m = _ENUMERATOR.match(squash(clause.text))
+    return unicodedata.normalize("NFKC", m.group(0)).rstrip("、.") if m else None
+
+
+def _gap_weight(ca: Clause, cb: Clause, ta: str, tb: str) -> float:
+    """How strongly two clauses left in the same gap are one clause (0: not at all)."""
+    if ca.role == cb.role == "heading":
+        ea, eb = _enumerator(ca), _enumerator(cb)
+        if ea and ea == eb and len(ca.section) == len(cb.section):
+            return 1.0 + similarity(ta, tb)
+    if ca.role == "heading" or cb.role == "heading" or not ta or not tb:
+        return 0.0
+    blocks = difflib.SequenceMatcher(None, ta, tb, autojunk=False).get_matching_blocks()
+    if max((blk.size for blk in blocks), default=0) < GAP_COMMON_RUN:
+        return 0.0
+    contained = sum(blk.size for blk in blocks) / min(len(ta), len(tb))
+    return contained if contained >= GAP_CONTAINMENT else 0.0
+
+
+def _left_over(steps: list[tuple[range, range]]) -> tuple[list[int], list[int]]:
+    return (sorted(i for ia, jb in steps if not jb for i in ia), sorted(j for ia, jb in steps if not ia for j in jb))
+
+
+def _pair_within_gaps(
+    steps: list[tuple[range, range]], a: list[Clause], b: list[Clause], fa: list[str], fb: list[str],
+    claimed_a: set[int], claimed_b: set[int],
+) -> list[tuple[range, range]]:
+    """Between two paired anchors, pair what a reader pairs at once: headings numbered alike, and clauses one of
+    which is mostly the other; order kept (a weighted longest common subsequence over the gap)."""
+    out: list[tuple[range, range]] = []
+    gap: list[tuple[range, range]] = []
+
+    def flush() -> None:
+        ia = [i for sa, _ in gap for i in sa]
+        jb = [j for _, sb in gap for j in sb]
+        if not ia or not jb:
+            out.extend(gap)
+            return
+        n, m = len(ia), len(jb)
+        weight = [[0.0 if i in claimed_a or j in claimed_b else _gap_weight(a[i], b[j], fa[i], fb[j]) for j in jb]
+                  for i in ia]
+        best = [[0.0] * (m + 1) for _ in range(n + 1)]
+        for x in range(n - 1, -1, -1):
+            for y in range(m - 1, -1, -1):
+                take = weight[x][y] + best[x + 1][y + 1] if weight[x][y] > 0 else 0.0
+                best[x][y] = max(take, best[x + 1][y], best[x][y + 1])
+        x = y = 0
+        pending_a: list[tuple[range, range]] = []
+        pending_b: list[tuple[range, range]] = []
+        while x < n or y < m:
+            if x < n and y < m and weight[x][y] > 0 and best[x][y] == weight[x][y] + best[x + 1][y + 1]:
+                out.extend(pending_a + pending_b)
+                pending_a, pending_b = [], []
+                out.append((range(ia[x], ia[x] + 1), range(jb[y], jb[y] + 1)))
+                x, y = x + 1, y + 1
+            elif x < n and (y >= m or best[x][y] == best[x + 1][y]):
+                pending_a.append((range(ia[x], ia[x] + 1), range(0)))
+                x += 1
+            else:
+                pending_b.append((range(0), range(jb[y], jb[y] + 1)))
+                y += 1
+        out.extend(pending_a + pending_b)
+
+    for step in steps:
+        if step[0] and step[1]:
+            flush()
+            gap = []
+            out.append(step)
+        else:
+            gap.append(step)
+    flush()
+    return out
 
 
 def _span_pair(
@@ -390,17 +481,32 @@ def _region_names(*docs: Document) -> list[str]:
 
 
 def align_documents(doc_a: Document, clauses_a: list[Clause], doc_b: Document, clauses_b: list[Clause]) -> Alignment:
-    """Align two indexed documents clause by clause (see the module docstring for the method)."""
-    pairs = align_clauses(
-        sorted(clauses_a, key=lambda c: (c.ordinal, c.start)),
-        sorted(clauses_b, key=lambda c: (c.ordinal, c.start)),
-        region_names=_region_names(doc_a, doc_b),
-    )
+    """Align two indexed documents clause by clause (see the module docstring for the method).
+
+    The two titles are one pair whatever their wording: a reader sets a title against the other title."""
+    ordered_a = sorted(clauses_a, key=lambda c: (c.ordinal, c.start))
+    ordered_b = sorted(clauses_b, key=lambda c: (c.ordinal, c.start))
+    names = _region_names(doc_a, doc_b)
+    title_a, title_b = _title_clause(doc_a, ordered_a), _title_clause(doc_b, ordered_b)
+    titles: list[AlignedPair] = []
+    if title_a is not None and title_b is not None:
+        ordered_a = [c for c in ordered_a if c is not title_a]
+        ordered_b = [c for c in ordered_b if c is not title_b]
+        titles = [_make_pair([title_a], [title_b], fold(title_a.text, names), fold(title_b.text, names))]
+    pairs = titles + align_clauses(ordered_a, ordered_b, region_names=names)
     return Alignment(
         doc_a.doc_id, doc_b.doc_id, pairs,
         region_a=doc_a.metadata.region, region_b=doc_b.metadata.region,
         title_a=doc_a.metadata.title, title_b=doc_b.metadata.title,
     )
+
+
+def _title_clause(doc: Document, clauses: Sequence[Clause]) -> Clause | None:
+    """The clause that is the document's title (its text is the title), among the aligned roles."""
+    title = squash(doc.metadata.title or "")
+    if not title:
+        return None
+    return next((c for c in clauses if c.role in ALIGNED_ROLES and squash(c.text) == title), None)
 
 
 def suggest_pairs(kb: Any, limit: int = 20) -> list[tuple[str, str]]:

@@ -91,6 +91,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("measures", help="the catalogue of measures with each region's value")
     p.add_argument("--json", action="store_true")
 
+    p = sub.add_parser("export", help="documents, clauses and requirements to OUT.jsonl, OUT.csv or OUT.xlsx")
+    p.add_argument("out", metavar="OUT", help="output file: .jsonl (one record a line), .xlsx (three sheets) or "
+                   ".csv (requirements; .documents.csv and .clauses.csv beside it)")
+
     p = sub.add_parser("align", help="align two documents clause by clause")
     p.add_argument("doc_a")
     p.add_argument("doc_b")
@@ -189,7 +193,7 @@ def run(args: argparse.Namespace) -> int:
         if as_json:
             _print_json(report.to_dict())
         else:
-            sys.stdout.write(render.ingest_summary(report))
+            sys.stdout.write(render.ingest_summary(report))  # the files read; each skip is reported on stderr
         for outcome in report.files:
             if not outcome.ok:
                 print(f"skipped: {outcome.reason}", file=sys.stderr)
@@ -227,6 +231,8 @@ def run(args: argparse.Namespace) -> int:
         return 1 if problems else 0
     if cmd == "clauses":
         clauses = kb.clauses(_regions(args.region), doc_id=args.doc)
+        if args.doc and not clauses:
+            kb.document(args.doc)  # an unknown id is an error, not an empty list
         if as_json:
             _print_json([c.to_dict() for c in clauses])
         else:
@@ -262,6 +268,10 @@ def run(args: argparse.Namespace) -> int:
             _print_json([m.to_dict() for m in catalogue])
         else:
             sys.stdout.write(render.measures_table(catalogue))
+        return 0
+    if cmd == "export":
+        for path in kb.export(args.out):
+            print(f"written: {path}")
         return 0
     if cmd == "align":
         alignment = kb.align(args.doc_a, args.doc_b)

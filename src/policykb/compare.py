@@ -276,7 +276,7 @@ class Comparison:
 
 def requirement_view(req: Requirement) -> dict[str, Any]:
     """A requirement as shown in a compare cell: the contract keys plus a display string."""
-    return {**req.to_dict(), "display": format_value(req), "label": chinese_value(req)}
+    return {**req.to_dict(), "label": chinese_value(req)}
 
 
 # How a comparator reads before a number in Chinese; amounts and durations are 不少于, shares and rates 不低于.

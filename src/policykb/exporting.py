@@ -117,3 +117,111 @@ def _is_number(value: str) -> bool:
     except ValueError:
         return False
     return True
+
+
+# ----- the whole knowledge base, for researchers who code implementation plans (`policykb export`) -----------------
+EXPORT_FORMATS = (".jsonl", ".csv", ".xlsx")
+LEVEL_NAMES = {"province": "省级", "city": "市级", "district": "区县级", "county": "区县级"}
+DOCUMENT_COLUMNS = ["文件编号", "标题", "地区", "地区代码", "级别", "上级地区", "上级地区代码", "发文机关", "日期",
+                    "文号", "类型", "来源文件"]
+CLAUSE_COLUMNS = ["条款编号", "文件编号", "地区", "地区代码", "序号", "角色", "章节", "条款"]
+REQUIREMENT_COLUMNS = ["条款编号", "文件编号", "文件标题", "地区", "地区代码", "上级地区", "日期", "文号", "主体",
+                       "要求", "比较", "数值", "上限", "单位", "周期", "类型", "原文", "条款"]
+
+
+def export_records(documents: Sequence[Any], clauses: Sequence[Any], requirements: Sequence[Any],
+                   region_name: Any = None) -> list[dict[str, Any]]:
+    """Documents, clauses and requirements as flat records (`record`: document | clause | requirement), each
+    requirement with its document's region, parents, date and 文号 and its Chinese rendering (`display`).
+
+    `region_name(region_id) -> str | None` names the parent regions (the gazetteer's names by default)."""
+    if region_name is None:
+        from policykb import gazetteer
+
+        def region_name(rid: str) -> str | None:
+            region = gazetteer.by_id(rid)
+            return region.name if region else None
+
+    docs = {d.doc_id: d.metadata for d in documents}
+    out: list[dict[str, Any]] = []
+    for d in documents:
+        m = d.metadata
+        parents = list(m.parent_region_ids or [])
+        out.append({"record": "document", "doc_id": d.doc_id, "title": m.title, "region": m.region,
+                    "region_id": m.region_id, "level": m.level, "parent_region_ids": parents,
+                    "parents": [region_name(p) or p for p in parents], "issuer": m.issuer, "date": m.date,
+                    "doc_number": m.doc_number, "kind": m.kind, "source_path": d.source_path})
+    for c in clauses:
+        m = docs.get(c.doc_id)
+        out.append({"record": "clause", **c.to_dict(), "region": m.region if m else None})
+    for r in requirements:
+        m = docs.get(r.doc_id)
+        parents = list(m.parent_region_ids or []) if m else []
+        out.append({"record": "requirement", **r.to_dict(), "region": m.region if m else None,
+                    "title": m.title if m else None, "date": m.date if m else None,
+                    "doc_number": m.doc_number if m else None, "parent_region_ids": parents,
+                    "parents": [region_name(p) or p for p in parents]})
+    return out
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() else f"{value:g}"
+    return str(value)
+
+
+def export_tables(records: Sequence[dict[str, Any]]) -> list[tuple[str, Rows]]:
+    """The records as three sheets: 文件, 条款, 量化要求 (Chinese headers, one row per record)."""
+    documents: Rows = [DOCUMENT_COLUMNS]
+    clauses: Rows = [CLAUSE_COLUMNS]
+    requirements: Rows = [REQUIREMENT_COLUMNS]
+    for r in records:
+        if r["record"] == "document":
+            documents.append([_text(v) for v in (
+                r["doc_id"], r["title"], r["region"], r["region_id"], LEVEL_NAMES.get(r["level"] or "", r["level"]),
+                "、".join(r["parents"]), "、".join(r["parent_region_ids"]), r["issuer"], r["date"], r["doc_number"],
+                "新闻" if r["kind"] == "news" else "政策文件" if r["kind"] == "policy" else r["kind"],
+                r["source_path"])])
+        elif r["record"] == "clause":
+            clauses.append([_text(v) for v in (
+                r["clause_id"], r["doc_id"], r["region"], r["region_id"], r["ordinal"],
+                "标题" if r["role"] == "heading" else r["role"], " > ".join(r["section"]), r["text"])])
+        else:
+            value = r["value"]
+            low, high = (value[0], value[1]) if isinstance(value, list) else (value, None)
+            requirements.append([_text(v) for v in (
+                r["clause_id"], r["doc_id"], r["title"], r["region"], r["region_id"], "、".join(r["parents"]),
+                r["date"], r["doc_number"], r["subject"], r["display"], r["comparator"], low, high, r["unit"],
+                r["period"], "要求" if r["kind"] == "requirement" else "统计", r["span"], r["text"])])
+    return [("文件", documents), ("条款", clauses), ("量化要求", requirements)]
+
+
+def write_export(out: Any, records: Sequence[dict[str, Any]]) -> list[Any]:
+    """Write the records to OUT.jsonl (one record a line), OUT.xlsx (three sheets) or OUT.csv (the requirements,
+    with OUT.documents.csv and OUT.clauses.csv beside it); the paths written."""
+    import json
+    from pathlib import Path
+
+    from policykb.errors import PolicyKBError
+
+    out = Path(out)
+    suffix = out.suffix.lower()
+    if suffix not in EXPORT_FORMATS:
+        raise PolicyKBError(f"{out}: cannot export to {suffix or 'a file without extension'}; "
+                            f"use {', '.join(EXPORT_FORMATS)}")
+    if out.parent and not out.parent.is_dir():
+        raise PolicyKBError(f"{out}: the folder {out.parent} does not exist")
+    if suffix == ".jsonl":
+        out.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), encoding="utf-8")
+        return [out]
+    sheets = export_tables(records)
+    if suffix == ".xlsx":
+        out.write_bytes(to_xlsx(sheets))
+        return [out]
+    tables = dict(sheets)
+    paths = [out, out.with_suffix(".documents.csv"), out.with_suffix(".clauses.csv")]
+    for path, name in zip(paths, ("量化要求", "文件", "条款"), strict=True):
+        path.write_bytes(to_csv(tables[name]))
+    return paths

@@ -131,7 +131,7 @@ def read_file(path: Path, max_file_mb: float, **limits: Any) -> Candidate:
     if not path.exists():
         raise InputFileError(path, "no such file or folder")
     loaded = _load(path, max_file_mb, limits)
-    overrides = metadata.read_sidecar(path)
+    overrides = pipeline.read_checked_sidecar(path)
     data = path.read_bytes()
     document = pipeline.clean_loaded(loaded, source_path=path, overrides=overrides or None, sidecar=False)
     return Candidate(str(path), path.name, path.suffix.lower(), data, sha256_bytes(data), str(path), overrides,

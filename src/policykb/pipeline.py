@@ -7,9 +7,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from policykb import cleaning, extract, loading, metadata, segment
-from policykb.records import Clause, Document, Requirement
+from policykb.errors import InputFileError
+from policykb.records import Clause, Document, Metadata, Requirement
 
 
 @dataclass
@@ -42,6 +44,17 @@ def clean_loaded(
     return document
 
 
+def read_checked_sidecar(source_path: str | Path) -> dict[str, Any]:
+    """The NAME.meta.toml overrides, each value checked now: a bad one (an impossible date) is an error that
+    names the sidecar, not the document it describes."""
+    overrides = metadata.read_sidecar(Path(source_path))
+    try:
+        metadata.apply_overrides(Metadata(), overrides)
+    except ValueError as exc:
+        raise InputFileError(metadata.sidecar_path(Path(source_path)), f"bad metadata sidecar: {exc}") from None
+    return overrides
+
+
 def clean_raw_text(
     raw_text: str, source_path: str | Path, overrides: dict | None = None, fields: dict[str, str] | None = None,
     html: str | None = None, sidecar: bool = True,
@@ -56,7 +69,7 @@ def clean_raw_text(
     result = cleaning.clean_text(raw_text, html=html)
     meta = metadata.extract_metadata(raw_text, result.text, source_path, fields=fields)
     if sidecar:
-        meta = metadata.apply_overrides(meta, metadata.read_sidecar(source_path))
+        meta = metadata.apply_overrides(meta, read_checked_sidecar(source_path))
     if overrides:
         meta = metadata.apply_overrides(meta, overrides)
     doc_id = metadata.make_doc_id(meta, source_path, result.text)

@@ -148,7 +148,12 @@ class Requirement:
     kind: str = "requirement"  # "requirement" | "statistic"
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        """The machine fields plus `display`, the value as a reader writes it (不低于30%)."""
+        from policykb.render import requirement_display  # render imports records: import when called
+
+        out = asdict(self)
+        out["display"] = requirement_display(out)
+        return out
 
 
 @dataclass

@@ -38,8 +38,7 @@ def ingest_summary(report: Any) -> str:
         elif f.outcome in ("unchanged", "duplicate"):
             of = f" of {f.of}" if f.outcome == "duplicate" else ""
             lines.append(f"{f.outcome:<9} {f.path}  {f.doc_id}{of}")
-        else:
-            lines.append(f"skipped   {f.path}  {f.reason}")
+        # a skipped file is reported once, on stderr with its reason; the totals below count it
     counts = {o: sum(1 for f in report.files if f.outcome == o)
               for o in ("added", "updated", "unchanged", "duplicate", "skipped")}
     totals = ", ".join(f"{n} {o}" for o, n in counts.items() if n)
@@ -66,8 +65,7 @@ def clauses_table(clauses: list[Clause]) -> str:
 def requirements_table(reqs: list[Requirement]) -> str:
     lines = []
     for r in reqs:
-        period = f" {r.period}" if r.period else ""
-        lines.append(f"{r.clause_id}\t{r.subject or '-'}\t{format_value(r)}{period}\t{r.kind}\t{r.span}")
+        lines.append(f"{r.clause_id}\t{r.subject or '-'}\t{requirement_display(r)}\t{r.kind}\t{r.span}")
     return "\n".join(lines) + ("\n" if lines else "")
 
 
@@ -79,7 +77,7 @@ def hit_dicts_table(hits: list[dict[str, Any]]) -> str:
     """Hits as `search --json` (or the server's /api/search) gives them."""
     lines = []
     for i, h in enumerate(hits, 1):
-        values = "; ".join(_value_text(r) for r in h.get("requirements", []))
+        values = "；".join(requirement_display(r) for r in h.get("requirements", []))
         lines.append(f"{i:>2}. {float(h['score']):.4f}  {h['region']}  {h['clause_id']}")
         lines.append(f"    [{_section(h.get('section') or [])}]")
         lines.append(f"    {h['text']}" + (f"   ⟨{values}⟩" if values else ""))
@@ -102,11 +100,11 @@ def comparison_table(result: Any) -> str:
     for region in data["regions"]:
         head = f"{region['region']} ({region['region_id']})"
         if not region["found"]:
-            lines.append(f"{head}: 未规定 (not specified)")
+            lines.append(f"{head}: 未规定")
             continue
         lines.append(f"{head}:")
         for m in region["matches"]:
-            values = "; ".join(_value_text(r) for r in m.get("requirements", []))
+            values = "；".join(requirement_display(r) for r in m.get("requirements", []))
             lines.append(f"   {m['clause_id']}  {m['text']}" + (f"   ⟨{values}⟩" if values else ""))
     return "\n".join(lines) + "\n"
 

@@ -340,6 +340,13 @@ class KnowledgeBase:
 
         return build_catalogue(self)
 
+    def export(self, out: str | Path) -> list[Path]:
+        """Every document, clause and requirement to OUT.jsonl, .csv or .xlsx (exporting.write_export)."""
+        from policykb import exporting
+
+        records = exporting.export_records(self.documents(), self.clauses(), self.requirements())
+        return [Path(p) for p in exporting.write_export(Path(out), records)]
+
     def align(self, doc_a: str, doc_b: str) -> Any:
         """Clause-by-clause alignment of two documents: identical, changed (with a diff), only in one."""
         from policykb.align import align_documents

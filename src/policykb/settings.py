@@ -67,13 +67,20 @@ SETTINGS: tuple[Setting, ...] = (
 )
 
 
-def _coerce(raw: str, default: Any) -> Any:
+def _coerce(raw: str, default: Any, variable: str = "") -> Any:
+    """An environment value in its setting's type; a value that is not one is a one-line error naming it."""
     if isinstance(default, bool):
         return raw.strip().lower() in {"1", "true", "yes", "on"}
-    if isinstance(default, int):
-        return int(raw)
-    if isinstance(default, float):
-        return float(raw)
+    try:
+        if isinstance(default, int):
+            return int(raw)
+        if isinstance(default, float):
+            return float(raw)
+    except ValueError:
+        from policykb.errors import PolicyKBError
+
+        kind = "a whole number" if isinstance(default, int) else "a number"
+        raise PolicyKBError(f"{variable or 'setting'}={raw!r} is not {kind} (default {default})") from None
     return raw
 
 
@@ -88,7 +95,8 @@ class Settings:
         values: dict[str, Any] = {}
         for s in SETTINGS:
             env = os.environ.get(f"POLICYKB_{s.name.upper()}")
-            values[s.name] = _coerce(env, s.default) if env not in (None, "") else s.default
+            variable = f"POLICYKB_{s.name.upper()}"
+            values[s.name] = _coerce(env, s.default, variable) if env not in (None, "") else s.default
         for key, val in overrides.items():
             if key not in values:
                 raise KeyError(f"unknown setting {key!r}")

@@ -7,6 +7,7 @@ bounded by the settings `max_upload_mb` and `max_query_chars`.
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 import secrets
@@ -30,7 +31,7 @@ from policykb import exporting, web_drafting
 from policykb.errors import IndexError_, InputFileError, NotFoundError, PolicyKBError, QueryError
 from policykb.measures import SORT_KEYS, sort_catalogue
 from policykb.records import Clause, Document, Hit, Requirement
-from policykb.render import format_value
+from policykb.render import requirement_display
 from policykb.service import SUPPORTED_SUFFIXES, KnowledgeBase
 from policykb.settings import web_dir
 
@@ -230,7 +231,7 @@ def requirement_spans(reqs: Sequence[Requirement], offset: int = 0) -> list[tupl
 def _req_title(req: Requirement) -> str:
     kind = "要求" if req.kind == "requirement" else "统计"
     subject = f"{req.subject}：" if req.subject else ""
-    return f"{kind} · {subject}{format_value(req)}"
+    return f"{kind} · {subject}{requirement_display(req)}"
 
 
 def doc_link(doc_id: str, clause_id: str | None = None) -> str:
@@ -241,9 +242,109 @@ def hit_view(hit: Hit) -> dict[str, Any]:
     """A hit as the templates use it: the contract dict plus highlighted pieces and a link."""
     out = hit.to_dict()
     out["pieces"] = highlight(hit.clause.text, requirement_spans(hit.requirements))
-    out["values"] = [format_value(r) for r in hit.requirements if r.kind == "requirement"]
+    out["values"] = [requirement_display(r) for r in hit.requirements if r.kind == "requirement"]
     out["link"] = doc_link(hit.clause.doc_id, hit.clause.clause_id)
     return out
+
+
+def relevance_bars(hits: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each hit's relevance as a share of the best hit's score, in tenths (a bar of 1–10 steps, no raw score)."""
+    top = max((float(h["score"]) for h in hits), default=0.0)
+    for h in hits:
+        share = float(h["score"]) / top if top > 0 else 0.0
+        h["relevance"] = max(1, min(10, round(share * 10)))
+    return hits
+
+
+def region_names(region_ids: Sequence[str], regions: Sequence[dict[str, Any]]) -> list[str]:
+    """Region names for ids (an id the index does not know is shown as typed)."""
+    names = {r["region_id"]: r.get("region") or r["region_id"] for r in regions}
+    return [names.get(rid, rid) for rid in region_ids]
+
+
+# What a parameter is called on the page, for validation messages.
+PARAMETER_NAMES = {"q": "查询", "k": "结果数", "region": "地区", "sort": "排序方式", "a": "甲文件", "b": "乙文件",
+                   "doc": "文件", "unit": "单位", "comparator": "比较方式", "min": "最小值", "max": "最大值",
+                   "kind": "类型", "has_requirement": "只看量化要求", "file": "上传文件", "token": "上传凭据",
+                   "policy": "取值方式", "level": "行政级别", "measures": "措施", "parent": "上级地区"}
+
+
+def validation_message(errors: Sequence[Any]) -> str:
+    """FastAPI's validation errors as one Chinese sentence that says what to change."""
+    parts = []
+    for e in errors:
+        loc = [str(p) for p in e.get("loc", ()) if p not in ("query", "body", "path", "form")]
+        name = PARAMETER_NAMES.get(loc[-1], f"“{loc[-1]}”") if loc else "参数"
+        ctx = e.get("ctx") or {}
+        kind = str(e.get("type", ""))
+        if kind == "missing":
+            parts.append(f"缺少{name}")
+        elif kind in ("less_than_equal", "less_than"):
+            parts.append(f"{name}不能大于 {ctx.get('le', ctx.get('lt'))}")
+        elif kind in ("greater_than_equal", "greater_than"):
+            parts.append(f"{name}不能小于 {ctx.get('ge', ctx.get('gt'))}")
+        elif kind.startswith(("int_", "float_")):
+            parts.append(f"{name}应为数字")
+        elif kind.startswith("bool_"):
+            parts.append(f"{name}应为是或否")
+        else:
+            parts.append(f"{name}的取值不正确")
+    return "请求参数不正确：" + "；".join(parts or ["参数的取值不正确"]) + "。请修改后再试。"
+
+
+_CHINESE_MESSAGES: tuple[tuple[re.Pattern[str], str], ...] = tuple((re.compile(p), t) for p, t in (
+    (r"^cannot tell the level of '(.*)' from its name", "无法从名称“{0}”看出行政级别：请写全名称（如某某区、某某县、某某市），或选择行政级别。"),
+    (r"^unknown level '(.*)'", "不认识的行政级别“{0}”：请选择省、市、区或县。"),
+    (r"^no document '(.*)' in the", "知识库中没有文件“{0}”：请从文件列表中选择。"),
+    (r"^document '(.*)' has no version (\d+)", "文件“{0}”没有第 {1} 版：请从版本列表中选择。"),
+    (r"^no clause '(.*)' in the", "没有条款“{0}”：请从文件页面中选择条款。"),
+    (r"^unknown region ([^;]*);", "知识库中没有地区“{0}”：请从地区列表中选择。"),
+    (r"^k must be between 1 and 200", "结果数应在 1 到 200 之间。"),
+    (r"^query is empty", "请输入要查询的内容，例如：教师交流轮岗比例。"),
+    (r"^query is too long: (\d+) characters, the limit is (\d+)", "查询太长：共 {0} 个字符，最多允许 {1} 个字符。请缩短后再试。"),
+))
+# Why a file cannot be read (InputFileError.reason), as the person who uploaded it can act on it.
+_FILE_REASONS: tuple[tuple[re.Pattern[str], str], ...] = tuple((re.compile(p), t) for p, t in (
+    (r"^PDF is encrypted", "PDF 有密码保护，请保存一份未加密的副本后再导入。"),
+    (r"^not a readable PDF", "不是可读取的 PDF，文件可能已损坏，请重新下载或重新导出 PDF 后再试。"),
+    (r"^PDF has no pages", "PDF 没有页面。"),
+    (r"^PDF has (\d+) pages, over the limit of (\d+)", "PDF 共 {0} 页，超过了 {1} 页的上限，请拆分后分别导入。"),
+    (r"needs OCR", "这是没有文字层的扫描件，需要文字识别（OCR），但服务器没有安装识别组件。"),
+    (r"^no text found|has no text", "文件里没有可读取的文字。"),
+    (r"^undecodable", "无法识别文字编码（不是 UTF-8、GB18030/GBK 或 Big5），请另存为 UTF-8 文本后再试。"),
+    (r"LibreOffice", "无法转换这份文档，请用办公软件另存为 .docx 后再试。"),
+    (r"^not a valid|^cannot read \.docx", "文件已损坏或不是 Word 文档，请用办公软件重新保存后再试。"),
+    (r"binary file|^looks like", "看起来不是文本或网页文件。"),
+    (r"^file is empty", "文件是空的。"),
+    (r"metadata", "元数据更正不正确，请检查地区、日期和标题。"),
+    (r"^unsupported file type", f"不支持这种文件类型，只接受 {'、'.join(SUPPORTED_SUFFIXES)} 文件。"),
+))
+_HAS_CHINESE = re.compile(r"[\u4e00-\u9fff]")
+
+
+def chinese_message(exc: PolicyKBError | str) -> str:
+    """A service error as a person reads it: the service speaks English (the CLI contract), pages speak Chinese."""
+    if isinstance(exc, InputFileError):
+        name = Path(exc.path).name
+        for pattern, template in _FILE_REASONS:
+            m = pattern.search(exc.reason)
+            if m:
+                return f"文件“{name}”无法读取：" + template.format(*m.groups())
+        if _HAS_CHINESE.search(exc.reason):
+            return f"文件“{name}”无法读取：{exc.reason}"
+        log.info("file error shown in general terms: %s", exc)
+        return f"文件“{name}”无法读取：请确认文件没有损坏，或另存为 .docx、.pdf 或 .txt 后再试。"
+    message = str(exc)
+    for pattern, template in _CHINESE_MESSAGES:
+        m = pattern.search(message)
+        if m:
+            return template.format(*m.groups())
+    if _HAS_CHINESE.search(message) and not re.search(r"[A-Za-z]{4,} [A-Za-z]{3,} [A-Za-z]{3,}", message):
+        return message
+    log.info("error shown in general terms: %s", message)
+    if isinstance(exc, IndexError_):
+        return "索引暂不可用：请导入文件或重建索引后再试；详细原因已记录在服务器日志中。"
+    return "请求无法完成：请检查输入后再试；详细原因已记录在服务器日志中。"
 
 
 def bar_chart(group: dict[str, Any], regions: Sequence[dict[str, Any]]) -> dict[str, Any] | None:
@@ -439,8 +540,8 @@ def create_app(kb: KnowledgeBase) -> FastAPI:
     async def service_error(request: Request, exc: PolicyKBError) -> Response:
         for cls, status, title in ERROR_STATUS:
             if isinstance(exc, cls):
-                return error_response(request, status, title, str(exc))
-        return error_response(request, 400, "请求无效", str(exc))  # pragma: no cover
+                return error_response(request, status, title, chinese_message(exc))
+        return error_response(request, 400, "请求无效", chinese_message(exc))  # pragma: no cover
 
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, exc: HTTPException) -> Response:
@@ -452,8 +553,7 @@ def create_app(kb: KnowledgeBase) -> FastAPI:
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> Response:
-        where = "; ".join(".".join(str(p) for p in e.get("loc", ())) + f": {e.get('msg')}" for e in exc.errors())
-        return error_response(request, 400, "参数无效", f"请求参数不正确：{where}")
+        return error_response(request, 400, "参数无效", validation_message(exc.errors()))
 
     def check_query(q: str) -> str:
         q = (q or "").strip()
@@ -477,9 +577,9 @@ def create_app(kb: KnowledgeBase) -> FastAPI:
         hits: list[dict[str, Any]] | None = None
         if q.strip():
             query = check_query(q)
-            hits = [hit_view(h) for h in kb.search(query, k=k, region_ids=chosen)]
+            hits = relevance_bars([hit_view(h) for h in kb.search(query, k=k, region_ids=chosen)])
         return page(request, "search.html", {"q": q, "hits": hits, "regions": regions, "chosen": chosen or [],
-                                             "k": k})
+                                             "chosen_names": region_names(chosen or [], regions), "k": k})
 
     @app.get("/compare", response_class=HTMLResponse, include_in_schema=False)
     def compare_page(request: Request, q: str = "", region: RegionParam = None) -> HTMLResponse:
@@ -502,6 +602,21 @@ def create_app(kb: KnowledgeBase) -> FastAPI:
                                   ("条款", exporting.comparison_clause_rows(data))])
         return _download(book, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                          f"比较_{q}.xlsx")
+
+    @app.get("/export.{fmt}", include_in_schema=False)
+    def export_download(fmt: str) -> Response:
+        """The whole knowledge base, as `policykb export` writes it (CSV: the requirements table)."""
+        if fmt not in ("xlsx", "csv", "jsonl"):
+            raise HTTPException(404, "没有这种下载格式：可下载 xlsx、csv 或 jsonl。")
+        records = exporting.export_records(kb.documents(), kb.clauses(), kb.requirements())
+        if fmt == "jsonl":
+            body = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records).encode("utf-8")
+            return _download(body, "application/x-ndjson; charset=utf-8", "政策知识库.jsonl")
+        tables = exporting.export_tables(records)
+        if fmt == "csv":
+            return _download(exporting.to_csv(dict(tables)["量化要求"]), "text/csv; charset=utf-8", "政策知识库_量化要求.csv")
+        return _download(exporting.to_xlsx(tables), "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                         "政策知识库.xlsx")
 
     @app.get("/measures", response_class=HTMLResponse, include_in_schema=False)
     def measures_page(request: Request, sort: str = "regions") -> HTMLResponse:
@@ -574,7 +689,16 @@ def create_app(kb: KnowledgeBase) -> FastAPI:
         name, data = uploads.get(token)
         report = kb.add_upload(name, data, _overrides(region=region, date=date, title=title))
         uploads.drop(token)
-        return page(request, "ingest_done.html", {"report": report.to_dict(), "outcome": report.files[0]})
+        outcome = report.files[0]
+        names = region_names([outcome.region_id] if outcome.region_id else [], kb.regions())
+        doc_title: str | None = None
+        if outcome.doc_id:
+            try:
+                doc_title = kb.document(outcome.doc_id).metadata.title
+            except PolicyKBError:  # a skipped file has no document to name
+                pass
+        return page(request, "ingest_done.html", {"report": report.to_dict(), "outcome": outcome,
+                                                  "region_name": names[0] if names else None, "title": doc_title})
 
     @app.get("/api", response_class=HTMLResponse, include_in_schema=False)
     def api_page(request: Request) -> HTMLResponse:
@@ -774,8 +898,7 @@ def _compare_context(q: str, data: dict[str, Any], chosen: list[str] | None) -> 
 
 
 def _hit_dict_view(m: dict[str, Any]) -> dict[str, Any]:
-    spans = [(r["span_start"], r["span_end"], f"{r['comparator']} {r['value']} {r['unit'] or ''}")
-             for r in m.get("requirements", [])]
+    spans = [(r["span_start"], r["span_end"], requirement_display(r)) for r in m.get("requirements", [])]
     return {**m, "pieces": highlight(m["text"], spans), "link": doc_link(m["doc_id"], m["clause_id"])}
 
 

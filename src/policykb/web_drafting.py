@@ -119,7 +119,11 @@ def add_routes(app: FastAPI, kb: Any, page: Page) -> None:
     @app.get("/align", response_class=HTMLResponse, include_in_schema=False)
     def align_page(request: Request, a: str = "", b: str = "", show: str = "all") -> HTMLResponse:
         docs = documents()
-        context: dict[str, Any] = {"docs": docs, "suggestions": suggestions(docs), "a": a, "b": b,
+        suggested = suggestions(docs)
+        if not a and not b and suggested:  # a district's plan against its parent's, never a document with itself
+            parent, child = suggested[0]["a"], suggested[0]["b"]
+            a, b = child, parent
+        context: dict[str, Any] = {"docs": docs, "suggestions": suggested, "a": a, "b": b,
                                    "show": show, "labels": STATUS_LABELS, "data": None}
         if a and b:
             data = kb.align(a, b).to_dict()
