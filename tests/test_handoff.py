@@ -40,7 +40,7 @@ def test_search_is_answered_by_the_announced_server(
         assert path is not None and json.loads(path.read_text())["pid"] == os.getpid()
         assert main(["-v", "--index-dir", str(tmp_path), "search", "比例"]) == 0
         out = capsys.readouterr().out
-        assert out == " 1. 0.9123  甲市  a-2024/一#1\n    [一、总则]\n    比例不低于30%。   ⟨>= 30 %⟩\n"
+        assert out == " 1. 0.9123  甲市  a-2024/一#1\n    [一、总则]\n    比例不低于30%。   ⟨不低于30%⟩\n"
         assert "answered by the running server at http://127.0.0.1:" in caplog.text
         handoff.withdraw(path)
         assert not path.exists()
