@@ -143,13 +143,15 @@ def test_compare_shows_regions_as_columns_values_unspecified_and_a_chart(page: A
     page.goto(base_url + "/compare?q=" + "教师交流轮岗比例")
     headers = page.locator("#compare-table th.region-col")
     assert headers.count() == 5
-    # columns grouped by province: a district beside its city
-    assert [h.split("\n")[0] for h in headers.all_inner_texts()] == ["上海市", "虹口区", "海淀区", "镇江市", "临平区"]
+    # columns grouped by province in the gazetteer's (administrative code) order, a district beside its city
+    assert [h.split("\n")[0] for h in headers.all_inner_texts()] == ["海淀区", "上海市", "虹口区", "镇江市", "临平区"]
+    assert page.locator("#compare-table tr.row-province th.province-col").all_inner_texts() == [
+        "北京市", "上海市", "江苏省", "浙江省"]
     found = page.locator("#compare-table tr.row-found td")
-    assert found.all_inner_texts() == ["已规定", "已规定", "未规定", "未规定", "未规定"]
+    assert found.all_inner_texts() == ["未规定", "已规定", "已规定", "未规定", "未规定"]
     values = page.locator("#compare-table tr.row-value td")
-    assert values.nth(0).inner_text().startswith("不低于20%")
-    assert "不低于符合交流轮岗条件教师总数的20%" in page.locator("#compare-table tr.row-clause td").nth(0).inner_text()
+    assert values.nth(1).inner_text().startswith("不低于20%")
+    assert "不低于符合交流轮岗条件教师总数的20%" in page.locator("#compare-table tr.row-clause td").nth(1).inner_text()
     assert page.locator("figure.chart svg rect.bar").count() == 2
     assert "未规定" in page.locator("figure.chart svg").text_content()
     shot(page, "compare")

@@ -56,14 +56,18 @@ def test_highlight_splits_text_at_spans(text: str, spans: list[tuple[int, int, s
     assert highlight(text, spans) == pieces
 
 
-def test_bar_chart_scales_bars_and_marks_missing_regions() -> None:
-    regions = [{"region_id": "a", "region": "甲"}, {"region_id": "b", "region": "乙"}, {"region_id": "c", "region": "丙"}]
-    group = {"unit": "%", "comparator": ">=", "values": {"a": 20.0, "b": 30.0},
-             "display": {"a": ">= 20 %", "b": ">= 30 %"}, "strictest": "b"}
+def test_bar_chart_scales_bars_marks_every_tie_and_counts_missing_regions() -> None:
+    regions = [{"region_id": r, "region": n} for r, n in (("a", "甲"), ("b", "乙"), ("c", "丙"), ("d", "丁"))]
+    group = {"unit": "%", "comparator": ">=", "values": {"a": 20.0, "b": 30.0, "d": 30.0},
+             "display": {"a": ">= 20 %", "b": ">= 30 %", "d": ">= 30 %"},
+             "label": {"a": "不低于20%", "b": "不低于30%", "d": "不低于30%"},
+             "strictest": "b", "strictest_all": ["b", "d"]}
     chart = bar_chart(group, regions)
     assert chart is not None
-    assert [(b["label"], b["width"], b["missing"], b["strictest"], b["shown"]) for b in chart["bars"]] == [
-        ("甲", 200, False, False, ">= 20 %"), ("乙", 300, False, True, ">= 30 %"), ("丙", 0, True, False, "未规定")]
+    assert [(b["label"], b["width"], b["strictest"], b["shown"]) for b in chart["bars"]] == [
+        ("甲", 200, False, "不低于20%"), ("乙", 300, True, "不低于30%"), ("丁", 300, True, "不低于30%")]
+    assert chart["missing"] == ["丙"]
+    assert chart["title"] == "下限（%）"  # the chart is titled in Chinese, never `>= %`
     assert bar_chart({**group, "values": {"a": [1.0, 2.0]}}, regions) is None  # ranges are not drawn
 
 
@@ -107,7 +111,7 @@ def test_empty_api_query_is_refused(client: TestClient) -> None:
 
 def test_compare_page_has_a_column_per_region_and_export_links(client: TestClient) -> None:
     html = client.get("/compare", params={"q": "流动期限"}).text
-    assert html.count('class="region-col"') == 5
+    assert html.count('<th scope="col" class="region-col ') == 5
     assert "未规定" in html  # the hash embedder is far below the dense floor: nothing is found
     assert 'href="/compare/export.xlsx?q=%E6%B5%81%E5%8A%A8%E6%9C%9F%E9%99%90"' in html
 

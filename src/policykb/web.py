@@ -27,7 +27,7 @@ from fastapi.templating import Jinja2Templates
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException
 
-from policykb import exporting, web_drafting
+from policykb import exporting, pipeline, web_drafting, web_views
 from policykb.errors import IndexError_, InputFileError, NotFoundError, PolicyKBError, QueryError
 from policykb.measures import SORT_KEYS, sort_catalogue
 from policykb.records import Clause, Document, Hit, Requirement
@@ -181,6 +181,7 @@ class IngestCommitIn(BaseModel):
     region_id: str | None = Field(None, description="corrected region id (ASCII slug)")
     date: str | None = Field(None, description="corrected date, YYYY-MM-DD")
     title: str | None = None
+    no_region: bool = Field(False, description="该文件不属于任何地区（如全国性文件）：未识别地区时也可加入")
 
 
 class IngestReportOut(_Open):
@@ -257,9 +258,8 @@ def relevance_bars(hits: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def region_names(region_ids: Sequence[str], regions: Sequence[dict[str, Any]]) -> list[str]:
-    """Region names for ids (an id the index does not know is shown as typed)."""
-    names = {r["region_id"]: r.get("region") or r["region_id"] for r in regions}
-    return [names.get(rid, rid) for rid in region_ids]
+    """Region names for ids: the index's, else the gazetteer's (an id neither knows is shown as typed)."""
+    return web_views.chosen_names(region_ids, regions)
 
 
 # What a parameter is called on the page, for validation messages.
@@ -348,27 +348,35 @@ def chinese_message(exc: PolicyKBError | str) -> str:
 
 
 def bar_chart(group: dict[str, Any], regions: Sequence[dict[str, Any]]) -> dict[str, Any] | None:
-    """Geometry of a horizontal bar chart for one aligned group (server-side SVG: no script, no inline style)."""
+    """Geometry of a horizontal bar chart for one aligned group (server-side SVG: no script, no inline style).
+
+    A bar per region with a value, in the order of `regions` (the table's columns); every region tied for the
+    strictest value (`strictest_all`) is marked; the regions without a value are counted in one last line, so
+    the chart stays short with dozens of regions."""
     numeric = {rid: v for rid, v in group["values"].items() if isinstance(v, int | float)}
     if not numeric:
         return None
+    winners = set(group.get("strictest_all") or ([group["strictest"]] if group.get("strictest") else []))
+    labels = group.get("label") or group.get("display") or {}
     top = max(numeric.values()) or 1.0
-    label_w, bar_w, row_h = 110, 300, 26
-    bars = []
-    for i, region in enumerate(regions):
+    label_w, bar_w, row_h = 150, 300, 26
+    bars: list[dict[str, Any]] = []
+    missing: list[str] = []
+    for region in regions:
         rid = region["region_id"]
-        y = 10 + i * row_h
         value = numeric.get(rid)
+        if value is None:
+            missing.append(region["region"])
+            continue
+        y = 10 + len(bars) * row_h
+        width = max(2, round(bar_w * value / top))
         bars.append({
-            "label": region["region"], "y": y, "text_y": y + 15, "x": label_w,
-            "width": 0 if value is None else max(2, round(bar_w * value / top)),
-            "shown": group["display"].get(rid, "未规定"), "missing": value is None,
-            "strictest": rid == group.get("strictest"),
+            "label": region["region"], "y": y, "text_y": y + 15, "x": label_w, "width": width,
+            "text_x": label_w + width + 6, "shown": labels.get(rid, ""), "strictest": rid in winners,
         })
-    for b in bars:
-        b["text_x"] = label_w + b["width"] + 6
-    return {"width": label_w + bar_w + 120, "height": 20 + row_h * len(regions), "bars": bars,
-            "title": f"{group['comparator']} {group['unit'] or ''}".strip()}
+    height = 20 + row_h * len(bars) + (row_h if missing else 0)
+    return {"width": label_w + bar_w + 160, "height": height, "bars": bars, "missing": missing,
+            "missing_y": 25 + row_h * len(bars), "title": web_views.aligned_title(group)}
 
 
 def document_pieces(
@@ -409,6 +417,25 @@ def raw_marks(raw: str, changes: Sequence[Any], limit: int = 3000) -> list[tuple
     return highlight(raw, spans)
 
 
+PREVIEW_CLAUSES = 300  # a preview lists this many clauses; the rest are counted
+
+
+def preview_parts(clauses: Sequence[Clause], reqs: Sequence[Requirement]) -> dict[str, Any]:
+    """What the upload preview shows of the parsed document: its clauses (section, role, requirement values
+    highlighted) and its requirements in Chinese, as they would be indexed."""
+    by_clause: dict[str, list[Requirement]] = {}
+    for r in reqs:
+        by_clause.setdefault(r.clause_id, []).append(r)
+    text_of = {c.clause_id: c for c in clauses}
+    shown = [{"clause": c, "pieces": highlight(c.text, requirement_spans(by_clause.get(c.clause_id, [])))}
+             for c in clauses[:PREVIEW_CLAUSES]]
+    rows = [{"subject": r.subject or "—", "display": requirement_display(r), "span": r.span,
+             "kind": "要求" if r.kind == "requirement" else "统计",
+             "section": list(text_of[r.clause_id].section) if r.clause_id in text_of else []} for r in reqs]
+    return {"clauses": shown, "clause_count": len(clauses), "requirement_rows": rows,
+            "requirement_count": sum(1 for r in reqs if r.kind == "requirement")}
+
+
 def cleaning_report(doc: Document) -> dict[str, Any]:
     counts = Counter(c.kind for c in doc.changes)
     return {
@@ -425,27 +452,41 @@ class PendingUploads:
 
     def __init__(self, size: int = PENDING_UPLOADS) -> None:
         self._items: OrderedDict[str, tuple[str, bytes]] = OrderedDict()
+        self._unplaced: set[str] = set()  # uploads whose region was not recognised
         self._size = size
         self._lock = threading.Lock()
 
-    def put(self, filename: str, data: bytes) -> str:
+    def put(self, filename: str, data: bytes, placed: bool = True) -> str:
         token = secrets.token_urlsafe(16)
         with self._lock:
             self._items[token] = (filename, data)
+            if not placed:
+                self._unplaced.add(token)
             while len(self._items) > self._size:
-                self._items.popitem(last=False)
+                self._unplaced.discard(self._items.popitem(last=False)[0])
         return token
+
+    def check_placed(self, token: str, overrides: dict[str, str], national: bool = False) -> None:
+        """Refuse to commit an upload whose region was not recognised unless one is given now (or the person
+        says it belongs to no region, as a national text): a document filed under no place is lost to every
+        regional search and comparison."""
+        with self._lock:
+            unplaced = token in self._unplaced
+        if unplaced and not national and not (overrides.get("region") or overrides.get("region_id")):
+            raise HTTPException(400, "没有识别出这份文件所属的地区：请在“地区名称”中填写或选择地区（例如某某区），"
+                                     "如果是全国性文件请勾选“不属于某个地区”，然后再加入索引。")
 
     def get(self, token: str) -> tuple[str, bytes]:
         with self._lock:
             item = self._items.get(token)
         if item is None:
-            raise NotFoundError("上传的文件已过期或不存在，请重新上传 (unknown upload token)")
+            raise NotFoundError("上传的文件已过期或不存在：请在“导入文件”页重新上传。")
         return item
 
     def drop(self, token: str) -> None:
         with self._lock:
             self._items.pop(token, None)
+            self._unplaced.discard(token)
 
 
 def scrub_paths(message: str, roots: Sequence[str | Path] = ()) -> str:
@@ -482,7 +523,7 @@ def create_app(kb: KnowledgeBase) -> FastAPI:
     app = FastAPI(
         title="policykb",
         summary="地方教育政策知识库：检索、比较、指标目录、文件与导入",
-        description="The JSON twin of every page; shapes follow docs/cli-contract.md (extra keys may appear).",
+        description="每个页面的 JSON 接口，字段与命令行的 JSON 输出一致（可能另有附加字段）。",
         version="0.1.0",
         docs_url=None,  # Swagger UI loads from a CDN and runs inline script: not offline, not CSP-clean
         redoc_url=None,
@@ -546,7 +587,8 @@ def create_app(kb: KnowledgeBase) -> FastAPI:
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, exc: HTTPException) -> Response:
         generic = not isinstance(exc.detail, str) or exc.detail in ("Not Found", "Method Not Allowed")
-        message = {404: "没有这个页面或条目。", 405: "这个地址不支持该请求方法。"}.get(exc.status_code, "请求无效。")
+        message = {404: "没有这个页面或条目：地址可能有误，或者该条目已被删除。",
+                   405: "这个地址不支持该请求方法：请从页面上的链接或按钮进入。"}.get(exc.status_code, "请求无效：请检查输入后再试。")
         if not generic:
             message = str(exc.detail)
         return error_response(request, exc.status_code, HTTP_TITLES.get(exc.status_code, "出错了"), message)
@@ -578,16 +620,21 @@ def create_app(kb: KnowledgeBase) -> FastAPI:
         if q.strip():
             query = check_query(q)
             hits = relevance_bars([hit_view(h) for h in kb.search(query, k=k, region_ids=chosen)])
+        summary = web_views.collection_summary(kb.documents(), regions) if hits is None else None
         return page(request, "search.html", {"q": q, "hits": hits, "regions": regions, "chosen": chosen or [],
-                                             "chosen_names": region_names(chosen or [], regions), "k": k})
+                                             "tree": web_views.region_tree(regions, chosen or []),
+                                             "chosen_names": region_names(chosen or [], regions), "k": k,
+                                             "summary": summary})
 
     @app.get("/compare", response_class=HTMLResponse, include_in_schema=False)
-    def compare_page(request: Request, q: str = "", region: RegionParam = None) -> HTMLResponse:
+    def compare_page(request: Request, q: str = "", region: RegionParam = None, level: str = "",
+                     sort: str = "") -> HTMLResponse:
         chosen = regions_or_none(region)
         if not q.strip():
-            return page(request, "compare.html", {"q": "", "data": None, "chosen": chosen or []})
+            return page(request, "compare.html", {"q": "", "data": None, "chosen": chosen or [],
+                                                  "examples": web_views.EXAMPLE_QUERIES})
         data = kb.compare(check_query(q), region_ids=chosen).to_dict()
-        return page(request, "compare.html", _compare_context(q, data, chosen))
+        return page(request, "compare.html", _compare_context(q, data, chosen, level, sort))
 
     @app.get("/compare/export.csv", include_in_schema=False)
     def compare_csv(q: str, region: RegionParam = None) -> Response:
@@ -674,20 +721,25 @@ def create_app(kb: KnowledgeBase) -> FastAPI:
         name, data = _read_upload(file, max_upload, settings.max_upload_mb)
         doc = kb.preview_upload(name, data)
         status = upload_status(name, data)
-        token = uploads.put(name, data)
+        token = uploads.put(name, data, placed=doc.metadata.region_id is not None)
+        processed = pipeline.process_document(doc)
         return page(request, "ingest_preview.html", {
             "token": token, "doc": _summary(doc), "text": doc.text, "report": cleaning_report(doc),
             "changes": doc.changes[:300], "filename": name, "status": status,
-            "labels": web_drafting.STATUS_LABELS,
+            "labels": web_drafting.STATUS_LABELS, **preview_parts(processed.clauses, processed.requirements),
+            "region_choices": sorted({r["region"] for r in kb.regions() if r.get("region")}),
         })
 
     @app.post("/ingest/commit", response_class=HTMLResponse, include_in_schema=False)
     def ingest_commit_page(
         request: Request, token: Annotated[str, Form()], region: Annotated[str, Form()] = "",
         date: Annotated[str, Form()] = "", title: Annotated[str, Form()] = "",
+        no_region: Annotated[str, Form()] = "",
     ) -> HTMLResponse:
         name, data = uploads.get(token)
-        report = kb.add_upload(name, data, _overrides(region=region, date=date, title=title))
+        overrides = _overrides(region=region, date=date, title=title)
+        uploads.check_placed(token, overrides, national=bool(no_region))
+        report = kb.add_upload(name, data, overrides)
         uploads.drop(token)
         outcome = report.files[0]
         names = region_names([outcome.region_id] if outcome.region_id else [], kb.regions())
@@ -710,8 +762,8 @@ def create_app(kb: KnowledgeBase) -> FastAPI:
         return page(request, "api.html", {"routes": routes})
 
     # -- JSON twins ------------------------------------------------------------------------------------------------
-    @app.get("/api/search", response_model=SearchOut, summary="Hybrid search, best first",
-             description="Same shape as `policykb search --json`.", responses=ERROR_RESPONSES)
+    @app.get("/api/search", response_model=SearchOut, summary="检索条款（语义与关键词混合），最相关的在前",
+             description="与命令行检索的 JSON 输出相同；可用 region 限定地区（上级地区包含其下各地区），k 为结果数（1–200）。", responses=ERROR_RESPONSES)
     def api_search(
         q: str, region: RegionParam = None, k: Annotated[int, Query(ge=1, le=200)] = 10,
         has_requirement: bool = False,
@@ -720,50 +772,50 @@ def create_app(kb: KnowledgeBase) -> FastAPI:
         hits = kb.search(query, k=k, region_ids=regions_or_none(region), has_requirement=has_requirement)
         return {"query": query, "hits": [h.to_dict() for h in hits]}
 
-    @app.get("/api/compare", response_model=CompareOut, summary="One measure across regions, side by side",
-             description="Same shape as `policykb compare --json`, plus `aligned` values and per-region `value`.",
+    @app.get("/api/compare", response_model=CompareOut, summary="按地区比较一项指标",
+             description="每个地区是否规定、规定的条款和数值，对齐后的数值及最严的地区（并列者均列出）；与命令行比较的 JSON 输出相同。",
              responses=ERROR_RESPONSES)
     def api_compare(q: str, region: RegionParam = None) -> dict[str, Any]:
         return kb.compare(check_query(q), region_ids=regions_or_none(region)).to_dict()
 
-    @app.get("/api/measures", response_model=list[MeasureOut], summary="The measure catalogue",
-             description="Same shape as `policykb measures --json`; `sort` is regions, name or unit.")
+    @app.get("/api/measures", response_model=list[MeasureOut], summary="指标目录",
+             description="全部量化要求按指标归并，列出各地区的数值；sort 可按地区数（regions）、名称（name）或单位（unit）排序。")
     def api_measures(sort: Annotated[str, Query(pattern="^(regions|name|unit)$")] = "regions") -> list[dict[str, Any]]:
         return sort_catalogue([m.to_dict() for m in kb.measures()], sort)
 
-    @app.get("/api/documents", response_model=list[DocumentSummaryOut], summary="Indexed documents")
+    @app.get("/api/documents", response_model=list[DocumentSummaryOut], summary="已收录的文件（摘要信息）")
     def api_documents() -> list[dict[str, Any]]:
         return [_summary(d) for d in kb.documents()]
 
-    @app.get("/api/documents/{doc_id}", response_model=DocumentOut, summary="One document: cleaned text and changes",
-             description="The `clean --json` shape plus `raw_text`, `clauses` and `requirements`.",
+    @app.get("/api/documents/{doc_id}", response_model=DocumentOut, summary="一份文件：清洗后的正文和清洗修改",
+             description="另含原始文本、条款和量化要求。",
              responses=ERROR_RESPONSES)
     def api_document(doc_id: str) -> dict[str, Any]:
         doc, clauses, reqs = kb.document_view(doc_id)
         return {**doc.to_dict(with_raw=True), "clauses": [c.to_dict() for c in clauses],
                 "requirements": [r.to_dict() for r in reqs]}
 
-    @app.get("/api/documents/{doc_id}/versions", summary="Every version of a document, oldest first",
+    @app.get("/api/documents/{doc_id}/versions", summary="一份文件的全部版本，旧的在前",
              responses=ERROR_RESPONSES)
     def api_versions(doc_id: str) -> list[dict[str, Any]]:
         return [{k: v for k, v in item.items() if k not in ("segment", "source_path")} for item in kb.versions(doc_id)]
 
-    @app.get("/api/documents/{doc_id}/changes", summary="What changed between two versions of a document",
-             description="The `align --json` shape, version `a` against version `b`.", responses=ERROR_RESPONSES)
+    @app.get("/api/documents/{doc_id}/changes", summary="一份文件两个版本之间的变化",
+             description="第 a 版与第 b 版逐条对照，格式与文件对照接口相同。", responses=ERROR_RESPONSES)
     def api_version_changes(doc_id: str, a: int, b: int) -> dict[str, Any]:
         return dict(kb.version_diff(doc_id, a, b).to_dict())
 
-    @app.get("/api/library", summary="Every document of the knowledge base, as `policykb documents --json`")
+    @app.get("/api/library", summary="知识库中的全部文件（含版本、来源和导入时间）")
     def api_library() -> list[dict[str, Any]]:
         return kb.document_records()
 
-    @app.get("/api/clauses", response_model=list[ClauseOut], summary="Indexed clauses",
-             description="Same shape as `policykb clauses --json`.", responses=ERROR_RESPONSES)
+    @app.get("/api/clauses", response_model=list[ClauseOut], summary="条款列表",
+             description="可按地区（region）或文件（doc）筛选。", responses=ERROR_RESPONSES)
     def api_clauses(region: RegionParam = None, doc: str | None = None) -> list[dict[str, Any]]:
         return [c.to_dict() for c in kb.clauses(regions_or_none(region), doc_id=doc)]
 
-    @app.get("/api/requirements", response_model=list[RequirementOut], summary="Quantitative requirements",
-             description="Same shape as `policykb requirements --json`.", responses=ERROR_RESPONSES)
+    @app.get("/api/requirements", response_model=list[RequirementOut], summary="量化要求列表",
+             description="可按地区、单位、比较方式、数值范围和类型（要求或统计）筛选；每项都带中文写法（display）。", responses=ERROR_RESPONSES)
     def api_requirements(
         region: RegionParam = None, unit: str | None = None,
         comparator: Annotated[str | None, Query(pattern="^(>=|<=|>|<|=|~|range)$")] = None,
@@ -774,13 +826,13 @@ def create_app(kb: KnowledgeBase) -> FastAPI:
                                value_max=max, kind=kind)
         return [r.to_dict() for r in reqs]
 
-    @app.get("/api/regions", summary="Indexed regions")
+    @app.get("/api/regions", summary="已收录的地区")
     def api_regions() -> list[dict[str, Any]]:
         return kb.regions()
 
-    @app.post("/api/ingest/preview", response_model=IngestPreviewOut, summary="Clean an uploaded file, not indexed",
-              description=f"Multipart field `file`: .txt, .html, .htm, .docx, .doc, .wps, .pdf, .png or .jpg, at most max_upload_mb "
-                          f"({settings.max_upload_mb} MB). 413 when larger, 415 for other types.",
+    @app.post("/api/ingest/preview", response_model=IngestPreviewOut, summary="上传文件并预览清洗结果（不加入索引）",
+              description=f"以表单字段 file 上传 .txt、.html、.htm、.docx、.doc、.wps、.pdf、.png 或 .jpg 文件，"
+                          f"最大 {settings.max_upload_mb} MB；过大返回 413，类型不支持返回 415。",
               responses={**ERROR_RESPONSES, 413: {"model": ErrorOut}, 415: {"model": ErrorOut}})
     def api_ingest_preview(file: UploadParam) -> dict[str, Any]:
         name, data = _read_upload(file, max_upload, settings.max_upload_mb)
@@ -790,16 +842,18 @@ def create_app(kb: KnowledgeBase) -> FastAPI:
             for pair in status["diff"]["pairs"]:
                 pair.pop("a_pieces", None)
                 pair.pop("b_pieces", None)
-        return {"token": uploads.put(name, data), "document": doc.to_dict(), "report": cleaning_report(doc),
+        return {"token": uploads.put(name, data, placed=doc.metadata.region_id is not None),
+                "document": doc.to_dict(), "report": cleaning_report(doc), "needs_region": doc.metadata.region_id is None,
                 **status}
 
-    @app.post("/api/ingest/commit", response_model=IngestReportOut, summary="Add a previewed upload to the index",
-              description="Region, date and title override what was extracted. Searches keep answering from "
-                          "the old index until the new one is swapped in.", responses=ERROR_RESPONSES)
+    @app.post("/api/ingest/commit", response_model=IngestReportOut, summary="把预览过的文件加入索引",
+              description="可更正地区、日期和标题；没有识别出地区时须给出地区（或声明不属于某个地区）。"
+                          "加入期间检索照常使用旧索引。", responses=ERROR_RESPONSES)
     def api_ingest_commit(body: IngestCommitIn) -> dict[str, Any]:
         name, data = uploads.get(body.token)
         overrides = _overrides(region=body.region or "", region_id=body.region_id or "", date=body.date or "",
                                title=body.title or "")
+        uploads.check_placed(body.token, overrides, national=body.no_region)
         report = kb.add_upload(name, data, overrides)
         uploads.drop(body.token)
         return report.to_dict()
@@ -885,15 +939,34 @@ def _regions_of(measures: Sequence[dict[str, Any]]) -> list[dict[str, str]]:
     return [{"region_id": rid, "region": name} for rid, name in sorted(seen.items())]
 
 
-def _compare_context(q: str, data: dict[str, Any], chosen: list[str] | None) -> dict[str, Any]:
+COMPARE_LEVELS = (("", "全部级别"), ("province", "省级"), ("city", "市级"), ("district", "区县级"),
+                  ("doc", "未标明地区的文件"))
+COMPARE_ORDERS = (("", "按省、市分组"), ("strict", "按数值：从严到宽"), ("loose", "按数值：从宽到严"))
+
+
+def _compare_context(q: str, data: dict[str, Any], chosen: list[str] | None, level: str = "",
+                     order: str = "") -> dict[str, Any]:
     """Everything the compare page shows, derived from the compare JSON (so page and API cannot disagree)."""
     regions = data["regions"]
     for r in regions:
         r["views"] = [_hit_dict_view(m) for m in r["matches"]]
-    charts = [c for c in (bar_chart(g, regions) for g in data["aligned"]) if c]
+        near = r.get("nearest_clause")
+        r["nearest_view"] = _hit_dict_view(near) if near else None
+    level = level if level in dict(COMPARE_LEVELS) else ""
+    order = order if order in dict(COMPARE_ORDERS) else ""
+    ceiling = bool(data["aligned"]) and data["aligned"][0]["comparator"] == "<="
+    columns = web_views.compare_columns(regions, level, order, ceiling)
+    grouped = not order
+    charts = [c for c in (bar_chart(g, columns) for g in data["aligned"]) if c]
+    for g in data["aligned"]:
+        g["title"] = web_views.aligned_title(g)
+        g["winners"] = list(g.get("strictest_all") or ([g["strictest"]] if g.get("strictest") else []))
     params = [("q", q)] + [("region", r) for r in (chosen or [])]
-    return {"q": q, "data": data, "regions": regions, "charts": charts, "chosen": chosen or [],
-            "strictest": {g["strictest"] for g in data["aligned"] if g.get("strictest")},
+    return {"q": q, "data": data, "regions": regions, "columns": columns, "charts": charts, "chosen": chosen or [],
+            "grouped": grouped, "province_spans": web_views.header_spans(columns, "province") if grouped else [],
+            "city_spans": web_views.header_spans(columns, "city") if grouped else [],
+            "has_cities": grouped and any(c.get("city") for c in columns),
+            "level": level, "order": order, "levels": COMPARE_LEVELS, "orders": COMPARE_ORDERS,
             "export_query": urlencode(params)}
 
 

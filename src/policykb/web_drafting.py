@@ -133,12 +133,12 @@ def add_routes(app: FastAPI, kb: Any, page: Page) -> None:
             context["data"] = data
         return page(request, "align.html", context)
 
-    @app.get("/api/align", summary="Align two documents clause by clause",
-             description="Same shape as `policykb align DOC_A DOC_B --json`.")
+    @app.get("/api/align", summary="两份文件逐条对照",
+             description="相同、修改（逐字差异）、仅一方有；与命令行文件对照的 JSON 输出相同。")
     def api_align(a: str, b: str) -> dict[str, Any]:
         return dict(kb.align(a, b).to_dict())
 
-    @app.get("/api/align/pairs", summary="Document pairs worth aligning, parent and child first")
+    @app.get("/api/align/pairs", summary="值得对照的文件组合，上下级地区的在前")
     def api_align_pairs() -> list[dict[str, Any]]:
         return suggestions(documents())
 
@@ -190,9 +190,8 @@ def add_routes(app: FastAPI, kb: Any, page: Page) -> None:
             body = out.read_bytes()
         return _download(body, media_type, f"{draft.title}{suffix}")
 
-    @app.get("/api/draft", summary="Build a draft plan for a new region, citing its sources",
-             description="Same as `policykb draft --json` without writing a file. `measures` comma-separated; "
-                         "`custom` as 指标=数值 pairs when policy=custom.")
+    @app.get("/api/draft", summary="为新地区起草实施方案，逐条注明来源",
+             description="measures 为逗号分隔的措施；取值方式 policy=custom 时，custom 写成“指标=数值”，每行一项。")
     def api_draft(region: str, parent: str, measures: str, policy: PolicyParam = "parent", level: LevelParam = "",
                   custom: str = "") -> dict[str, Any]:
         return dict(build(region, parent, measures, policy, level, custom).to_dict())

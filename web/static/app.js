@@ -35,3 +35,58 @@
     });
   });
 })();
+
+// The region tree: typing filters it (a match shows its ancestors and unfolds them); choosing a parent ticks and
+// locks every region below it (locked boxes are disabled, so only the parent is sent: the server includes its
+// children whether or not this script runs).
+(function () {
+  function boxesBelow(box) {
+    var li = box.closest("li.region-node");
+    return li ? Array.prototype.slice.call(li.querySelectorAll("ul input[type=checkbox]")) : [];
+  }
+  function applyParent(box) {
+    boxesBelow(box).forEach(function (child) {
+      child.checked = box.checked;
+      child.disabled = box.checked;
+    });
+  }
+  // data-names holds a node's names and its ancestors', so typing a province shows everything in it.
+  function filterTree(tree, query) {
+    var any = false;
+    function visit(li) {
+      var own = query === "" || (li.getAttribute("data-names") || "").indexOf(query) >= 0;
+      var below = false;
+      li.querySelectorAll(":scope > details > ul > li.region-node").forEach(function (child) {
+        if (visit(child)) below = true;
+      });
+      var shown = own || below;
+      li.hidden = !shown;
+      var details = li.querySelector(":scope > details");
+      if (details && query !== "") details.open = below;
+      if (shown) any = true;
+      return shown;
+    }
+    tree.querySelectorAll(":scope > li.region-node").forEach(visit);
+    return any;
+  }
+  document.addEventListener("DOMContentLoaded", function () {
+    var tree = document.getElementById("region-tree");
+    if (!tree) return;
+    var boxes = tree.querySelectorAll("input[type=checkbox]");
+    boxes.forEach(function (box) {
+      if (box.checked) applyParent(box);
+      box.addEventListener("change", function () { applyParent(box); });
+    });
+    var search = document.getElementById("region-search");
+    var none = document.getElementById("region-none");
+    if (search) {
+      search.addEventListener("input", function () {
+        var any = filterTree(tree, search.value.trim());
+        if (none) none.hidden = any;
+      });
+      search.addEventListener("keydown", function (e) {
+        if (e.key === "Enter") e.preventDefault();  // Enter filters the tree; it does not submit the search
+      });
+    }
+  });
+})();
