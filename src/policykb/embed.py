@@ -320,7 +320,7 @@ class SentenceTransformerEmbedder:
         self.warm_up()
         assert self._encoder is not None
         out = np.zeros((len(texts), self.dimension), np.float32)
-        with _progress_bar(len(texts), progress, f"Embedding ({self.backend})") as bar:
+        with _progress_bar(len(texts), progress, "计算向量") as bar:
             for batch in length_batches(texts, self.batch_size):
                 out[batch] = self._encoder([prompt + texts[i] for i in batch])
                 bar.update(len(batch))
@@ -420,7 +420,7 @@ def cached_encode_passages(
         if progress and len(misses) > CACHE_COMMIT_EVERY:
             from tqdm import tqdm
 
-            batches = tqdm(batches, desc="Embedding", unit="batch")  # type: ignore[assignment]
+            batches = tqdm(batches, desc="计算向量", unit="批")  # type: ignore[assignment]
             progress = False
         for start in batches:
             chunk = misses[start : start + CACHE_COMMIT_EVERY]

@@ -121,12 +121,12 @@ class KeywordIndex:
         from tqdm import tqdm
 
         # jieba dominates build time (a few thousand clauses a second), so this is the bar worth showing.
-        bar = tqdm(texts, desc="Tokenising", unit="clause", disable=not progress)
+        bar = tqdm(texts, desc="建立关键词索引", unit="条", disable=not progress)
         corpus_tokens = [tokenize(t, tokenizer) or [""] for t in bar]
         chosen = choose_backend(len(texts), backend)
         bm25 = bm25s.BM25(backend=chosen)
         if texts:
-            bm25.index(corpus_tokens, show_progress=progress)
+            bm25.index(corpus_tokens, show_progress=False)  # bm25s's own bars are internal steps, not stages
         return cls(bm25, len(texts), tokenizer)
 
     def save(self, folder: Path) -> None:

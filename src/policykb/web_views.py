@@ -35,11 +35,17 @@ def _order_key(region_id: str, name: str) -> tuple[str, str]:
     return (place.code or "999999" if place is not None else "999999", name)
 
 
+def placed(regions: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The regions proper: the index lists the documents without a region under an empty id, which is no place."""
+    return [r for r in regions if r.get("region_id")]
+
+
 def region_tree(regions: Sequence[dict[str, Any]], chosen: Sequence[str] = ()) -> list[dict[str, Any]]:
     """Indexed regions as a tree under their provinces and cities; an ancestor the index holds no document of
     becomes a node too (choosing it chooses every region below it). Each node: `region_id`, `name`, `level`,
     `indexed`, `count` (indexed regions in the subtree), `search` (its names and its ancestors', for filtering),
     `open`, `checked` and `children`."""
+    regions = placed(regions)
     known = {r["region_id"]: r.get("region") or "" for r in regions}
     nodes: dict[str, dict[str, Any]] = {}
     parent_of: dict[str, str | None] = {}
@@ -91,6 +97,7 @@ def chosen_names(region_ids: Sequence[str], regions: Sequence[dict[str, Any]]) -
 
 def collection_summary(documents: Sequence[Any], regions: Sequence[dict[str, Any]]) -> dict[str, Any]:
     """What the home page says is indexed: documents, regions by level, the date range and the kinds."""
+    regions = placed(regions)
     dates = sorted(d.metadata.date for d in documents if d.metadata.date)
     kinds = Counter(d.metadata.kind for d in documents)
     levels = Counter(LEVEL_NAMES.get(r.get("level") or "", "其他") for r in regions)

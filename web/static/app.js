@@ -42,7 +42,8 @@
 (function () {
   function boxesBelow(box) {
     var li = box.closest("li.region-node");
-    return li ? Array.prototype.slice.call(li.querySelectorAll("ul input[type=checkbox]")) : [];
+    // ":scope": a bare "ul input" would also match the box itself, through the <ul> its own node sits in
+    return li ? Array.prototype.slice.call(li.querySelectorAll(":scope > details > ul input[type=checkbox]")) : [];
   }
   function applyParent(box) {
     boxesBelow(box).forEach(function (child) {
