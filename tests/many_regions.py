@@ -102,7 +102,7 @@ def write_collection(folder: Path) -> list[Plan]:
     folder.mkdir(parents=True, exist_ok=True)
     written = plans()
     for n, plan in enumerate(written):
-        stem = f"{n:03d}_{plan.region_id or 'none'}"
+        stem = f"plan_{n:03d}"  # not the region id: a file name is shown on the document page
         (folder / f"{stem}.txt").write_text(plan_text(plan), encoding="utf-8")
         region = f'region_id = "{plan.region_id}"\n' if plan.region_id else 'region = ""\nregion_id = ""\n'
         (folder / f"{stem}.meta.toml").write_text(

@@ -177,7 +177,7 @@ def test_export_xlsx_downloads_a_workbook_with_the_table(page: Any, base_url: st
 
 def test_measures_catalogue_sorts_by_clicking_a_header(page: Any, base_url: str) -> None:
     page.goto(base_url + "/measures")
-    header = page.locator("#measures-table thead th").nth(2)  # 地区数
+    header = page.locator("#measures-table thead tr.row-region th").nth(2)  # 地区数 (under the province row)
     header.click()
     counts = [int(t) for t in page.locator("#measures-table tbody tr td:nth-child(3)").all_inner_texts()]
     assert counts == sorted(counts) and counts[-1] >= 2

@@ -668,8 +668,9 @@ def create_app(kb: KnowledgeBase) -> FastAPI:
     @app.get("/measures", response_class=HTMLResponse, include_in_schema=False)
     def measures_page(request: Request, sort: str = "regions") -> HTMLResponse:
         rows = sort_catalogue([m.to_dict() for m in kb.measures()], sort if sort in SORT_KEYS else "regions")
-        regions = [{"region_id": r["region_id"], "region": r.get("region") or r["region_id"]} for r in kb.regions()]
-        return page(request, "measures.html", {"measures": rows, "regions": regions, "sort": sort})
+        columns = web_views.catalogue_columns(rows, kb.regions())
+        return page(request, "measures.html", {"measures": rows, "columns": columns, "sort": sort,
+                                               "province_spans": web_views.header_spans(columns, "province")})
 
     @app.get("/documents", response_class=HTMLResponse, include_in_schema=False)
     def documents_page(request: Request) -> HTMLResponse:

@@ -117,7 +117,7 @@ def collection_summary(documents: Sequence[Any], regions: Sequence[dict[str, Any
 def column_places(row: dict[str, Any]) -> tuple[str, str]:
     """The province and the city a compare column sits under, by name ("" when it has none; a city's own column
     and a district directly under a province-level city sit under the province only)."""
-    if row.get("doc_id"):
+    if row.get("doc_id") or row.get("unregioned"):
         return UNREGIONED, ""
     parents = list(row.get("parent_region_ids") or [])
     chain = [row["region_id"], *parents]  # nearest first
@@ -134,7 +134,7 @@ def column_places(row: dict[str, Any]) -> tuple[str, str]:
 
 def column_level(row: dict[str, Any]) -> str:
     """province | city | district | doc (a document without a region) | other."""
-    if row.get("doc_id"):
+    if row.get("doc_id") or row.get("unregioned"):
         return "doc"
     level = row.get("level") or "other"
     return "district" if level == "county" else level
@@ -168,6 +168,23 @@ def compare_columns(regions: Sequence[dict[str, Any]], level: str = "", order: s
                 _order_key(r["region_id"], r.get("region") or ""))
 
     return sorted(shown, key=key)
+
+
+def catalogue_columns(measures: Sequence[dict[str, Any]], regions: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The measure catalogue's region columns, grouped like the compare table's: every indexed region (the
+    catalogue's cells list them all), and the documents without a region as one column of their own."""
+    by_id = {r["region_id"]: dict(r) for r in regions}
+    ids = [c["region_id"] for c in measures[0].get("cells", [])] if measures else list(by_id)
+    rows = []
+    for rid in ids or list(by_id):
+        row = by_id.get(rid, {"region_id": rid, "region": place_name(rid), "level": None, "parent_region_ids": []})
+        if not rid:
+            row = {**row, "region": UNREGIONED_COLUMN, "unregioned": True}
+        rows.append(row)
+    return compare_columns(rows)
+
+
+UNREGIONED_COLUMN = "未标明地区"
 
 
 def header_spans(columns: Sequence[dict[str, Any]], field: str) -> list[tuple[str, int]]:

@@ -23,7 +23,7 @@
   }
   document.addEventListener("DOMContentLoaded", function () {
     document.querySelectorAll("table.sortable").forEach(function (table) {
-      var headers = table.tHead ? table.tHead.rows[0].cells : [];
+      var headers = table.tHead ? table.tHead.rows[table.tHead.rows.length - 1].cells : [];  // under any group row
       Array.prototype.forEach.call(headers, function (th, index) {
         th.addEventListener("click", function () {
           var descending = th.classList.contains("sorted-asc");
