@@ -236,3 +236,31 @@ def test_every_page_of_the_big_collection_speaks_chinese(page: Any, base_url: st
         if bad:
             found[path] = bad
     assert found == {}
+
+
+UNPLACED = ("关于加强中小学教师队伍建设的若干意见\n一、总体要求\n全面提高教师队伍素质。\n"
+            "二、主要任务\n（一）交流轮岗。每年交流轮岗教师人数应不低于符合条件教师总数的15%，交流期限不少于3年。\n"
+            "（二）培训。每位教师每学年参加培训不少于72学时。\n三、保障措施\n加强经费保障。\n2024年5月6日\n")
+
+
+def test_upload_preview_shows_parsed_requirements_and_asks_for_a_region(page: Any, base_url: str,
+                                                                          tmp_path: Path) -> None:
+    source = tmp_path / "若干意见.txt"
+    source.write_text(UNPLACED, encoding="utf-8")
+    page.goto(base_url + "/ingest")
+    page.set_input_files("#file", str(source))
+    page.click("#preview-button")
+    page.locator("#parsed-summary").wait_for()
+    assert page.locator("#detected-region").inner_text() == "未识别：请在下方填写或选择所属地区"
+    values = page.locator("#preview-requirements td.req-value").all_inner_texts()
+    assert values == ["每年不低于15%", "不少于3年", "每学年不少于72学时"]
+    assert page.locator("#preview-clauses li").count() >= 6
+    assert page.locator("#region").get_attribute("required") is not None
+    shot(page, "ingest-preview-unplaced")
+    # past the browser's own check, the server refuses too, in Chinese, saying what to do
+    page.evaluate("document.getElementById('region').removeAttribute('required')")
+    page.click("#commit-button")
+    message = page.locator("#error-message").inner_text()
+    assert message.startswith("没有识别出这份文件所属的地区")
+    assert len([r for r in page.locator("#next-steps li").all_inner_texts() if r]) >= 2
+    shot(page, "ingest-commit-refused", full=False)

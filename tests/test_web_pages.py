@@ -183,7 +183,7 @@ def test_preview_shows_parsed_clauses_and_requirements_in_chinese(client: TestCl
     html = client.post("/ingest", files={"file": ("guideline.txt", UNPLACED.encode("utf-8"))}).text
     assert 'id="parsed-summary"' in html
     table = html.split('id="preview-requirements"', 1)[1].split("</table>", 1)[0]
-    values = re.findall(r'<td class="value">([^<]+)</td>', table)
+    values = re.findall(r'<td class="req-value"><span class="value">([^<]+)</span></td>', table)
     assert values == ["每年不低于15%", "不少于3年", "每学年不少于72学时"]
     assert "交流轮岗。每年交流轮岗教师人数" in html.split('id="preview-clauses"', 1)[1]
     # no region was recognised: the page asks for one before committing
