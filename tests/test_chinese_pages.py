@@ -25,8 +25,10 @@ CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 # What a programmer writes and a planner does not read: comparator signs, an interval in brackets.
-PROGRAMMER_MARKS = (">=", "<=", "range [")
+PROGRAMMER_MARKS = (">=", "<=", "range [", "`")
 URL = re.compile(r"(?:https?://|/)[\w\-./?=&%#:]+")
+# An English sentence: three Latin words in a row (a doc id, a file name or OpenAPI is one word).
+ENGLISH_SENTENCE = re.compile(r"[A-Za-z]{2,}(?:[ ,.']+[A-Za-z]{2,}){2,}")
 
 
 def _free_port() -> int:
@@ -81,6 +83,7 @@ def problems(text: str, ids: list[str]) -> list[str]:
     words = URL.sub(" ", text)
     found = [mark for mark in PROGRAMMER_MARKS if mark in words]
     found += [rid for rid in ids if re.search(rf"(?<![A-Za-z]){re.escape(rid)}(?![A-Za-z])", words)]
+    found += [m.group(0) for m in ENGLISH_SENTENCE.finditer(words)]
     return found
 
 
@@ -93,6 +96,8 @@ def test_problems_finds_marks_and_ids_but_not_urls() -> None:
         ">=", "shanghai", "hongkou"]
     assert problems("range [1, 2] 项，见 /documents/shanghai-2021", ["shanghai"]) == ["range ["]
     assert problems("不低于30%；上海市、虹口区", ["shanghai", "hongkou"]) == []
+    assert problems("Same shape as `policykb search --json`.", []) == ["`", "Same shape as"]
+    assert problems("文件 shanghai-2023-15 · OpenAPI", []) == []
 
 
 def test_every_page_speaks_chinese(page: Any, base_url: str, hash_kb: Any) -> None:
@@ -104,7 +109,9 @@ def test_every_page_speaks_chinese(page: Any, base_url: str, hash_kb: Any) -> No
         "/compare?q=" + quote("教师交流轮岗比例"), "/compare?q=" + quote("骨干教师比例"),
         "/measures", "/documents", *[f"/documents/{quote(d)}" for d in docs],
         "/align", f"/align?a={quote(by_region['hongkou'])}&b={quote(by_region['shanghai'])}",
-        "/draft", "/ingest", "/no-such-page", "/documents/no-such-document", "/?q=" + quote("教师") + "&k=500",
+        "/draft", "/ingest", "/api", "/compare", "/compare?q=" + quote("教师交流轮岗比例") + "&sort=strict",
+        "/compare?q=" + quote("教师交流轮岗比例") + "&level=district", "/?region=zhejiang&q=" + quote("教师"),
+        "/no-such-page", "/documents/no-such-document", "/?q=" + quote("教师") + "&k=500", "/?region=mars&q=x",
         "/draft?region=" + quote("新城") + "&parent=shanghai&measures=" + quote("教师流动比例"),
     ]
     found = {path: problems(visible_text(page, base_url + path), ids) for path in paths}
