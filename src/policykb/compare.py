@@ -231,6 +231,7 @@ class RegionResult:
     value_ranks: list[float] = field(default_factory=list)  # how surely each option is the measure's value
     parents: list[str] = field(default_factory=list)  # parent region ids, nearest first
     doc_id: str | None = None  # set for a document without a region: the column is that document
+    reason: str = ""  # 未规定: why the nearest clause does not set the measure, in Chinese
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -238,11 +239,17 @@ class RegionResult:
             "region": self.region,
             "level": self.level,
             "found": self.found,
-            "matches": [h.to_dict() for h in self.matches],
+            "matches": [mark_aligned(h.to_dict(), self.value) for h in self.matches],
             "value": requirement_view(self.value) if self.value is not None else None,
             "evidence": self.nearest.evidence() if self.nearest is not None else None,
             # 未规定: the clause that came nearest, so the reader can check the verdict
             "nearest_clause": None if self.found or self.nearest is None else self.nearest.hit.to_dict(),
+            "nearest": None if self.found or self.nearest is None else {
+                "clause_id": self.nearest.hit.clause.clause_id,
+                "section": list(self.nearest.hit.clause.section),
+                "text": self.nearest.hit.clause.text,
+                "reason": self.reason,
+            },
             "parent_region_ids": list(self.parents),
             "doc_id": self.doc_id,
         }
@@ -306,6 +313,17 @@ class Comparison:
             "measure": self.measure.to_dict(),
             "threshold": self.threshold,
         }
+
+
+def mark_aligned(hit: dict[str, Any], value: Requirement | None) -> dict[str, Any]:
+    """Flag the requirement of a match that is the region's aligned value (`aligned: true`), so a page can set it
+    apart from the clause's other numbers; every other requirement gets `aligned: false`."""
+    for req in hit.get("requirements", []):
+        req["aligned"] = bool(
+            value is not None and req.get("clause_id") == value.clause_id
+            and req.get("span_start") == value.span_start and req.get("span_end") == value.span_end
+        )
+    return hit
 
 
 def requirement_view(req: Requirement) -> dict[str, Any]:
@@ -653,7 +671,23 @@ def judge_region(
         result.value = result.value_options[0] if result.value_options else None
     elif candidates:
         result.nearest = max(candidates, key=lambda c: c.relevance)
+        result.reason = why_not(measure, result.nearest, threshold)
     return result
+
+
+def why_not(measure: MeasureQuery, cand: Candidate, threshold: float) -> str:
+    """Why a clause does not set the measure, as a reader would check it (the 未规定 cell shows it)."""
+    dense = float(cand.hit.dense_score) if cand.hit.dense_score is not None else 0.0
+    clause = f"{cand.hit.clause.text} {' '.join(cand.hit.clause.section)}"
+    unnamed = [t for t, _ in measure.terms if t not in measure.weak and _term_credit(t, fold(clause)) < 1.0]
+    if dense < threshold:
+        return "条款与该指标语义相关度不足"
+    if measure.wants_number:
+        if cand.value is None:
+            return "条款未设定该指标的数值"
+        if cand.missing >= MAX_MISSING_CONCEPTS or cand.value_coverage < MIN_VALUE_COVERAGE:
+            return "数值所指的不是该指标" + (f"(未提及{'、'.join(unnamed)})" if unnamed else "")
+    return "条款未提及" + "、".join(unnamed) if unnamed else "条款对该指标的表述不充分"
 
 
 # ----- aligning values --------------------------------------------------------------------------------------------
