@@ -106,19 +106,17 @@ def diversify(
     best = fused[0][1]
     contenders = {int(region_of[rowid]) for rowid, score in fused if score >= floor * best}
     shown: dict[int, int] = {}
+    remaining = list(fused)
     out: list[tuple[int, float]] = []
-    deferred: list[tuple[int, float]] = []
-    for rowid, score in fused:
-        if len(out) >= k:
-            break
-        region = int(region_of[rowid])
+    while remaining and len(out) < k:
         waiting = contenders - set(shown)
-        if shown.get(region, 0) >= quota and waiting - {region}:
-            deferred.append((rowid, score))
-            continue
+        pick = next((i for i, (rowid, _) in enumerate(remaining)
+                     if shown.get(int(region_of[rowid]), 0) < quota or not waiting - {int(region_of[rowid])}), 0)
+        rowid, score = remaining.pop(pick)
+        region = int(region_of[rowid])
         shown[region] = shown.get(region, 0) + 1
         out.append((rowid, score))
-    return (out + deferred)[:k]
+    return out
 
 
 def convex_fuse(
