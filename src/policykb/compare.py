@@ -580,16 +580,23 @@ def judge(measure: MeasureQuery, hit: Hit, title: str = "") -> Candidate:
 def answers(measure: MeasureQuery, clause_text: str, req: Requirement) -> bool:
     """Whether the requirement measures what the query asks, beyond its unit: a number of years of the same
     sense (no age for a tenure), and a share that is the value rather than a selector (后50%的学校)."""
-    start = max(0, min(req.span_start, len(clause_text)))
-    end = max(start, min(req.span_end, len(clause_text)))
-    if req.unit == "%" and (SELECTOR_BEFORE.search(clause_text[:start]) or req.span[:1] in "前后末") \
-            and clause_text[end:end + 1] == "的":
+    if is_selector(req, clause_text):
         return False
     if req.unit in YEAR_UNITS:
         sense = year_sense(f"{req.subject or ''} {value_phrase(clause_text, req)}")
         if sense is not None and sense != measure.year_sense:
             return False
     return True
+
+
+def is_selector(req: Requirement, clause_text: str | None = None) -> bool:
+    """Whether a share picks out whom the requirement is about (后50%的学校…全覆盖, 前30%的学生) rather than
+    being its value."""
+    text = req.text if clause_text is None else clause_text
+    start = max(0, min(req.span_start, len(text)))
+    end = max(start, min(req.span_end, len(text)))
+    return req.unit == "%" and bool(SELECTOR_BEFORE.search(text[:start]) or req.span[:1] in "前后末") \
+        and text[end:end + 1] == "的"
 
 
 def bound_bonus(measure: MeasureQuery, req: Requirement) -> float:
