@@ -1,27 +1,34 @@
 """Compare one measure across regions: the clauses that set it, a calibrated found/未规定 decision, aligned values.
 
-How `found` is decided (calibrated on tests/golden/compare_measures.toml with bench/calibrate_compare.py):
+How `found` is decided (calibrated on tests/golden/compare_measures.toml and the `calibration` rows of
+tests/golden/compare_regions.toml, checked on their held-out rows, with bench/calibrate_compare.py):
 
 1. The query is read as a *measure*: its topic terms (jieba words weighted by jieba's IDF, then down-weighted
-   when most candidate clauses share them, as 集团化办学 in a corpus about group schooling), and, when it asks
-   for a number (比例, 占比, 次数, 期限, 多少, 几, a digit, a word ending in 率 …), the units the answer can have.
+   when most candidate clauses share them, as 集团化办学 in a corpus about group schooling), grouped into concepts
+   (a compound's parts, a synonym group of policykb.synonyms: 考核/考评/评价, 经费/资金, 交流/轮岗 …); generic
+   policy verbs (开设, 建立, 健全 …) and quantity words (比例, 期限, 个数 …) weigh little; and, when it asks for a
+   number (比例, 次数, 期限, 时长, 收费标准, 多少, 几, a digit, a word ending in 率 …), the units the answer can have.
 2. Each region's best clauses (hybrid search within the region) are scored by topic coverage: the weighted share
    of the terms the clause names (a synonym counts; a term named only in the headings above the clause or the
-   document title counts half).
+   document title counts half; a quantity word counts half when the value's unit answers it: 3年 for 期限).
 3. A clause must be semantically close at all: dense cosine >= settings.compare_threshold (a floor).
-   - A *quantitative* measure is set only by a requirement of a fitting unit whose own phrase (the
-     comma-delimited fragment around the number; the rest of the clause counts half) names the measure:
-     value coverage >= MIN_VALUE_COVERAGE. A clause that talks about the topic without a number does not set it.
+   - A *quantitative* measure is set only by a requirement of a fitting unit and sense (a 年 of age, service,
+     experience or a plan's span is no rotation period; 后50%的学校 picks schools, it is no 50%) whose own phrase
+     (the comma-delimited fragment around the number; the rest of the clause counts half) names the measure,
+     value coverage >= MIN_VALUE_COVERAGE, and whose clause, headings and title leave less than
+     MAX_MISSING_CONCEPTS of the measure unnamed (毕业年级交流轮岗教师比例 is not set by a share of all teachers).
    - A *qualitative* measure (专项经费, 评价机制) is set by a clause with coverage >= MIN_CLAUSE_COVERAGE that
      names at least two of its terms (all of them when the query has fewer).
+   A region none of whose clauses passes is 未规定, with the nearest clause and the reason it fails.
 
 No decision sits on a knife edge (the same answers on every CPU). The dense scores come from int8 kernels
 that differ between CPUs by up to about 0.01 in cosine, so: each lexical bound lies in the middle of the gap
 between the labelled positives and negatives (MIN_CLAUSE_COVERAGE: negatives reach 0.556, positives start at
-0.604; MIN_VALUE_COVERAGE: 0.323 against 0.578), every golden cell's cosine is more than 0.015 from the floor,
+0.604; MIN_VALUE_COVERAGE: 0.323 against 0.578; MAX_MISSING_CONCEPTS: values that set the measure leave at most
+0.28 unnamed, wrong ones 0.46), every golden cell's cosine is more than 0.015 from the floor,
 and SEARCH_DEPTH clauses are judged per region, so that a near-tie at the cut of the ranking cannot hide the
 clause that sets a measure. tests/test_compare.py moves every cosine by ±0.01 and checks that no golden
-decision or value changes.
+decision or value changes, on the seed corpus and on the collection with other regions' pages.
 
 Regions are listed in a stable order: by administrative level (province, city, district, county, unknown), then
 by region_id.
