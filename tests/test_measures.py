@@ -147,6 +147,19 @@ def test_catalogue_on_the_corpus_lines_up_shared_measures(hash_kb: Any) -> None:
         ("学生", "%", "不少于二分之一", "各集团内课程开设年级的学生不少于二分之一", "各集团内课程开设年级的学生比例"),
         # nothing at all names it: the span as written, no invented noun
         (None, "次", "不超过一次", "不超过一次", "不超过一次"),
+        # the number's own fragment is only scope, the one before it an exception: the topic is further back
+        (None, "次", "不超过一次", "(四)对命名为市示范性的学区和集团的成员校,减少进校检查,除学校自主申报的项目和依法需要"
+         "进行的安全等检查外,原则上3年内每学期不超过一次。", "进校检查次数"),
+        # a count of people as a share of those eligible is a 比例 (the unit decides)
+        ("流入相对薄弱校的教师人数", "%", "不低于符合交流轮岗条件教师总数的20%",
+         "每年流入相对薄弱校的教师人数应不低于符合交流轮岗条件教师总数的20%", "流入相对薄弱校的教师比例"),
+        # N年内 is a time limit
+        ("复核", "年", "3-5年内", "建立复核机制,3-5年内开展一次复核。", "复核机制期限"),
+        # an extractor's subject cut inside a word is put back to whole words (周末, 平均)
+        ("末提供托管服务", "天", "1天", "原则上每个周末提供托管服务1天;", "周末提供托管服务天数"),
+        ("初中书面作业完成时间平", "分钟", "不超过90分钟", "初中每天书面作业完成时间平均不超过90分钟。", "初中书面作业完成时间"),
+        (None, "小时", "至少开展2小时", "即每周5天开展课后服务,每天至少开展2小时,结束时间与下班时间相衔接",
+         "课后服务时长"),
     ],
 )
 def test_measures_are_named_by_a_readable_noun_phrase(subject: str | None, unit: str, span: str, text: str,
@@ -157,6 +170,21 @@ def test_measures_are_named_by_a_readable_noun_phrase(subject: str | None, unit:
     start = text.find(span)
     r = Requirement("c", "d", "shanghai", text, span, start, start + len(span), subject, ">=", 1, unit)
     assert readable_name([r]) == name
+
+
+def test_a_share_that_selects_schools_is_not_a_measure() -> None:
+    text = "到2023年,实现教育质量后50%的学校集团化办学(含教共体)全覆盖。"
+    start = text.find("50%")
+    selector = Requirement("l/c", "l", "linping", text, "50%", start, start + 3, "学校集团化办学", "=", 50, "%")
+    assert build_measures([selector], NAMES) == []
+
+
+def test_synonyms_join_measures_across_regions() -> None:
+    # 流动期限 (上海) and 交流轮岗期限 (another city) are one measure: 流动 and 交流/轮岗 are policy synonyms
+    (m,) = build_measures([req("shanghai", "流动期限", 3, unit="年"), req("hongkou", "交流轮岗期限", 2, unit="年")],
+                          NAMES)
+    assert m.name == "流动期限"  # the shorter of two equally common subjects
+    assert sorted(r.region_id for r in m.requirements) == ["hongkou", "shanghai"]
 
 
 def test_every_region_is_a_cell_and_ties_are_all_strictest() -> None:

@@ -495,3 +495,21 @@ def test_favour_numbers_lifts_clauses_that_set_a_number() -> None:
     assert [rowid for rowid, _ in got] == [1, 0, 2, 3]
     assert [round(score, 3) for _, score in got] == [0.865, 0.81, 0.63, 0.55]
     assert favour_numbers(fused, has_requirement, 0.0) == fused
+
+
+def test_expand_query_appends_the_policy_synonyms_of_its_words() -> None:
+    from policykb.search import expand_query
+
+    assert expand_query("集团考评机制") == "集团考评机制 学区 学区化 集团化 测评 考核 评价 评估 体系 制度 办法"
+    assert expand_query("县管校聘") == "县管校聘"  # nothing listed: the query is unchanged
+
+
+def test_diversify_lifts_the_best_hit_of_each_answering_region() -> None:
+    from policykb.search import diversify
+
+    region_of = np.array([0, 0, 0, 1, 2])
+    fused = [(0, 1.0), (1, 0.9), (2, 0.8), (3, 0.7), (4, 0.2)]
+    # region 1 scores 0.7 ≥ 0.5 of the best: its hit comes before region 0's second; region 2 (0.2) does not count
+    assert diversify(fused, region_of, 3, quota=1, floor=0.5) == [(0, 1.0), (3, 0.7), (1, 0.9)]
+    assert diversify(fused, region_of, 5, quota=1, floor=0.5) == [(0, 1.0), (3, 0.7), (1, 0.9), (2, 0.8), (4, 0.2)]
+    assert diversify(fused, region_of, 3, quota=0, floor=0.5) == fused[:3]  # off

@@ -1,27 +1,34 @@
 """Compare one measure across regions: the clauses that set it, a calibrated found/未规定 decision, aligned values.
 
-How `found` is decided (calibrated on tests/golden/compare_measures.toml with bench/calibrate_compare.py):
+How `found` is decided (calibrated on tests/golden/compare_measures.toml and the `calibration` rows of
+tests/golden/compare_regions.toml, checked on their held-out rows, with bench/calibrate_compare.py):
 
 1. The query is read as a *measure*: its topic terms (jieba words weighted by jieba's IDF, then down-weighted
-   when most candidate clauses share them, as 集团化办学 in a corpus about group schooling), and, when it asks
-   for a number (比例, 占比, 次数, 期限, 多少, 几, a digit, a word ending in 率 …), the units the answer can have.
+   when most candidate clauses share them, as 集团化办学 in a corpus about group schooling), grouped into concepts
+   (a compound's parts, a synonym group of policykb.synonyms: 考核/考评/评价, 经费/资金, 交流/轮岗 …); generic
+   policy verbs (开设, 建立, 健全 …) and quantity words (比例, 期限, 个数 …) weigh little; and, when it asks for a
+   number (比例, 次数, 期限, 时长, 收费标准, 多少, 几, a digit, a word ending in 率 …), the units the answer can have.
 2. Each region's best clauses (hybrid search within the region) are scored by topic coverage: the weighted share
    of the terms the clause names (a synonym counts; a term named only in the headings above the clause or the
-   document title counts half).
+   document title counts half; a quantity word counts half when the value's unit answers it: 3年 for 期限).
 3. A clause must be semantically close at all: dense cosine >= settings.compare_threshold (a floor).
-   - A *quantitative* measure is set only by a requirement of a fitting unit whose own phrase (the
-     comma-delimited fragment around the number; the rest of the clause counts half) names the measure:
-     value coverage >= MIN_VALUE_COVERAGE. A clause that talks about the topic without a number does not set it.
+   - A *quantitative* measure is set only by a requirement of a fitting unit and sense (a 年 of age, service,
+     experience or a plan's span is no rotation period; 后50%的学校 picks schools, it is no 50%) whose own phrase
+     (the comma-delimited fragment around the number; the rest of the clause counts half) names the measure,
+     value coverage >= MIN_VALUE_COVERAGE, and whose clause, headings and title leave less than
+     MAX_MISSING_CONCEPTS of the measure unnamed (毕业年级交流轮岗教师比例 is not set by a share of all teachers).
    - A *qualitative* measure (专项经费, 评价机制) is set by a clause with coverage >= MIN_CLAUSE_COVERAGE that
      names at least two of its terms (all of them when the query has fewer).
+   A region none of whose clauses passes is 未规定, with the nearest clause and the reason it fails.
 
 No decision sits on a knife edge (the same answers on every CPU). The dense scores come from int8 kernels
 that differ between CPUs by up to about 0.01 in cosine, so: each lexical bound lies in the middle of the gap
 between the labelled positives and negatives (MIN_CLAUSE_COVERAGE: negatives reach 0.556, positives start at
-0.604; MIN_VALUE_COVERAGE: 0.323 against 0.578), every golden cell's cosine is more than 0.015 from the floor,
+0.604; MIN_VALUE_COVERAGE: 0.323 against 0.578; MAX_MISSING_CONCEPTS: values that set the measure leave at most
+0.28 unnamed, wrong ones 0.46), every golden cell's cosine is more than 0.015 from the floor,
 and SEARCH_DEPTH clauses are judged per region, so that a near-tie at the cut of the ranking cannot hide the
 clause that sets a measure. tests/test_compare.py moves every cosine by ±0.01 and checks that no golden
-decision or value changes.
+decision or value changes, on the seed corpus and on the collection with other regions' pages.
 
 Regions are listed in a stable order: by administrative level (province, city, district, county, unknown), then
 by region_id.
@@ -37,6 +44,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from policykb import synonyms
 from policykb.query import fold
 from policykb.records import Hit, Requirement
 from policykb.render import format_value
@@ -50,6 +58,8 @@ COVERAGE_WEIGHT = 0.2  # ranking only: how much full topic coverage adds to the 
 MIN_CLAUSE_COVERAGE = 0.58  # a qualitative measure: share of its (weighted) topic the clause must name
 MIN_NAMED_TERMS = 2  # … and how many of its terms it must name outright (all, if the query has fewer)
 MIN_VALUE_COVERAGE = 0.45  # a value counts when its own phrase names at least this share of the topic
+MAX_MISSING_CONCEPTS = 0.37  # … and its clause (with headings and title) leaves unnamed less than this share
+VALUE_TIE = 0.1  # values whose phrases name the measure this nearly as well as the best count as equally sure
 BOUND_BONUS = 0.15  # ranking only: a value whose comparator matches the floor/ceiling the query asks for
 CUE_TERM_WEIGHT = 0.3  # a quantity word (比例, 期限) names the measure only weakly
 CONTEXT_CREDIT = 0.5  # a term named only in the headings or title above a clause counts half
@@ -57,6 +67,7 @@ BACKGROUND_DAMPING = 0.9  # a term found in every candidate clause keeps only 1 
 
 LEVEL_ORDER = {"province": 0, "city": 1, "district": 2, "county": 3}
 
+MONEY_UNITS = frozenset({"元", "万元", "亿元", "千元"})
 # Words that say "give me a number" and which unit the number has. Checked on the folded query text.
 UNIT_CUES: tuple[tuple[str, frozenset[str]], ...] = (
     ("百分比", frozenset({"%"})),
@@ -74,7 +85,7 @@ UNIT_CUES: tuple[tuple[str, frozenset[str]], ...] = (
     ("年限", frozenset({"年", "学年"})),
     ("几年", frozenset({"年", "学年"})),
     ("多少年", frozenset({"年", "学年"})),
-    ("多久", frozenset({"年", "学年", "月", "学期"})),
+    ("多久", frozenset({"年", "学年", "月", "学期", "周", "天", "小时", "分钟"})),
     ("几门", frozenset({"门"})),
     ("门数", frozenset({"门"})),
     ("人数", frozenset({"人", "名"})),
@@ -82,6 +93,18 @@ UNIT_CUES: tuple[tuple[str, frozenset[str]], ...] = (
     ("多少人", frozenset({"人", "名"})),
     ("几所", frozenset({"所"})),
     ("多少所", frozenset({"所"})),
+    ("时长", frozenset({"小时", "分钟", "课时"})),
+    ("几小时", frozenset({"小时"})),
+    ("多少小时", frozenset({"小时"})),
+    ("几分钟", frozenset({"分钟"})),
+    ("多少分钟", frozenset({"分钟"})),
+    ("多长时间", frozenset({"年", "学年", "月", "学期", "周", "天", "小时", "分钟"})),  # DURATION_UNITS
+    ("天数", frozenset({"天"})),
+    # money: a fee, a wage or a subsidy standard is an amount
+    ("收费标准", MONEY_UNITS), ("工资标准", MONEY_UNITS), ("补助标准", MONEY_UNITS), ("补贴标准", MONEY_UNITS),
+    ("金额", MONEY_UNITS), ("多少钱", MONEY_UNITS),
+    ("几天", frozenset({"天"})),
+    ("多少天", frozenset({"天"})),
 )
 # A rate word: 合格率, 入学率, 覆盖率 … (the 率 of 效率/频率 is excluded by the cue table above or by the list).
 RATE_WORD = re.compile(r"[\u4e00-\u9fff]率")
@@ -101,6 +124,11 @@ COUNT_CUES: tuple[tuple[str, frozenset[str]], ...] = (
 # an age or a distance to retirement (距退休不足5年, 男55周岁) nor by a plan's span (通过3年努力, 用3年时间).
 YEAR_SENSES: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("age", re.compile(r"退休|年龄|周岁|岁|年满|工龄|教龄")),
+    # a qualification (任教1年以上的工作经历, 2年交流轮岗工作经历) is what a teacher must have done, not how long
+    # a rotation lasts
+    ("experience", re.compile(r"经历|经验|资历")),
+    # how long one has served at the present school (任职满6年, 连续任教6年及以上), which makes one due to rotate
+    ("service", re.compile(r"任职|任教|同一所|连续")),
     ("period", re.compile(r"努力|用.{0,4}时间|年内|行动计划|规划|周期|[到至]20\d\d年")),
 )
 YEAR_UNITS = frozenset({"年", "学年"})
@@ -113,26 +141,28 @@ DIGIT_UNIT = re.compile(r"(?<!\d)(?!(?:19|20)\d\d(?!\d))\d+(?:\.\d+)?\s*(%|％|�
 QUERY_STOPWORDS = frozenset(
     "的 了 和 与 及 或 等 在 是 对 为 以 于 把 被 将 由 从 向 并 其 之 也 而 则 就 都 又 中 上 下 这 那 个 着 "
     "得 地 所 如 要 应 应当 须 必须 有 无 不 让 给 里 占 多 大 小 最 最少 最多 至少 "
-    "吗 呢 吧 啊 哪 什么 怎么 怎样 多少 哪些 如何 是否 几 几次 几年 几门 几人 多久 "
+    "吗 呢 吧 啊 哪 什么 怎么 怎样 多少 哪些 如何 是否 几 几次 几年 几门 几人 多久 多长 多长时间 长时间 "
     "一个 一些 这个 那个 以及 或者 并且 而且 进行 关于 通过 按照 根据 对于 其中 相关 有关 "
     "比例 占比 比重 权重 百分比 次数 频次 频率 期限 年限 门数 人数 数量 数值 "
     "要求 规定 目标 标准 指标 情况 水平 不少 不少于 不低于 不高于 不超过 低于 高于 超过 达到 以上 以下 左右 "
-    "每年 每学年 每学期 每月 每周 年度 学期 学年 "
+    "上限 下限 最低 最高 "
+    "每年 每学年 每学期 每月 每周 每天 每期 每所 每校 每个 年度 学期 学年 时长 "
     "各地 各区 全市 全区 地区 区域".split()
 )
 
-# Near-synonyms of policy Chinese: a clause naming one counts as naming the other.
-SYNONYMS: tuple[frozenset[str], ...] = (
-    frozenset({"教师", "老师", "师资"}),
-    frozenset({"考核", "考评", "评估", "评价"}),
-    frozenset({"流动", "轮岗", "交流"}),
-    frozenset({"经费", "资金", "拨款"}),
-    frozenset({"学生", "学子"}),
-    frozenset({"家长", "家庭"}),
-    frozenset({"合格", "达标"}),
-    frozenset({"薄弱", "相对薄弱"}),
-    frozenset({"三年", "3年"}),
+# Policy verbs that say an action is taken, not what it is about: 开设几门共享课程 is answered by 每校至少有1门共享课程,
+# 健全评价机制 by 优化考核评价机制. They keep CUE_TERM_WEIGHT of their weight.
+GENERIC_VERBS = frozenset(
+    "开设 开展 建立 设立 推进 实施 落实 健全 完善 加强 提高 提升 培育 组建 建设 推动 深化 创建 形成 实现 "
+    "构建 探索 优化 加大 强化 制定 做好".split()
 )
+MODALS = "要应须需得能可"
+DURATION_UNITS = frozenset({"年", "学年", "月", "学期", "周", "天", "小时", "分钟"})
+# Nouns that name the kind of quantity asked for, not the topic: weak terms, named by a value of their units.
+QUANTITY_NOUNS: dict[str, frozenset[str]] = {
+    "个数": COUNT_UNITS, "数目": COUNT_UNITS, "天数": frozenset({"天"}), "时间": DURATION_UNITS,
+    "周期": DURATION_UNITS, "时限": DURATION_UNITS, "课时": frozenset({"课时", "%"}),
+}
 
 FRAGMENT_BREAK = re.compile(r"[，,；;。！？!?：:、\n]")
 COMPARATOR_FAMILY = {">=": ">=", ">": ">=", "<=": "<=", "<": "<=", "=": "=", "~": "=", "range": "range"}
@@ -149,6 +179,13 @@ class MeasureQuery:
     units: frozenset[str]
     bound: str | None = None  # ">=" when the query asks for a floor (最少, 不低于), "<=" for a ceiling
     year_sense: str | None = None  # what a number of years must measure: age, period, or None (tenure)
+    concepts: tuple[tuple[str, str], ...] = ()  # term → the concept it belongs to (骨干, 教师 → 骨干教师)
+    weak: frozenset[str] = frozenset()  # quantity cues and generic verbs: they name the measure only weakly
+    cue_units: tuple[tuple[str, frozenset[str]], ...] = ()  # a cue term a value of these units answers (比例: %)
+
+    def credited_by(self, unit: str | None) -> frozenset[str]:
+        """The cue terms that a value of `unit` names by being one (a 3年 names 期限, a 30% names 比例)."""
+        return frozenset(t for t, units in self.cue_units if (unit or "") in units)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -157,6 +194,7 @@ class MeasureQuery:
             "units": sorted(self.units),
             "bound": self.bound,
             "year_sense": self.year_sense,
+            "concepts": sorted({c for _, c in self.concepts}),
         }
 
 
@@ -171,6 +209,7 @@ class Candidate:
     value_coverage: float = 0.0
     value_rank: float = 0.0  # value_coverage plus ranking bonuses
     named: int = 0
+    missing: float = 0.0  # share of the measure held by the heaviest concept the clause does not name
 
     def evidence(self) -> dict[str, Any]:
         return {
@@ -180,6 +219,7 @@ class Candidate:
             "relevance": round(self.relevance, 4),
             "value_coverage": round(self.value_coverage, 3),
             "named_terms": self.named,
+            "missing_concept": round(self.missing, 3),
         }
 
 
@@ -195,8 +235,10 @@ class RegionResult:
     value: Requirement | None = None
     nearest: Candidate | None = None
     value_options: list[Requirement] = field(default_factory=list)  # every accepted value, best first
+    value_ranks: list[float] = field(default_factory=list)  # how surely each option is the measure's value
     parents: list[str] = field(default_factory=list)  # parent region ids, nearest first
     doc_id: str | None = None  # set for a document without a region: the column is that document
+    reason: str = ""  # 未规定: why the nearest clause does not set the measure, in Chinese
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -204,11 +246,17 @@ class RegionResult:
             "region": self.region,
             "level": self.level,
             "found": self.found,
-            "matches": [h.to_dict() for h in self.matches],
+            "matches": [mark_aligned(h.to_dict(), self.value) for h in self.matches],
             "value": requirement_view(self.value) if self.value is not None else None,
             "evidence": self.nearest.evidence() if self.nearest is not None else None,
             # 未规定: the clause that came nearest, so the reader can check the verdict
             "nearest_clause": None if self.found or self.nearest is None else self.nearest.hit.to_dict(),
+            "nearest": None if self.found or self.nearest is None else {
+                "clause_id": self.nearest.hit.clause.clause_id,
+                "section": list(self.nearest.hit.clause.section),
+                "text": self.nearest.hit.clause.text,
+                "reason": self.reason,
+            },
             "parent_region_ids": list(self.parents),
             "doc_id": self.doc_id,
         }
@@ -272,6 +320,17 @@ class Comparison:
             "measure": self.measure.to_dict(),
             "threshold": self.threshold,
         }
+
+
+def mark_aligned(hit: dict[str, Any], value: Requirement | None) -> dict[str, Any]:
+    """Flag the requirement of a match that is the region's aligned value (`aligned: true`), so a page can set it
+    apart from the clause's other numbers; every other requirement gets `aligned: false`."""
+    for req in hit.get("requirements", []):
+        req["aligned"] = bool(
+            value is not None and req.get("clause_id") == value.clause_id
+            and req.get("span_start") == value.span_start and req.get("span_end") == value.span_end
+        )
+    return hit
 
 
 def requirement_view(req: Requirement) -> dict[str, Any]:
@@ -377,18 +436,37 @@ def _cut(text: str) -> list[str]:
 
 def topic_terms(text: str) -> list[str]:
     """The topic words of a query, finest first: compounds whose parts are also listed are dropped."""
+    return list(term_concepts(text))
+
+
+def term_concepts(text: str) -> dict[str, str]:
+    """Each topic word of a query (finest first) with the concept it names: the compound it was cut from
+    (毕业年级 → 毕业, 年级 both name 毕业年级), merged with the words of its synonym group (考核评价制度: 考核 and 评价
+    name one concept). A clause that names no word of a heavy concept is about something else."""
     tokens = [t for t in _cut(text) if t not in QUERY_STOPWORDS and _is_wordlike(t)]
     unique = list(dict.fromkeys(tokens))
-    out = []
+    concept: dict[str, str] = {}
+    dropped = []
     for tok in unique:
         parts = [o for o in unique if o != tok and o in tok]
         if len(tok) > 2 and parts and sum(len(p) for p in parts) >= len(tok) - 1:
-            continue  # 骨干教师 is covered by 骨干 + 教师, 薄弱校 by 薄弱: counting both would weigh one idea twice
-        out.append(tok)
-    return out
+            dropped.append((tok, parts))  # 骨干教师 is covered by 骨干 + 教师: counting both would weigh one idea twice
+            continue
+        concept[tok] = tok
+    for tok, parts in dropped:
+        for part in parts:
+            if part in concept and concept[part] == part and part not in synonyms.synonyms_of(tok):
+                concept[part] = tok
+    for term in concept:
+        for other in concept:
+            if other != term and other in synonyms.synonyms_of(term):
+                concept[other] = concept[term] = min(concept[term], concept[other])
+    return concept
 
 
 def _is_wordlike(token: str) -> bool:
+    if len(token) == 2 and token[0] in MODALS:
+        return False  # 要待, 应派, 须搞: a modal before a one-character verb is grammar
     if re.fullmatch(r"[\d.%％]+", token):
         return False  # a bare number is a value, not a topic
     if len(token) == 1:
@@ -400,18 +478,21 @@ def parse_measure(query: str) -> MeasureQuery:
     """Read a query as a measure: weighted topic terms, whether it asks for a number, and in which units."""
     folded = fold(query)
     idf, median = _idf()
-    found_terms = [(t, float(idf.get(t, median))) for t in topic_terms(folded)]
+    concepts = term_concepts(folded)
     units: set[str] = set()
-    for cue, cue_units in UNIT_CUES:
+    cue_units: dict[str, frozenset[str]] = {}
+    for cue, unit_set in (*UNIT_CUES, *COUNT_CUES):
         if cue in folded:
-            units |= cue_units
-            if len(cue) > 1 and cue[0] not in "几多" and cue not in dict(found_terms):
+            units |= unit_set
+            if len(cue) > 1 and cue[0] not in "几多":
                 # 期限 in 流动期限 also names the measure: a weak topic term (it is often in the subject).
-                found_terms.append((cue, CUE_TERM_WEIGHT * float(idf.get(cue, median))))
-    for cue, cue_units in COUNT_CUES:
-        if cue in folded:
-            units |= cue_units
-    terms = tuple(found_terms)
+                concepts.setdefault(cue, cue)
+                cue_units[cue] = cue_units.get(cue, frozenset()) | unit_set
+    for noun, unit_set in QUANTITY_NOUNS.items():
+        if noun in concepts:
+            cue_units[noun] = cue_units.get(noun, frozenset()) | unit_set
+    weak = frozenset(t for t in concepts if t in GENERIC_VERBS or t in cue_units)
+    terms = tuple((t, float(idf.get(t, median)) * (CUE_TERM_WEIGHT if t in weak else 1.0)) for t in concepts)
     for match in RATE_WORD.finditer(folded):
         if not any(w in folded[max(0, match.start() - 1) : match.end() + 1] for w in NOT_RATE):
             units.add("%")
@@ -420,7 +501,8 @@ def parse_measure(query: str) -> MeasureQuery:
     wants = bool(units) or bool(NUMBER_ASKED.search(folded))
     bound = ">=" if FLOOR_WORDS.search(folded) else "<=" if CEILING_WORDS.search(folded) else None
     return MeasureQuery(text=folded, terms=terms, wants_number=wants, units=frozenset(units), bound=bound,
-                        year_sense=year_sense(folded))
+                        year_sense=year_sense(folded), concepts=tuple(concepts.items()), weak=weak,
+                        cue_units=tuple(sorted(cue_units.items())))
 
 
 def year_sense(text: str) -> str | None:
@@ -434,23 +516,25 @@ def year_sense(text: str) -> str | None:
 # ----- scoring ---------------------------------------------------------------------------------------------------
 def _term_credit(term: str, text: str) -> float:
     """1 when the text names the term (or a synonym); partial credit when it shares characters with it."""
-    if term in text:
+    if synonyms.names(term, text):
         return 1.0
-    for group in SYNONYMS:
-        if term in group and any(s in text for s in group):
-            return 1.0
     shared = sum(1 for ch in set(term) if ch in text)
     return 0.4 * shared / len(set(term)) if len(term) > 1 else 0.0
 
 
-def coverage(terms: Sequence[tuple[str, float]], text: str, context: str = "") -> float:
+def coverage(terms: Sequence[tuple[str, float]], text: str, context: str = "",
+             credited: frozenset[str] = frozenset()) -> float:
     """IDF-weighted share of the topic terms that the text names, in [0, 1]; `context` (the headings above the
-    clause, the document title) counts at half weight, since it names the topic of the clause only broadly."""
+    clause, the document title) counts at half weight, since it names the topic of the clause only broadly;
+    `credited` terms (a cue word such as 期限 answered by the value's unit, 3年) count half as well: the unit
+    says what kind of quantity it is, the phrase naming 期限 says which one."""
     if not terms:
         return 0.0
     folded, around = fold(text), fold(context)
     total = sum(w for _, w in terms)
-    got = sum(w * max(_term_credit(t, folded), CONTEXT_CREDIT * _term_credit(t, around)) for t, w in terms)
+    got = sum(w * max(_term_credit(t, folded), CONTEXT_CREDIT * _term_credit(t, around),
+                      CONTEXT_CREDIT if t in credited else 0.0)
+              for t, w in terms)
     return got / total if total else 0.0
 
 
@@ -464,11 +548,12 @@ def value_phrase(clause_text: str, req: Requirement) -> str:
     return clause_text[frag_start : after.start() if after else len(clause_text)]
 
 
-def value_coverage(terms: Sequence[tuple[str, float]], clause_text: str, req: Requirement, context: str = "") -> float:
+def value_coverage(terms: Sequence[tuple[str, float]], clause_text: str, req: Requirement, context: str = "",
+                   credited: frozenset[str] = frozenset()) -> float:
     """How well a requirement's own phrase names the measure; the rest of the clause and its headings count at
     half weight (sentence-sized clauses often name the topic one phrase earlier: 因需实施教师组团流入,流入教师…)."""
     own = value_phrase(clause_text, req)
-    return coverage(terms, f"{req.subject or ''} {own}", f"{clause_text} {context}")
+    return coverage(terms, f"{req.subject or ''} {own}", f"{clause_text} {context}", credited)
 
 
 def unit_fits(req: Requirement, units: frozenset[str]) -> bool:
@@ -484,12 +569,13 @@ def judge(measure: MeasureQuery, hit: Hit, title: str = "") -> Candidate:
     cov = coverage(measure.terms, hit.clause.text, f"{headings} {title}")
     dense = float(hit.dense_score) if hit.dense_score is not None else 0.0
     named = named_terms(measure.terms, f"{hit.clause.text} {headings} {title}")
-    cand = Candidate(hit=hit, relevance=dense + COVERAGE_WEIGHT * cov, coverage=cov, named=named)
+    cand = Candidate(hit=hit, relevance=dense + COVERAGE_WEIGHT * cov, coverage=cov, named=named,
+                     missing=missing_concepts(measure, hit.clause.text, f"{headings} {title}"))
     best: tuple[float, float, int] | None = None
     for i, req in enumerate(hit.requirements):
         if req.kind != "requirement" or not unit_fits(req, measure.units) or not answers(measure, hit.clause.text, req):
             continue
-        vc = value_coverage(measure.terms, hit.clause.text, req, headings)
+        vc = value_coverage(measure.terms, hit.clause.text, req, headings, measure.credited_by(req.unit))
         rank = vc + bound_bonus(measure, req)
         if best is None or rank > best[0] + 1e-9:
             best = (rank, vc, i)
@@ -501,10 +587,7 @@ def judge(measure: MeasureQuery, hit: Hit, title: str = "") -> Candidate:
 def answers(measure: MeasureQuery, clause_text: str, req: Requirement) -> bool:
     """Whether the requirement measures what the query asks, beyond its unit: a number of years of the same
     sense (no age for a tenure), and a share that is the value rather than a selector (后50%的学校)."""
-    start = max(0, min(req.span_start, len(clause_text)))
-    end = max(start, min(req.span_end, len(clause_text)))
-    if req.unit == "%" and (SELECTOR_BEFORE.search(clause_text[:start]) or req.span[:1] in "前后末") \
-            and clause_text[end:end + 1] == "的":
+    if is_selector(req, clause_text):
         return False
     if req.unit in YEAR_UNITS:
         sense = year_sense(f"{req.subject or ''} {value_phrase(clause_text, req)}")
@@ -513,11 +596,49 @@ def answers(measure: MeasureQuery, clause_text: str, req: Requirement) -> bool:
     return True
 
 
+def is_selector(req: Requirement, clause_text: str | None = None) -> bool:
+    """Whether a share picks out whom the requirement is about (后50%的学校…全覆盖, 前30%的学生) rather than
+    being its value."""
+    text = req.text if clause_text is None else clause_text
+    start = max(0, min(req.span_start, len(text)))
+    end = max(start, min(req.span_end, len(text)))
+    return req.unit == "%" and bool(SELECTOR_BEFORE.search(text[:start]) or req.span[:1] in "前后末") \
+        and text[end:end + 1] == "的"
+
+
 def bound_bonus(measure: MeasureQuery, req: Requirement) -> float:
     """Ranking only: a query asking for a floor (最少要待几年) prefers 不少于3年 over a plain 2年."""
     if measure.bound is None:
         return 0.0
     return BOUND_BONUS if comparator_family(req.comparator) == measure.bound else 0.0
+
+
+def missing_concepts(measure: MeasureQuery, text: str, context: str = "") -> float:
+    """The share of the measure's (non-weak) weight that neither the clause nor its headings and title name, by a
+    word or a synonym of its concept: 毕业年级交流轮岗教师比例 against a clause on all rotating teachers misses
+    毕业 and 年级; 骨干教师比例 against one on all teachers misses 骨干."""
+    folded = f"{fold(text)} {fold(context)}"
+    concept_of = dict(measure.concepts)
+    strong = [(t, w) for t, w in measure.terms if t not in measure.weak]
+    total = sum(w for _, w in strong)
+    if not total:
+        return 0.0
+    named_concepts = {concept_of.get(t, t) for t, _ in strong if _term_credit(t, folded) >= 1.0}
+    named_terms_ = {t for t, _ in strong if _term_credit(t, folded) >= 1.0}
+    missing = 0.0
+    for term, weight in strong:
+        key = concept_of.get(term, term)
+        # a synonym of the same concept names it (轮岗 for 交流); a part of a compound must be named itself
+        if term in named_terms_ or (key in named_concepts and _synonym_concept(measure, key)):
+            continue
+        missing += weight
+    return missing / total
+
+
+def _synonym_concept(measure: MeasureQuery, key: str) -> bool:
+    """Whether a concept's words are synonyms of one another (any names it), not the parts of a compound."""
+    words = [t for t, c in measure.concepts if c == key]
+    return len(words) > 1 and all(w in synonyms.synonyms_of(words[0]) for w in words[1:])
 
 
 def named_terms(terms: Sequence[tuple[str, float]], text: str) -> int:
@@ -532,7 +653,8 @@ def decides_found(measure: MeasureQuery, cand: Candidate, threshold: float) -> b
     if dense < threshold:
         return False
     if measure.wants_number:
-        return cand.value is not None and cand.value_coverage >= MIN_VALUE_COVERAGE
+        return (cand.value is not None and cand.value_coverage >= MIN_VALUE_COVERAGE
+                and cand.missing < MAX_MISSING_CONCEPTS)
     needed = min(MIN_NAMED_TERMS, len(measure.terms))
     return cand.coverage >= MIN_CLAUSE_COVERAGE and cand.named >= needed
 
@@ -557,13 +679,29 @@ def judge_region(
         accepted.sort(key=lambda c: (-(c.value_rank if measure.wants_number else 0.0), -c.relevance))
         result.matches = [c.hit for c in accepted[:MATCHES_SHOWN]]
         result.nearest = accepted[0]
-        result.value_options = [
-            c.value for c in accepted if c.value is not None and c.value_coverage >= MIN_VALUE_COVERAGE
-        ]
+        valued = [c for c in accepted if c.value is not None and c.value_coverage >= MIN_VALUE_COVERAGE]
+        result.value_options = [c.value for c in valued if c.value is not None]
+        result.value_ranks = [c.value_rank for c in valued]
         result.value = result.value_options[0] if result.value_options else None
     elif candidates:
         result.nearest = max(candidates, key=lambda c: c.relevance)
+        result.reason = why_not(measure, result.nearest, threshold)
     return result
+
+
+def why_not(measure: MeasureQuery, cand: Candidate, threshold: float) -> str:
+    """Why a clause does not set the measure, as a reader would check it (the 未规定 cell shows it)."""
+    dense = float(cand.hit.dense_score) if cand.hit.dense_score is not None else 0.0
+    clause = f"{cand.hit.clause.text} {' '.join(cand.hit.clause.section)}"
+    unnamed = [t for t, _ in measure.terms if t not in measure.weak and _term_credit(t, fold(clause)) < 1.0]
+    if dense < threshold:
+        return "条款与该指标语义相关度不足"
+    if measure.wants_number:
+        if cand.value is None:
+            return "条款未设定该指标的数值"
+        if cand.missing >= MAX_MISSING_CONCEPTS or cand.value_coverage < MIN_VALUE_COVERAGE:
+            return "数值所指的不是该指标" + (f"(未提及{'、'.join(unnamed)})" if unnamed else "")
+    return "条款未提及" + "、".join(unnamed) if unnamed else "条款对该指标的表述不充分"
 
 
 # ----- aligning values --------------------------------------------------------------------------------------------
@@ -624,7 +762,7 @@ def background_weighted(measure: MeasureQuery, texts: Sequence[str]) -> MeasureQ
         rate = sum(1 for t in folded if _term_credit(term, t) >= 1.0) / len(folded)
         weighted.append((term, weight * (1.0 - BACKGROUND_DAMPING * rate)))
     return MeasureQuery(measure.text, tuple(weighted), measure.wants_number, measure.units, measure.bound,
-                        measure.year_sense)
+                        measure.year_sense, measure.concepts, measure.weak, measure.cue_units)
 
 
 def _value_key(req: Requirement) -> tuple[str, str]:
@@ -641,7 +779,11 @@ def prefer_shared_units(results: list[RegionResult]) -> list[RegionResult]:
             _value_key(other.value_options[0]) for other in results
             if other is not result and other.value_options
         )
-        best = max(result.value_options, key=lambda req: others[_value_key(req)])
+        ranks = result.value_ranks or [0.0] * len(result.value_options)
+        # only a value about as sure as the best may be preferred: lining a row up must not pick a worse match
+        # (北京's 任职满6年 is a 年 floor like the others' 期限不少于3年, but its phrase does not name 期限)
+        close = [req for req, rank in zip(result.value_options, ranks, strict=False) if rank >= ranks[0] - VALUE_TIE]
+        best = max(close, key=lambda req: others[_value_key(req)])
         if others[_value_key(best)] > others[_value_key(result.value_options[0])]:
             result.value = best
     return results

@@ -17,6 +17,7 @@ from typing import Any
 from policykb.compare import (
     chinese_value,
     comparator_family,
+    is_selector,
     ordered_regions,
     strictest_region,
     strictest_regions,
@@ -40,13 +41,45 @@ _WORD = re.compile(r"[\u4e00-\u9fffA-Za-z]")
 # 流动年限. A subject that already ends with a quantity noun keeps it (合格率, 流动期限, 校长考评中的占比).
 UNIT_NOUNS = {"%": "比例", "年": "年限", "学年": "年限", "月": "期限", "次": "次数", "门": "门数", "人": "人数",
               "名": "人数", "个": "数量", "所": "数量", "家": "数量", "项": "数量", "课时": "课时数", "学时": "学时数",
-              "元": "金额", "万元": "金额", "亿元": "金额"}
+              "元": "金额", "万元": "金额", "亿元": "金额",
+              "校": "校数", "天": "天数", "小时": "时长", "分钟": "时长"}
 QUANTITY_ENDINGS = re.compile(r"(率|比例|占比|比重|权重|满意度|期限|年限|时间|次数|频次|门数|人数|数量|数|金额|标准|课时|学时)$")
 # Words that open or close a subject without naming anything: frequency, scope, modality, comparison.
 EDGE_WORDS = re.compile(
-    r"^(?:其中|原则上|每年|每学年|每学期|每月|每周|每校|每所学校|各校|各区|全区|全市|力争|确保|要求|实现)+"
-    r"|(?:应|须|要|需|均|应当|必须|原则上|达到|不低于|不少于|不高于|不超过|低于|高于|超过|至少|以上|以下|的)+$"
+    r"^(?:其中|原则上|每年|每学年|每学期|每月|每周|每天|每日|每校|每所学校|各校|各区|全区|全市|力争|确保|要求|实现|"
+    r"今后|但|即|并|且|同时|一般)+"
+    r"|(?:应|须|要|需|均|应当|必须|原则上|一般|平均|达到|不低于|不少于|不高于|不超过|低于|高于|超过|至少|以上|以下|"
+    r"每天|每周|每年|的)+$"
 )
+WITHIN = re.compile(r"年内$")
+COUNT_ENDING = re.compile(r"(?:人数|数量|个数)$")
+
+
+def whole_words(subject: str, req: Requirement) -> str:
+    """The subject widened or trimmed to whole words of its clause: an extractor that cut 周末 to 末 or 平均 to 平
+    leaves a fragment no reader would write (末提供托管服务 → 周末提供托管服务, 完成时间平 → 完成时间)."""
+    import jieba
+
+    text = req.text or ""
+    if len(subject) < 2:
+        return subject
+    # the extractor may have dropped words inside the subject (初中[每天]书面作业…): place its head and its tail
+    # separately, by their longest pieces found in the clause
+    head = next((subject[:n] for n in range(len(subject), 1, -1) if subject[:n] in text), "")
+    tail = next((subject[-n:] for n in range(len(subject), 1, -1) if subject[-n:] in text), "")
+    if not head or not tail:
+        return subject
+    start, end = text.find(head), text.find(tail) + len(tail)
+    cut_start, cut_end = 0, len(subject)
+    dictionary = jieba.dt.FREQ
+    for word, w_start, w_end in jieba.tokenize(text):
+        if not dictionary.get(word):
+            continue  # only a dictionary word (周末, 平均) moves the edge, not one jieba guessed (项体)
+        if w_start < start < w_end:
+            return text[w_start:start] + subject  # widen to the word the subject starts inside (末 → 周末)
+        if w_start < end < w_end:
+            cut_end = len(subject) - (end - w_start)  # drop the part of a word it ends inside (平 of 平均)
+    return subject[cut_start:cut_end].strip() or subject
 # A subject that is only a comparison or a number (不超过一次) names no measure.
 NOT_A_SUBJECT = re.compile(r"^(?:[不没未]?(?:超过|少于|低于|高于|多于)|至少|最多|约|[\d.一二三四五六七八九十两百千万%％]+)")
 
@@ -129,10 +162,20 @@ def subject_words(subject: str | None) -> frozenset[str]:
     return frozenset(multi or words)
 
 
+def _canonical(words: frozenset[str]) -> frozenset[str]:
+    """Each word replaced by one representative of its policy synonyms (流动, 轮岗 → 交流; 考评 → 考核): 流动期限
+    and 交流轮岗期限 name one measure."""
+    from policykb import synonyms
+
+    return frozenset(min(synonyms.synonyms_of(w)) for w in words)
+
+
 def similarity(a: frozenset[str], b: frozenset[str]) -> float:
-    """How surely two subject word sets name the same measure: Jaccard, or 1 when one contains the other."""
+    """How surely two subject word sets name the same measure: Jaccard, or 1 when one contains the other, after
+    policy synonyms are made one word."""
     if not a or not b:
         return 0.0
+    a, b = _canonical(a), _canonical(b)
     shared = len(a & b)
     if shared and shared == min(len(a), len(b)) and shared >= 2:
         return 1.0  # 集团满意度 ⊂ 群体对集团满意度
@@ -190,24 +233,43 @@ def readable_name(reqs: Sequence[Requirement]) -> str:
     words, plus the noun of its unit (骨干教师比例, 联合教研次数); when the subject names nothing (empty, a bare
     word such as 学生, or a comparison such as 不超过一次), the words before the number in its phrase."""
     unit = reqs[0].unit
-    subject = EDGE_WORDS.sub("", measure_name(reqs).strip()) if any(r.subject for r in reqs) else ""
+    named = measure_name(reqs).strip()
+    holder = next((r for r in reqs if (r.subject or "").strip() == named), reqs[0])
+    subject = EDGE_WORDS.sub("", whole_words(named, holder)) if any(r.subject for r in reqs) else ""
     if len(subject) <= 2 or NOT_A_SUBJECT.match(subject):
         lead = _phrase_before_value(reqs[0])
         if len(lead) > len(subject) and not NOT_A_SUBJECT.match(lead):
             subject = lead
     if not subject or NOT_A_SUBJECT.match(subject):
         return reqs[0].span  # nothing names the measure: show what the text says, not an invented noun
+    if unit == "%" and COUNT_ENDING.search(subject):
+        return COUNT_ENDING.sub("", subject) + "比例"  # 交流轮岗人数 as a share of those eligible: a 比例
     if QUANTITY_ENDINGS.search(subject):
         return subject
+    if unit in ("年", "学年") and all(WITHIN.search(r.span) for r in reqs):
+        return subject + "期限"  # 3-5年内开展一次复核: a time limit, not a length of service
     return subject + UNIT_NOUNS.get(unit or "", "")
 
 
 def _phrase_before_value(req: Requirement) -> str:
-    """The comma fragment before the requirement's number, trimmed: 每学期组织学生参加社会实践不少于2次 → 组织学生参加社会实践."""
+    """The nearest comma fragment before the requirement's number that names something, trimmed:
+    每学期组织学生参加社会实践不少于2次 → 组织学生参加社会实践; in 减少进校检查,除…外,原则上3年内每学期不超过一次
+    the number's own fragment is only scope and the exception (除…外) is not the topic → 进校检查."""
     text = req.text or ""
     start = max(0, min(req.span_start, len(text)))
-    head = re.split(r"[，,；;。：:、\n]", text[:start])[-1]
-    return EDGE_WORDS.sub("", head.strip())[-16:]
+    for head in reversed(re.split(r"[，,；;。：:、\n]", text[:start])):
+        head = EDGE_WORDS.sub("", LEADING_VERB.sub("", OUTLINE_MARK.sub("", head.strip())))
+        head = LEADING_VERB.sub("", EDGE_WORDS.sub("", SCOPE_WORDS.sub("", head)))
+        if head.startswith("除") or len(head) < 2 or NOT_A_SUBJECT.match(head):
+            continue
+        return head[-16:]
+    return ""
+
+
+# A fragment's outline number, opening verb and time scope say nothing about what is measured.
+OUTLINE_MARK = re.compile(r"^[(（]?[一二三四五六七八九十\d]+[)）.、]")
+LEADING_VERB = re.compile(r"^(?:减少|增加|加强|加大|推进|落实|严格|积极|确保|力争|建立|开展|组织)")
+SCOPE_WORDS = re.compile(r"^(?:原则上)?(?:\d+|[一二三四五两]+)?年内|^(?:到|至)20\d\d年(?:底)?|^\d+[天周月年个]")
 
 
 def measure_id(name: str, unit: str | None) -> str:
@@ -218,7 +280,8 @@ def measure_id(name: str, unit: str | None) -> str:
 def build_measures(reqs: Sequence[Requirement], region_names: dict[str, str]) -> list[Measure]:
     """Group requirements into measures; shared measures (more regions) first, then by name."""
     measures = []
-    for group in group_requirements([r for r in reqs if r.kind == "requirement"]):
+    values = [r for r in reqs if r.kind == "requirement" and not is_selector(r)]
+    for group in group_requirements(values):
         name = readable_name(group)
         unit = group[0].unit
         measures.append(Measure(measure_id(name, unit), name, unit, list(group), region_names))

@@ -100,11 +100,18 @@ def comparison_table(result: Any) -> str:
     for region in data["regions"]:
         head = f"{region['region']} ({region['region_id']})"
         if not region["found"]:
-            lines.append(f"{head}: 未规定")
+            nearest = region.get("nearest")
+            if nearest:
+                lines.append(f"{head}: 未规定（已核对最接近的条款 {nearest['clause_id']}：{nearest['reason']}）")
+                lines.append(f"   {nearest['text']}")
+            else:
+                lines.append(f"{head}: 未规定")
             continue
         lines.append(f"{head}:")
         for m in region["matches"]:
-            values = "；".join(requirement_display(r) for r in m.get("requirements", []))
+            # the aligned value in 【】, the clause's other numbers as they are
+            values = "；".join(f"【{requirement_display(r)}】" if r.get("aligned") else requirement_display(r)
+                              for r in m.get("requirements", []))
             lines.append(f"   {m['clause_id']}  {m['text']}" + (f"   ⟨{values}⟩" if values else ""))
     return "\n".join(lines) + "\n"
 

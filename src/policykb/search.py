@@ -84,6 +84,41 @@ def favour_numbers(
     return sorted(boosted, key=lambda item: (-item[1], item[0]))
 
 
+def expand_query(folded_query: str) -> str:
+    """The query with the policy synonyms of its words appended (for BM25): 集团考评 also finds 考核评价机制."""
+    import jieba
+
+    from policykb import synonyms
+
+    words = [w for w in jieba.lcut_for_search(folded_query) if len(w.strip()) > 1]
+    extra = synonyms.expansions(words)
+    return f"{folded_query} {' '.join(extra)}" if extra else folded_query
+
+
+def diversify(
+    fused: list[tuple[int, float]], region_of: np.ndarray, k: int, quota: int, floor: float
+) -> list[tuple[int, float]]:
+    """The top k with at most `quota` hits of a region ahead of the best hit of every other region that scores
+    at least `floor` of the best: when several regions answer, each one's best clause reaches the top k.
+    Deferred hits keep their order and fill the places left; scores are not changed."""
+    if quota <= 0 or not fused:
+        return fused[:k]
+    best = fused[0][1]
+    contenders = {int(region_of[rowid]) for rowid, score in fused if score >= floor * best}
+    shown: dict[int, int] = {}
+    remaining = list(fused)
+    out: list[tuple[int, float]] = []
+    while remaining and len(out) < k:
+        waiting = contenders - set(shown)
+        pick = next((i for i, (rowid, _) in enumerate(remaining)
+                     if shown.get(int(region_of[rowid]), 0) < quota or not waiting - {int(region_of[rowid])}), 0)
+        rowid, score = remaining.pop(pick)
+        region = int(region_of[rowid])
+        shown[region] = shown.get(region, 0) + 1
+        out.append((rowid, score))
+    return out
+
+
 def convex_fuse(
     dense: dict[int, float], keyword: dict[int, float], dense_share: float
 ) -> list[tuple[int, float]]:
@@ -257,8 +292,9 @@ class SearchEngine:
             dense_ids, scores = self.backend.dense(query_vec, depth, flt)
             dense = dict(zip(dense_ids.tolist(), scores.tolist(), strict=True))
         if mode in ("hybrid", "keyword"):
+            keyword_query = expand_query(folded) if self.settings.query_expansion else folded
             keyword_ids, scores = self.backend.keyword(
-                folded, depth, flt, common_share=float(self.settings.common_term_share)
+                keyword_query, depth, flt, common_share=float(self.settings.common_term_share)
             )
             keyword = dict(zip(keyword_ids.tolist(), scores.tolist(), strict=True))
         if mode == "hybrid" and self.settings.fusion == "convex":
@@ -266,7 +302,9 @@ class SearchEngine:
                 # Convex fusion weighs the cosine of every candidate, BM25-only ones included.
                 self._add_cosines(dense, query_vec, keyword_ids)
             fused = convex_fuse(dense, keyword, float(self.settings.dense_share))
-            fused = self._favour_numbers(folded, fused)[:k]
+            fused = self._favour_numbers(folded, fused)
+            fused = diversify(fused, self.facets()["region"], k, int(self.settings.region_diversity),
+                              float(self.settings.diversity_floor))
         elif mode == "hybrid":
             rankings = [
                 (dense_ids, float(self.settings.dense_weight)),

@@ -47,6 +47,12 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("quantity_boost", 0.1, "Hybrid (convex) only: weight of a 'sets a number' flag mixed into the fused score when "
             "the query asks for an amount (比例, 多少, 几次, 期限…); 0 turns it off."),
     Setting("candidates", 100, "Candidates taken from each ranker before fusion."),
+    Setting("query_expansion", False, "BM25 also looks for the policy synonyms of the query's words (考核 → 考评, "
+            "评价, 评估; 经费 → 资金, 拨款 …; see synonyms.py)."),
+    Setting("region_diversity", 0, "Hybrid only: at most this many hits of one region before a hit of a region not "
+            "yet shown (among candidates scoring at least diversity_floor of the best); 0 turns it off."),
+    Setting("diversity_floor", 0.5, "With region_diversity: a deferred region's hit must score at least this share "
+            "of the best hit to be lifted."),
     Setting("common_term_share", 1.0, "BM25 ignores query terms found in more than this share of the clauses "
             "(1.0 keeps every term; a term in at most 20 clauses is always kept)."),
     Setting("compare_threshold", 0.80, "Calibrated minimum dense similarity for a region to count as specifying "
