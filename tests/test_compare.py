@@ -508,7 +508,7 @@ def test_an_unspecified_cell_names_the_clause_checked_and_why(compared_regions: 
     shanghai = compared_regions("毕业年级交流轮岗教师比例")["shanghai"]
     assert shanghai["found"] is False
     nearest = shanghai["nearest"]
-    assert "交流轮岗" in nearest["text"] and nearest["reason"] == "数值所指的不是该指标(未提及毕业、年级)"
+    assert "交流轮岗" in nearest["text"] and nearest["reason"] == "数值所指的不是该指标（未提及毕业、年级）"
 
 
 @pytest.mark.model

@@ -700,7 +700,7 @@ def why_not(measure: MeasureQuery, cand: Candidate, threshold: float) -> str:
         if cand.value is None:
             return "条款未设定该指标的数值"
         if cand.missing >= MAX_MISSING_CONCEPTS or cand.value_coverage < MIN_VALUE_COVERAGE:
-            return "数值所指的不是该指标" + (f"(未提及{'、'.join(unnamed)})" if unnamed else "")
+            return "数值所指的不是该指标" + (f"（未提及{'、'.join(unnamed)}）" if unnamed else "")
     return "条款未提及" + "、".join(unnamed) if unnamed else "条款对该指标的表述不充分"
 
 
