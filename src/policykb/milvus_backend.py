@@ -20,7 +20,7 @@ import hashlib
 import json
 import logging
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -269,27 +269,46 @@ def in_sync(index: MilvusIndex, index_root: Path, manifest: Any) -> bool:
                 and state.get("target") == {"uri": index.uri, "collection": index.collection})
 
 
-def sync(index: MilvusIndex, index_root: Path, store: Any, manifest: Any, embedder: Any) -> dict[str, int]:
+def sync(
+    index: MilvusIndex, index_root: Path, store: Any, manifest: Any, embedder: Any,
+    report: Callable[[str], None] | None = None,
+) -> dict[str, int]:
     """Bring the collection to the build `manifest` (opened as `store`): delete the documents that left or got a
-    new version, upsert the new ones. Idempotent; call with the writer lock held. Returns the counts."""
+    new version, upsert the new ones. Idempotent; call with the writer lock held. Returns the counts.
+
+    A sync cut short (a killed process, Milvus gone) never counts as done: the record names the documents it was
+    writing (`pending`) before the first write and the new generation only after the last, so every opener
+    resyncs before its first answer and the next sync deletes whatever a cut-short one half wrote, even a
+    document that has left the build since."""
     index_root = Path(index_root)
     state_path = index_root / SYNC_FILE
     state = _read_state(state_path)
     target = {"uri": index.uri, "collection": index.collection}
     if in_sync(index, index_root, manifest):
         return {"deleted": 0, "upserted": 0}
-    held: dict[str, str] = state.get("docs", {}) if state.get("target") == target else {}
-    if not held and index.count():
+    same_target = state.get("target") == target
+    held: dict[str, str] = state.get("docs", {}) if same_target else {}
+    half_written = set(state.get("pending", [])) if same_target else set()
+    if not held and not half_written and index.count():
         index.drop()  # rows of unknown origin (another index folder, or a sync cut short before its first record)
     wanted = {e.doc_id: e.latest.segment for e in manifest.read_catalog().live()}
-    leaving = sorted(d for d, seg in held.items() if wanted.get(d) != seg)
-    arriving = sorted(d for d, seg in wanted.items() if held.get(d) != seg)
+    leaving = sorted({d for d, seg in held.items() if wanted.get(d) != seg} | half_written)
+    arriving = sorted(d for d, seg in wanted.items() if held.get(d) != seg or d in half_written)
     from policykb.indexer import CACHE_FILE
 
+    _write_state(state_path, {**state, "target": target, "docs": held,
+                              "pending": sorted(half_written | set(arriving))})
     index.delete_documents(leaving)
+    say = report or (lambda line: None)
+    written = 0
     for start in range(0, len(arriving), 50):  # a few documents at a time: bounded memory at any size
-        index.upsert(clause_rows(store, arriving[start : start + 50], embedder, index_root / CACHE_FILE))
-    _write_state(state_path, {"target": target, "generation": manifest.generation, "docs": wanted})
+        rows = clause_rows(store, arriving[start : start + 50], embedder, index_root / CACHE_FILE)
+        for at in range(0, len(rows), BATCH):
+            index.upsert(rows[at : at + BATCH])
+            written += len(rows[at : at + BATCH])
+            say(f"Milvus：已写入 {written} 条条款（{start}/{len(arriving)} 个文件已完成）")
+    _write_state(state_path, {"target": target, "generation": manifest.generation, "docs": wanted, "pending": []})
+    say(f"Milvus：同步完成，删除 {len(leaving)} 个文件的条款，写入 {len(arriving)} 个文件（{written} 条条款）")
     log.info("milvus %s: %d documents deleted, %d upserted", index.collection, len(leaving), len(arriving))
     return {"deleted": len(leaving), "upserted": len(arriving)}
 
