@@ -105,6 +105,10 @@ class MilvusIndex:
             raise IndexError_(f"cannot reach Milvus at {uri}: {str(exc).splitlines()[0][:200]}") from exc
         if not self.client.has_collection(collection):
             self._create()
+        else:
+            # A collection written by another process (an ingest before this server) starts released on Milvus
+            # Lite, and a server may have released it: searches need it loaded. Loading a loaded one is a no-op.
+            self.client.load_collection(collection)
 
     def _create(self) -> None:
         from pymilvus import DataType, Function, FunctionType
@@ -130,6 +134,15 @@ class MilvusIndex:
         index_params.add_index("sparse", index_type="SPARSE_INVERTED_INDEX", metric_type="BM25",
                                params={"bm25_k1": 1.5, "bm25_b": 0.75})
         self.client.create_collection(self.collection, schema=schema, index_params=index_params)
+
+    def close(self) -> None:
+        """Disconnect; for Milvus Lite also stop its in-process server, which frees the file's lock (Milvus Lite
+        admits one process at a time: `serve` and `ingest` side by side need a Milvus server)."""
+        self.client.close()
+        if self.lite:
+            from milvus_lite.server_manager import server_manager_instance
+
+            server_manager_instance.release_server(self.uri)
 
     def drop(self) -> None:
         if self.client.has_collection(self.collection):

@@ -155,6 +155,9 @@ class KnowledgeBase:
             if self._engine is not None and hasattr(self._engine, "close"):
                 self._engine.close()
             self._engine = None
+            if self._milvus is not None:
+                self._milvus.close()
+                self._milvus = None
 
     @property
     def store(self) -> Any:
