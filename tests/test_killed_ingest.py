@@ -146,7 +146,7 @@ def test_a_killed_ray_ingest_loses_nothing_and_a_rerun_completes(tmp_path: Path,
     before = _seeded(folder, "local")
     build = _current(folder)
     reference = tmp_path / "reference"  # the same ingest, never interrupted
-    shutil.copytree(folder, reference)
+    shutil.copytree(folder, reference, symlinks=True)
     ref = _kb(reference, "local")
     try:
         expected = [(Path(f.path).name, f.outcome, f.doc_id) for f in ref.ingest(inputs).files]
@@ -168,7 +168,7 @@ def test_a_killed_ray_ingest_loses_nothing_and_a_rerun_completes(tmp_path: Path,
             assert _snapshot(kb) == before, f"killed at {marker}: what a reader sees changed"
         finally:
             kb.close()
-    rerun = _cli(["--json", "ingest", "--engine", "ray", *map(str, inputs)], env)
+    rerun = _cli(["ingest", "--json", "--engine", "ray", *map(str, inputs)], env)
     assert rerun.returncode == 0, rerun.stderr[-800:]
     report = json.loads(rerun.stdout)
     assert [(Path(f["path"]).name, f["outcome"], f["doc_id"]) for f in report["files"]] == expected
@@ -194,8 +194,8 @@ def test_a_ray_ingest_killed_while_writing_to_milvus_never_shows_half_a_collecti
     before = _seeded(folder, "milvus")
     state = json.loads((folder / SYNC_FILE).read_text(encoding="utf-8"))
     build = _current(folder)
-    env = _env(folder, "milvus")
-    lines = _killed_at("Milvus：已写入", inputs, env)  # after the publish, between two upserts
+    env = {**_env(folder, "milvus"), "POLICYKB_MILVUS_BATCH": "40"}  # a dozen upserts: the kill lands between two
+    lines = _killed_at("Milvus：已写入", inputs, env)  # after the publish
     assert any(line.startswith("Ray：已嵌入") for line in lines)
     assert _current(folder) != build  # the build was published; the collection had not caught up
     checked = _cli(["check"], env)
@@ -230,7 +230,7 @@ def test_a_ray_ingest_killed_while_writing_to_milvus_never_shows_half_a_collecti
             assert [c.text for c in kb.store.clauses(doc_id=doc_id)] == before["clauses"][doc_id]
     finally:
         _release(kb)
-    rerun = _cli(["--json", "ingest", "--engine", "ray", *map(str, inputs)], env)
+    rerun = _cli(["ingest", "--json", "--engine", "ray", *map(str, inputs)], env)
     assert rerun.returncode == 0, rerun.stderr[-800:]
     assert {f["outcome"] for f in json.loads(rerun.stdout)["files"]} == {"unchanged"}  # published before the kill
     synced = json.loads((folder / SYNC_FILE).read_text(encoding="utf-8"))

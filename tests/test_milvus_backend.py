@@ -215,7 +215,7 @@ def test_a_sync_cut_short_is_redone_and_leaves_no_rows_behind(tmp_path: Path, mo
             calls.append(len(rows))
             real_upsert(self, rows)
 
-        monkeypatch.setattr(milvus_backend, "BATCH", 40)
+        index.batch = 40
         monkeypatch.setattr(milvus_backend.MilvusIndex, "upsert", upsert_then_die)
         lines: list[str] = []
         with pytest.raises(_Killed):

@@ -33,7 +33,7 @@ from policykb.query import fold
 log = logging.getLogger(__name__)
 
 SYNC_FILE = "milvus-sync.json"
-BATCH = 500  # rows per upsert: bounded memory, and well under a server's gRPC message limit
+BATCH = 500  # rows per upsert (setting milvus_batch): bounded memory, and well under a server's gRPC message limit
 MAX_TEXT = 8000  # characters of a clause given to the analyzer (clauses are far shorter)
 MAX_REGIONS = 16
 SCAN_LIMIT = 16384  # Milvus's largest `limit`
@@ -90,7 +90,7 @@ def filter_expression(flt: ClauseFilter, within: Sequence[str] = ()) -> str:
 class MilvusIndex:
     """One knowledge base's collection: create, upsert, delete, fetch, rank (by clause id)."""
 
-    def __init__(self, uri: str, collection: str, dimension: int) -> None:
+    def __init__(self, uri: str, collection: str, dimension: int, batch: int = BATCH) -> None:
         try:
             from pymilvus import MilvusClient
         except ImportError as exc:
@@ -98,6 +98,7 @@ class MilvusIndex:
                 "backend `milvus` needs the scale extra: pip install -e '.[scale]' (pymilvus, milvus-lite)"
             ) from exc
         self.uri, self.collection, self.dimension = uri, collection, int(dimension)
+        self.batch = max(1, int(batch))
         self.lite = not uri.startswith(("http://", "https://", "tcp://"))
         try:
             self.client = MilvusClient(uri)
@@ -150,13 +151,13 @@ class MilvusIndex:
         self._create()
 
     def upsert(self, rows: Sequence[ClauseRow]) -> None:
-        for start in range(0, len(rows), BATCH):
+        for start in range(0, len(rows), self.batch):
             batch = [
                 {"clause_id": r.clause_id, "doc_id": r.doc_id, "region_id": r.region_id,
                  "regions": list(r.regions)[:MAX_REGIONS], "date": r.date, "kind": r.kind,
                  "has_requirement": bool(r.has_requirement), "text": analyzed_text(r.text) or " ",
                  "vector": np.asarray(r.vector, dtype=np.float32).tolist()}
-                for r in rows[start : start + BATCH]
+                for r in rows[start : start + self.batch]
             ]
             self.client.upsert(self.collection, batch)
 
@@ -316,9 +317,9 @@ def sync(
     written = 0
     for start in range(0, len(arriving), 50):  # a few documents at a time: bounded memory at any size
         rows = clause_rows(store, arriving[start : start + 50], embedder, index_root / CACHE_FILE)
-        for at in range(0, len(rows), BATCH):
-            index.upsert(rows[at : at + BATCH])
-            written += len(rows[at : at + BATCH])
+        for at in range(0, len(rows), index.batch):
+            index.upsert(rows[at : at + index.batch])
+            written += len(rows[at : at + index.batch])
             say(f"Milvus：已写入 {written} 条条款（{start}/{len(arriving)} 个文件已完成）")
     _write_state(state_path, {"target": target, "generation": manifest.generation, "docs": wanted, "pending": []})
     say(f"Milvus：同步完成，删除 {len(leaving)} 个文件的条款，写入 {len(arriving)} 个文件（{written} 条条款）")

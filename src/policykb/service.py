@@ -111,7 +111,8 @@ class KnowledgeBase:
         from policykb.milvus_backend import MilvusIndex, resolve_uri
 
         if self._milvus is None or self._milvus.dimension != int(dimension):
-            self._milvus = MilvusIndex(resolve_uri(self.settings), str(self.settings.milvus_collection), dimension)
+            self._milvus = MilvusIndex(resolve_uri(self.settings), str(self.settings.milvus_collection), dimension,
+                                       int(self.settings.milvus_batch))
         return self._milvus
 
     def _milvus_backend(self, store: Any, manifest: Any) -> Any:
