@@ -10,7 +10,7 @@ import shutil
 import signal
 import subprocess
 import sys
-import time
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -63,7 +63,8 @@ def _killed_at(marker: str, paths: list[Path], env: dict[str, str], timeout_s: f
     proc = subprocess.Popen([sys.executable, "-c", CLI, "ingest", "--engine", "ray", *map(str, paths)], env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, start_new_session=True)
     lines: list[str] = []
-    deadline = time.monotonic() + timeout_s
+    watchdog = threading.Timer(timeout_s, _kill_session, [proc.pid])  # a silent hang ends the read loop too
+    watchdog.start()
     try:
         assert proc.stderr is not None
         for line in proc.stderr:
@@ -71,9 +72,9 @@ def _killed_at(marker: str, paths: list[Path], env: dict[str, str], timeout_s: f
             if line.startswith(marker):
                 os.killpg(proc.pid, signal.SIGKILL)
                 break
-            assert time.monotonic() < deadline, "the ingest never reached " + marker
         proc.wait(timeout=60)
     finally:
+        watchdog.cancel()
         _kill_session(proc.pid)  # Ray's own processes, should any have outlived the group
         if proc.poll() is None:
             proc.kill()
@@ -190,6 +191,7 @@ def test_a_ray_ingest_killed_while_writing_to_milvus_never_shows_half_a_collecti
     from policykb.milvus_backend import SYNC_FILE, MilvusIndex, resolve_uri
     from policykb.store import SEARCHABLE_ROLES
 
+    inputs = [f for f in inputs if f.stem.endswith("-v0")]  # one version per document: a rerun finds all unchanged
     folder = tmp_path / "kb"
     before = _seeded(folder, "milvus")
     state = json.loads((folder / SYNC_FILE).read_text(encoding="utf-8"))
