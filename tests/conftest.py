@@ -74,3 +74,29 @@ def real_kb(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untype
     assert report.indexed == len(CORPUS_FILES)
     yield kb
     kb.close()
+
+
+@pytest.fixture(scope="session")
+def real_milvus_kb(real_kb):  # type: ignore[no-untyped-def]
+    """real_kb's index folder read through the `milvus` backend (Milvus Lite in that folder): the same build and
+    store, rankings from Milvus. Opening syncs the collection from the build's embedding cache: nothing is
+    embedded again."""
+    pytest.importorskip("pymilvus")
+    from policykb.service import KnowledgeBase
+    from policykb.settings import Settings
+
+    settings = Settings.load(index_dir=str(real_kb.index_root), models_dir=str(ROOT / "models"), backend="milvus",
+                             milvus_uri="kb-milvus.db")
+    kb = KnowledgeBase(settings, embedder_factory=lambda s: real_kb.embedder())
+    yield kb
+    kb.close()
+
+
+# The golden tests on the real model run on both backends; the Milvus one needs the scale extra.
+BACKENDS = ["local", pytest.param("milvus", marks=pytest.mark.scale)]
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def real_kb_on(request):  # type: ignore[no-untyped-def]
+    """real_kb on each backend in turn (tests using it carry @pytest.mark.model)."""
+    return request.getfixturevalue("real_kb" if request.param == "local" else "real_milvus_kb")

@@ -144,8 +144,10 @@ class FakeKB:
 # ----- the real corpus, indexed once per test process with the real model ----------------------------------
 
 @functools.cache
+@functools.cache
 def real_index_dir() -> Path:
-    """An index of corpus/ built with the real model (or $POLICYKB_TEST_INDEX, an index already built)."""
+    """An index of corpus/ built with the real model, once per session (or $POLICYKB_TEST_INDEX, an index
+    already built)."""
     existing = os.environ.get("POLICYKB_TEST_INDEX")
     if existing:
         return Path(existing)

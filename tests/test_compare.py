@@ -214,12 +214,13 @@ KNOWN_MISSES: dict[tuple[str, str], str] = {}
 
 
 @pytest.fixture(scope="module")
-def compared(real_kb: Any) -> dict[str, dict[str, Any]]:
+def compared(real_kb_on: Any) -> dict[str, dict[str, Any]]:
+    """The golden cells on both backends (conftest.real_kb_on): the same table must hold on Milvus."""
     cache: dict[str, dict[str, Any]] = {}
 
     def get(query: str) -> dict[str, Any]:
         if query not in cache:
-            data = real_kb.compare(query).to_dict()
+            data = real_kb_on.compare(query).to_dict()
             cache[query] = {r["region_id"]: r for r in data["regions"]}
         return cache[query]
 
@@ -281,8 +282,8 @@ def test_compare_decisions_hold_when_every_cosine_moves(real_kb: Any, seed: int,
 
 
 @pytest.mark.model
-def test_compare_marks_the_matched_clause_and_aligns_values(real_kb: Any) -> None:
-    data = real_kb.compare("骨干教师比例").to_dict()
+def test_compare_marks_the_matched_clause_and_aligns_values(real_kb_on: Any) -> None:
+    data = real_kb_on.compare("骨干教师比例").to_dict()
     regions = {r["region_id"]: r for r in data["regions"]}
     top = regions["shanghai"]["matches"][0]
     assert "骨干教师不低于30%" in top["text"]

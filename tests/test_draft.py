@@ -316,10 +316,18 @@ def _pdf_text(docx_path: Path, outdir: Path) -> str:
 
 
 @pytest.mark.model
-def test_cli_draft_for_a_new_shanghai_district_opens_in_libreoffice(tmp_path: Path) -> None:
+@pytest.mark.parametrize("backend", ["local", pytest.param("milvus", marks=pytest.mark.scale)])
+def test_cli_draft_for_a_new_shanghai_district_opens_in_libreoffice(
+    tmp_path: Path, backend: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The same draft from either backend: on `milvus` the CLI syncs Milvus Lite in the index folder first."""
     from draft_fakes import real_index_dir
     from policykb.cli import main
 
+    if backend == "milvus":
+        pytest.importorskip("pymilvus")
+        monkeypatch.setenv("POLICYKB_BACKEND", "milvus")
+        monkeypatch.setenv("POLICYKB_MILVUS_URI", "kb-milvus.db")
     out = tmp_path / "x.docx"
     code = main(["--index-dir", str(real_index_dir()), "draft", "--region", "某某区", "--parent", "shanghai",
                  "--measures", "教师流动比例,共享课程", "--policy", "strictest", "--out", str(out)])

@@ -172,3 +172,66 @@ def test_rows_of_an_unpublished_document_are_never_hits(tmp_path: Path) -> None:
         assert "ghost-1" not in [h.clause.clause_id for h in kb.search("独角兽饲养员", k=5)]
     finally:
         kb.close()
+
+
+class _Killed(BaseException):
+    """Stands for a SIGKILL between two Milvus writes (a BaseException: nothing on the way may catch it)."""
+
+
+def _collection_ids(index: Any) -> dict[str, str]:
+    rows = index.client.query(index.collection, filter='clause_id != ""', output_fields=["clause_id", "doc_id"],
+                              limit=16384)
+    return {str(r["clause_id"]): str(r["doc_id"]) for r in rows}
+
+
+def _build_ids(kb: KnowledgeBase) -> dict[str, str]:
+    from policykb.store import SEARCHABLE_ROLES
+
+    return {c.clause_id: c.doc_id for c in kb.store.clauses(roles=SEARCHABLE_ROLES)}
+
+
+def test_a_sync_cut_short_is_redone_and_leaves_no_rows_behind(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Killed between two upserts, then a document it was writing is removed: the collection ends up holding
+    exactly the build's clauses (a sync that only trusted its last complete record would keep the orphans)."""
+    from policykb import milvus_backend
+
+    kb = _kb(tmp_path / "kb", "milvus")
+    src = tmp_path / "in"
+    src.mkdir()
+    shutil.copy(corpus_path("zhenjiang"), src / "zhenjiang.txt")
+    try:
+        kb.ingest([src])
+        index = kb.engine().backend.index
+        before = _collection_ids(index)
+        assert before == _build_ids(kb)
+        generation = _state(kb)["generation"]
+        shutil.copy(corpus_path("haidian"), src / "haidian.txt")
+        shutil.copy(corpus_path("linping"), src / "linping.txt")
+        real_upsert, calls = milvus_backend.MilvusIndex.upsert, []
+
+        def upsert_then_die(self: Any, rows: Any) -> None:
+            if calls:
+                raise _Killed
+            calls.append(len(rows))
+            real_upsert(self, rows)
+
+        index.batch = 40
+        monkeypatch.setattr(milvus_backend.MilvusIndex, "upsert", upsert_then_die)
+        lines: list[str] = []
+        with pytest.raises(_Killed):
+            kb.ingest([src / "haidian.txt", src / "linping.txt"], report=lines.append)
+        assert lines == ["Milvus：已写入 40 条条款（0/2 个文件已完成）"]
+        state = _state(kb)
+        assert state["generation"] == generation  # not recorded as done: every opener resyncs first
+        assert len(state["pending"]) == 2
+        half = _collection_ids(index)
+        assert len(half) == len(before) + 40 and set(before) <= set(half)  # the committed document untouched
+        monkeypatch.setattr(milvus_backend.MilvusIndex, "upsert", real_upsert)
+        linping = next(d for d in state["pending"] if d.startswith("linping"))
+        kb.remove([linping])
+        assert _collection_ids(index) == _build_ids(kb)
+        assert {d for d in _build_ids(kb).values()} == {d for d in state["pending"] if d != linping} | set(
+            before.values())
+        assert _state(kb)["pending"] == []
+    finally:
+        kb.close()

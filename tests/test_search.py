@@ -417,9 +417,9 @@ def query_set(name: str) -> list[dict[str, Any]]:
     ],
 )
 def test_search_real_model_puts_the_answer_near_the_top(
-    real_kb: Any, query: str, regions: list[str] | None, rank: int, needle: str
+    real_kb_on: Any, query: str, regions: list[str] | None, rank: int, needle: str
 ) -> None:
-    texts = [h.clause.text for h in real_kb.search(query, k=rank, region_ids=regions)]
+    texts = [h.clause.text for h in real_kb_on.search(query, k=rank, region_ids=regions)]
     assert any(needle in t for t in texts), texts
 
 
@@ -449,18 +449,19 @@ def test_search_real_model_common_term_share_finds_the_rare_word(real_kb: Any) -
 
 
 @pytest.mark.model
-def test_search_real_model_quality_on_dev_and_test_queries(real_kb: Any) -> None:
+def test_search_real_model_quality_on_dev_and_test_queries(real_kb_on: Any) -> None:
+    """The same thresholds on both backends (conftest.real_kb_on): Milvus must keep the local recall."""
     sys.path.insert(0, str(BENCH))
     from run import retrieval_scores
 
     dev = {
-        mode: retrieval_scores(real_kb, query_set("queries_dev"), mode)
+        mode: retrieval_scores(real_kb_on, query_set("queries_dev"), mode)
         for mode in ("hybrid", "dense", "keyword")
     }
     # measured: hybrid r@10 1.000 MRR 0.969; dense 0.980 / 0.920; keyword 0.980 / 0.961
     assert dev["hybrid"]["recall@10"] >= max(dev["dense"]["recall@10"], dev["keyword"]["recall@10"])
     assert dev["hybrid"]["mrr"] >= 0.95
-    test = retrieval_scores(real_kb, query_set("queries"), "hybrid")
+    test = retrieval_scores(real_kb_on, query_set("queries"), "hybrid")
     # measured: r@10 0.978, MRR 0.946 (the issue asks for 0.95 and 0.85)
     assert test["recall@10"] >= 0.97 and test["mrr"] >= 0.90
 

@@ -20,7 +20,7 @@ import hashlib
 import json
 import logging
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -33,7 +33,7 @@ from policykb.query import fold
 log = logging.getLogger(__name__)
 
 SYNC_FILE = "milvus-sync.json"
-BATCH = 500  # rows per upsert: bounded memory, and well under a server's gRPC message limit
+BATCH = 500  # rows per upsert (setting milvus_batch): bounded memory, and well under a server's gRPC message limit
 MAX_TEXT = 8000  # characters of a clause given to the analyzer (clauses are far shorter)
 MAX_REGIONS = 16
 SCAN_LIMIT = 16384  # Milvus's largest `limit`
@@ -90,7 +90,7 @@ def filter_expression(flt: ClauseFilter, within: Sequence[str] = ()) -> str:
 class MilvusIndex:
     """One knowledge base's collection: create, upsert, delete, fetch, rank (by clause id)."""
 
-    def __init__(self, uri: str, collection: str, dimension: int) -> None:
+    def __init__(self, uri: str, collection: str, dimension: int, batch: int = BATCH) -> None:
         try:
             from pymilvus import MilvusClient
         except ImportError as exc:
@@ -98,6 +98,7 @@ class MilvusIndex:
                 "backend `milvus` needs the scale extra: pip install -e '.[scale]' (pymilvus, milvus-lite)"
             ) from exc
         self.uri, self.collection, self.dimension = uri, collection, int(dimension)
+        self.batch = max(1, int(batch))
         self.lite = not uri.startswith(("http://", "https://", "tcp://"))
         try:
             self.client = MilvusClient(uri)
@@ -105,6 +106,10 @@ class MilvusIndex:
             raise IndexError_(f"cannot reach Milvus at {uri}: {str(exc).splitlines()[0][:200]}") from exc
         if not self.client.has_collection(collection):
             self._create()
+        else:
+            # A collection written by another process (an ingest before this server) starts released on Milvus
+            # Lite, and a server may have released it: searches need it loaded. Loading a loaded one is a no-op.
+            self.client.load_collection(collection)
 
     def _create(self) -> None:
         from pymilvus import DataType, Function, FunctionType
@@ -131,19 +136,28 @@ class MilvusIndex:
                                params={"bm25_k1": 1.5, "bm25_b": 0.75})
         self.client.create_collection(self.collection, schema=schema, index_params=index_params)
 
+    def close(self) -> None:
+        """Disconnect; for Milvus Lite also stop its in-process server, which frees the file's lock (Milvus Lite
+        admits one process at a time: `serve` and `ingest` side by side need a Milvus server)."""
+        self.client.close()
+        if self.lite:
+            from milvus_lite.server_manager import server_manager_instance
+
+            server_manager_instance.release_server(self.uri)
+
     def drop(self) -> None:
         if self.client.has_collection(self.collection):
             self.client.drop_collection(self.collection)
         self._create()
 
     def upsert(self, rows: Sequence[ClauseRow]) -> None:
-        for start in range(0, len(rows), BATCH):
+        for start in range(0, len(rows), self.batch):
             batch = [
                 {"clause_id": r.clause_id, "doc_id": r.doc_id, "region_id": r.region_id,
                  "regions": list(r.regions)[:MAX_REGIONS], "date": r.date, "kind": r.kind,
                  "has_requirement": bool(r.has_requirement), "text": analyzed_text(r.text) or " ",
                  "vector": np.asarray(r.vector, dtype=np.float32).tolist()}
-                for r in rows[start : start + BATCH]
+                for r in rows[start : start + self.batch]
             ]
             self.client.upsert(self.collection, batch)
 
@@ -269,27 +283,46 @@ def in_sync(index: MilvusIndex, index_root: Path, manifest: Any) -> bool:
                 and state.get("target") == {"uri": index.uri, "collection": index.collection})
 
 
-def sync(index: MilvusIndex, index_root: Path, store: Any, manifest: Any, embedder: Any) -> dict[str, int]:
+def sync(
+    index: MilvusIndex, index_root: Path, store: Any, manifest: Any, embedder: Any,
+    report: Callable[[str], None] | None = None,
+) -> dict[str, int]:
     """Bring the collection to the build `manifest` (opened as `store`): delete the documents that left or got a
-    new version, upsert the new ones. Idempotent; call with the writer lock held. Returns the counts."""
+    new version, upsert the new ones. Idempotent; call with the writer lock held. Returns the counts.
+
+    A sync cut short (a killed process, Milvus gone) never counts as done: the record names the documents it was
+    writing (`pending`) before the first write and the new generation only after the last, so every opener
+    resyncs before its first answer and the next sync deletes whatever a cut-short one half wrote, even a
+    document that has left the build since."""
     index_root = Path(index_root)
     state_path = index_root / SYNC_FILE
     state = _read_state(state_path)
     target = {"uri": index.uri, "collection": index.collection}
     if in_sync(index, index_root, manifest):
         return {"deleted": 0, "upserted": 0}
-    held: dict[str, str] = state.get("docs", {}) if state.get("target") == target else {}
-    if not held and index.count():
+    same_target = state.get("target") == target
+    held: dict[str, str] = state.get("docs", {}) if same_target else {}
+    half_written = set(state.get("pending", [])) if same_target else set()
+    if not held and not half_written and index.count():
         index.drop()  # rows of unknown origin (another index folder, or a sync cut short before its first record)
     wanted = {e.doc_id: e.latest.segment for e in manifest.read_catalog().live()}
-    leaving = sorted(d for d, seg in held.items() if wanted.get(d) != seg)
-    arriving = sorted(d for d, seg in wanted.items() if held.get(d) != seg)
+    leaving = sorted({d for d, seg in held.items() if wanted.get(d) != seg} | half_written)
+    arriving = sorted(d for d, seg in wanted.items() if held.get(d) != seg or d in half_written)
     from policykb.indexer import CACHE_FILE
 
+    _write_state(state_path, {**state, "target": target, "docs": held,
+                              "pending": sorted(half_written | set(arriving))})
     index.delete_documents(leaving)
+    say = report or (lambda line: None)
+    written = 0
     for start in range(0, len(arriving), 50):  # a few documents at a time: bounded memory at any size
-        index.upsert(clause_rows(store, arriving[start : start + 50], embedder, index_root / CACHE_FILE))
-    _write_state(state_path, {"target": target, "generation": manifest.generation, "docs": wanted})
+        rows = clause_rows(store, arriving[start : start + 50], embedder, index_root / CACHE_FILE)
+        for at in range(0, len(rows), index.batch):
+            index.upsert(rows[at : at + index.batch])
+            written += len(rows[at : at + index.batch])
+            say(f"Milvus：已写入 {written} 条条款（{start}/{len(arriving)} 个文件已完成）")
+    _write_state(state_path, {"target": target, "generation": manifest.generation, "docs": wanted, "pending": []})
+    say(f"Milvus：同步完成，删除 {len(leaving)} 个文件的条款，写入 {len(arriving)} 个文件（{written} 条条款）")
     log.info("milvus %s: %d documents deleted, %d upserted", index.collection, len(leaving), len(arriving))
     return {"deleted": len(leaving), "upserted": len(arriving)}
 

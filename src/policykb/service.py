@@ -111,7 +111,8 @@ class KnowledgeBase:
         from policykb.milvus_backend import MilvusIndex, resolve_uri
 
         if self._milvus is None or self._milvus.dimension != int(dimension):
-            self._milvus = MilvusIndex(resolve_uri(self.settings), str(self.settings.milvus_collection), dimension)
+            self._milvus = MilvusIndex(resolve_uri(self.settings), str(self.settings.milvus_collection), dimension,
+                                       int(self.settings.milvus_batch))
         return self._milvus
 
     def _milvus_backend(self, store: Any, manifest: Any) -> Any:
@@ -122,7 +123,7 @@ class KnowledgeBase:
             self._sync_milvus(index)
         return MilvusBackend(index, store)
 
-    def _sync_milvus(self, index: Any) -> None:
+    def _sync_milvus(self, index: Any, report: Callable[[str], None] | None = None) -> None:
         """Bring the collection to the current build, under the writer lock (two syncs never interleave)."""
         from policykb.indexer import open_index, writer_lock
         from policykb.milvus_backend import sync
@@ -130,18 +131,18 @@ class KnowledgeBase:
         with writer_lock(self.index_root):
             opened = open_index(self.index_root, self.settings, self.embedder)
             try:
-                sync(index, self.index_root, opened.store, opened.manifest, self.embedder())
+                sync(index, self.index_root, opened.store, opened.manifest, self.embedder(), report)
             finally:
                 opened.store.close()
 
-    def _after_write(self) -> None:
+    def _after_write(self, report: Callable[[str], None] | None = None) -> None:
         """After a publish: the backend catches up (Milvus), then new requests see the new build."""
         if check_backend(self.settings) == "milvus":
             from policykb.indexer import read_current_manifest
 
             manifest = read_current_manifest(self.index_root)
             if manifest is not None:
-                self._sync_milvus(self.milvus_index(manifest.dimension))
+                self._sync_milvus(self.milvus_index(manifest.dimension), report)
         self._reopen_if_open()
 
     def warm_up(self) -> None:
@@ -155,6 +156,9 @@ class KnowledgeBase:
             if self._engine is not None and hasattr(self._engine, "close"):
                 self._engine.close()
             self._engine = None
+            if self._milvus is not None:
+                self._milvus.close()
+                self._milvus = None
 
     @property
     def store(self) -> Any:
@@ -191,13 +195,15 @@ class KnowledgeBase:
                                           **self._convert_limits())
         else:
             raise PolicyKBError(f"未知的导入引擎 {engine!r}：可选 local 或 ray")
-        return self._commit(items, progress)
+        return self._commit(items, progress, report)
 
-    def _commit(self, items: Sequence[Any], progress: bool = False) -> IngestReport:
+    def _commit(
+        self, items: Sequence[Any], progress: bool = False, report: Callable[[str], None] | None = None
+    ) -> IngestReport:
         with self._ingest_lock:
-            report = ingesting.commit(self.index_root, items, self.embedder, self.settings, progress=progress)
-            self._after_write()
-        return report
+            outcome = ingesting.commit(self.index_root, items, self.embedder, self.settings, progress=progress)
+            self._after_write(report)
+        return outcome
 
     def remove(self, doc_ids: Sequence[str]) -> dict[str, Any]:
         """Remove documents from search; the removal is logged and their originals stay in the library."""

@@ -70,6 +70,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("milvus_uri", "milvus.db", "Milvus to use with backend `milvus`: a file path means Milvus Lite (embedded; "
             "a relative path lies inside index_dir), `http://host:19530` a Milvus standalone or cluster."),
     Setting("milvus_collection", "policykb", "Name of the knowledge base's Milvus collection (one per knowledge base)."),
+    Setting("milvus_batch", 500, "Rows per Milvus upsert while the collection catches up with a build: bounded "
+            "memory, well under a server's gRPC message limit."),
 )
 
 
