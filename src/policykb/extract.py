@@ -46,6 +46,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from policykb.cleaning.punctuation import fold_for_matching
 from policykb.numbers import CN_NUMERAL_CHARS, NUMBER_RE, Found, find_numbers, fold, match_end, parse_number
 from policykb.records import Clause, Requirement
 
@@ -707,8 +708,11 @@ def _period(text: str, cand: _Candidate, sent_start: int, seg_start: int,
     return deadlines[-1].group().strip() if deadlines else None
 
 
-def _extract(doc: Any) -> list[dict[str, Any]]:
-    """Requirement fields (without clause fields) for one processed doc."""
+def _extract(doc: Any, written: str) -> list[dict[str, Any]]:
+    """Requirement fields (without clause fields) for one doc processed from fold_for_matching(written).
+
+    Patterns read the folded view; the span is sliced from `written`, the clause text as the reader sees it.
+    """
     text = doc.text
     cands = [c for c in (_candidate(s) for s in doc.spans["quantities"]) if c is not None]
     results: list[dict[str, Any]] = []
@@ -756,7 +760,7 @@ def _extract(doc: Any) -> list[dict[str, Any]]:
         else:
             subject, base = _subject_and_base(text, cand, floor, sent_start)
         results.append({
-            "span": text[cand.start:cand.end], "span_start": cand.start, "span_end": cand.end,
+            "span": written[cand.start:cand.end], "span_start": cand.start, "span_end": cand.end,
             "subject": subject, "comparator": cand.comparator, "value": cand.value, "unit": cand.unit,
             "period": None if cand.is_window else _period(text, cand, sent_start, seg_start, windows),
             "base": base, "kind": kind, "_end": cand.end,
@@ -767,7 +771,9 @@ def _extract(doc: Any) -> list[dict[str, Any]]:
 
 
 def _requirements(texts: Iterable[str]) -> list[list[dict[str, Any]]]:
-    return [_extract(doc) for doc in nlp().pipe(texts)]
+    written = list(texts)
+    docs = nlp().pipe(fold_for_matching(t) for t in written)
+    return [_extract(doc, w) for doc, w in zip(docs, written, strict=True)]
 
 
 def extract_from_text(text: str) -> list[Requirement]:
@@ -796,6 +802,6 @@ def numbers_in(text: str) -> list[Found]:
 def quantities(text: str) -> list[tuple[str, str, float | list[float], str | None]]:
     """Every quantity the tagger assembles in `text`, as (span, comparator, value, unit), before deciding which
     are requirements: the comparator and range reading alone, for tests and benchmarks."""
-    doc = nlp()(text)
+    doc = nlp()(fold_for_matching(text))
     return [(text[c.start:c.end], c.comparator, c.value, c.unit)
             for c in (_candidate(s) for s in doc.spans["quantities"]) if c is not None]
