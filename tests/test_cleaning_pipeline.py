@@ -13,6 +13,7 @@ from conftest import CORPUS_FILES, raw_text
 from policykb.cleaning import STEPS, clean_text, trace_clean
 from policykb.cleaning.punctuation import fold_for_matching
 from policykb.records import CleanResult
+from policykb.render import chinese_punctuation
 
 
 @cache
@@ -115,6 +116,8 @@ def test_clean_corpus_writes_chinese_punctuation_full_width(name: str) -> None:
     assert [text[max(0, m.start() - 8) : m.end() + 8] for m in ASCII_MARK_BY_HAN.finditer(text)] == []
     # the seed documents hold no URL, decimal time or English sentence: no ASCII mark of the seven is left
     assert not set(",:;()!?") & set(text) and "，" in text
+    # the display-time conversion has nothing left to do
+    assert chinese_punctuation(text) == text
 
 
 @pytest.mark.parametrize("name", sorted(CORPUS_FILES))

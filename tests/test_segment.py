@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from policykb.cleaning.punctuation import fold_for_matching
 from policykb.records import Clause, Document, Metadata
 from policykb.segment import (
     MAX_CLAUSE_CHARS,
@@ -615,6 +616,37 @@ def test_segment_never_crashes_on_any_unicode(text: str) -> None:
 def test_segment_corpus_covers_the_text_in_order(name: str) -> None:
     text = cleaned_text(name)
     check_invariants(text, segment_text(text, name, name))
+
+
+@pytest.mark.parametrize("name", sorted(CORPUS_FILES))
+def test_segment_corpus_reads_either_punctuation_alike(name: str) -> None:
+    """Markers and sentence marks are read on the folded view: the NFKC-style text gives the same ids, offsets and
+    sections as the text written with `，：（）`, and each clause is sliced from the text it was given."""
+    written = cleaned_text(name)
+    folded = fold_for_matching(written)
+    a, b = segment_text(written, name, name), segment_text(folded, name, name)
+    assert [(c.clause_id, c.start, c.end, c.role) for c in a] == [(c.clause_id, c.start, c.end, c.role) for c in b]
+    assert [[fold_for_matching(s) for s in c.section] for c in a] == [c.section for c in b]
+    assert all(c.text == written[c.start : c.end] for c in a)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "一、总体要求\n（一）指导思想\n1.加强领导。各校要落实责任，确保实效。\n（1）健全机制：定期会商；\n（2）完善考核！",
+        "一、总体要求\n(一)指导思想\n1.加强领导。各校要落实责任,确保实效。\n(1)健全机制:定期会商;\n(2)完善考核!",
+        "一、总体要求\n（一)指导思想\n1．加强领导。各校要落实责任，确保实效。\n(1）健全机制：定期会商;\n（2)完善考核！",
+    ],
+)
+def test_segment_reads_markers_in_any_written_form(text: str) -> None:
+    clauses = segment_text(text, "d", "r")
+    assert [c.clause_id for c in clauses] == [
+        "d/一#0", "d/一.(一)#0", "d/一.(一).1#0", "d/一.(一).1#1", "d/一.(一).1.(1)#0", "d/一.(一).1.(1)#1",
+        "d/一.(一).1.(2)#1",
+    ]
+    lines = text.split("\n")
+    assert clauses[-1].section == ["一、总体要求", lines[1], lines[2][:-1].split("。")[0], lines[4][:3]]
+    assert all(c.text == text[c.start : c.end] for c in clauses)
 
 
 def test_segment_plan_without_notice_has_preamble_not_title_for_number_and_addressee() -> None:
