@@ -13,7 +13,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from policykb.cleaning.punctuation import normalise_punctuation
+from policykb.cleaning.punctuation import fold_for_matching, normalise_punctuation
 from policykb.extract import COMPARATORS, extract_from_text, extract_requirements, lex, skip_regions
 from policykb.records import Clause
 
@@ -458,6 +458,7 @@ FRAGMENTS = [
     "每年", "每学期", "内", "的", "年", "%", "次", "个", "所", "万", "万元", "分之", "百分之", "至", "-", "~",
     "一", "二", "两", "十", "百", "0", "1", "3", "15", "2023", "0.15", "1.5", ",", "。", ";", ":", "(", ")",
     "“", "”", "《", "》", "〔", "〕", "号", "第", "已", "应", "教师", "学生", "比例", "经历", "年级", " ", "\n",
+    "，", "；", "：", "（", "）", "１５", "％",
 ]
 texts = st.one_of(
     st.lists(st.sampled_from(FRAGMENTS), max_size=25).map("".join),
@@ -477,6 +478,11 @@ def test_extract_properties_hold_on_any_text(text: str) -> None:
             assert isinstance(r.value, list) and len(r.value) == 2 and r.value[0] <= r.value[1]
         else:
             assert isinstance(r.value, float)
+    # the written form of the punctuation changes nothing but the marks inside the spans
+    folded = [(fold_for_matching(r.span), r.span_start, r.comparator, r.value, r.unit, r.period, r.subject)
+              for r in extract_from_text(text)]
+    assert folded == [(r.span, r.span_start, r.comparator, r.value, r.unit, r.period, r.subject)
+                      for r in extract_from_text(fold_for_matching(text))]
 
 
 # The real pipeline (loader, cleaner, segmenter) over the five raw files: the 40 requirements, in order, as
