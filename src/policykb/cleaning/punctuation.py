@@ -14,6 +14,7 @@ character for one, so patterns run on the folded view while offsets and slices s
 
 from __future__ import annotations
 
+import bisect
 import re
 import unicodedata
 
@@ -73,25 +74,6 @@ _CHINESE = re.compile(
 _TRANSPARENT = set(" \t") | set(CHINESE_MARKS)  # skipped when looking for a mark's neighbours
 
 
-def _neighbour(view: str, i: int, step: int, lo: int, hi: int) -> str:
-    """The nearest character from i (exclusive) in direction `step` within [lo, hi) that is not a space or mark."""
-    j = i + step
-    while lo <= j < hi and view[j] in _TRANSPARENT:
-        j += step
-    return view[j] if lo <= j < hi else ""
-
-
-def _nearest_letter(view: str, i: int, step: int, lo: int, hi: int) -> str:
-    """The nearest Han character or Latin letter from i in direction `step`, or ""."""
-    j = i + step
-    while lo <= j < hi:
-        ch = view[j]
-        if _HAN.match(ch) or ch.isascii() and ch.isalpha():
-            return ch
-        j += step
-    return ""
-
-
 def _is_chinese(ch: str) -> bool:
     return bool(ch) and bool(_CHINESE.match(ch))
 
@@ -100,57 +82,99 @@ def _is_latin(ch: str) -> bool:
     return ch.isascii() and ch.isalpha()
 
 
-def _script_of_line_around(view: str, left: int, right: int, lo: int, hi: int) -> bool | None:
-    """Chinese (True), Latin (False) or neither (None) by the nearest letter before `left`, else after `right`."""
-    letter = _nearest_letter(view, left, -1, lo, hi) or _nearest_letter(view, right, +1, lo, hi)
-    return None if not letter else bool(_HAN.match(letter))
+_LATIN = re.compile(r"[A-Za-z]")
+_ASCII_MARK = re.compile(r"[,:;!?()]")
+_THOUSANDS_GROUP = re.compile(r"\d{3}(?!\d)")
 
 
-def _mark_is_chinese(view: str, i: int, lo: int, hi: int) -> bool | None:
-    """Whether the single mark view[i] (ASCII in the view) sits in Chinese text; None: keep it as written."""
-    ch = view[i]
-    before, after = _neighbour(view, i, -1, lo, hi), _neighbour(view, i, +1, lo, hi)
-    if _is_chinese(before) or _is_chinese(after):
-        return True
-    prev, nxt = view[i - 1] if i > lo else "", view[i + 1] if i + 1 < hi else ""
-    if prev.isdigit() and nxt.isdigit():
-        if ch == ":":
-            return False  # 10:30, 1:1
-        if ch == "," and re.match(r"\d{3}(?!\d)", view[i + 1 : hi]):
-            return False  # 1,000 is a thousands separator
-    if _is_latin(before) or _is_latin(after):
-        return False  # an English phrase, a URL, an e-mail label
-    return _script_of_line_around(view, i, i, lo, hi)
+class _LineScripts:
+    """One line of the folded view; the letters' positions are found once, so a long line stays fast."""
 
+    def __init__(self, view: str, lo: int, hi: int) -> None:
+        self.view, self.lo, self.hi = view, lo, hi
+        self._letters: tuple[list[int], list[int]] | None = None  # positions of Han characters, of Latin letters
 
-def _pair_is_chinese(view: str, opening: int, closing: int, lo: int, hi: int) -> bool | None:
-    """Whether the parentheses view[opening], view[closing] enclose or stand in Chinese text."""
-    if _CHINESE.search(view, opening + 1, closing):
-        return True
-    before, after = _neighbour(view, opening, -1, lo, hi), _neighbour(view, closing, +1, lo, hi)
-    if _is_chinese(before) or _is_chinese(after):
-        return True
-    if any(_is_latin(c) for c in view[opening + 1 : closing]) or _is_latin(before) or _is_latin(after):
-        return False  # (see above), f(x), a URL's (1)
-    return _script_of_line_around(view, opening, closing, lo, hi)
+    def _positions(self) -> tuple[list[int], list[int]]:
+        if self._letters is None:  # only a mark between non-letters needs them
+            self._letters = (
+                [m.start() for m in _HAN.finditer(self.view, self.lo, self.hi)],
+                [m.start() for m in _LATIN.finditer(self.view, self.lo, self.hi)],
+            )
+        return self._letters
+
+    def script_around(self, left: int, right: int) -> bool | None:
+        """Chinese (True), Latin (False) or neither (None): the nearest letter before `left`, else after `right`."""
+        han, latin = self._positions()
+        h, a = bisect.bisect_left(han, left), bisect.bisect_left(latin, left)
+        if h or a:
+            return bool(h) and (not a or han[h - 1] > latin[a - 1])
+        h, a = bisect.bisect_right(han, right), bisect.bisect_right(latin, right)
+        if h < len(han) or a < len(latin):
+            return h < len(han) and (a == len(latin) or han[h] < latin[a])
+        return None
+
+    def neighbour(self, i: int, step: int) -> str:
+        """The nearest character from i (exclusive) in direction `step` that is not a space or one of the marks."""
+        j = i + step
+        while self.lo <= j < self.hi and self.view[j] in _TRANSPARENT:
+            j += step
+        return self.view[j] if self.lo <= j < self.hi else ""
+
+    def mark_is_chinese(self, i: int) -> bool | None:
+        """Whether the single mark at i (ASCII in the view) sits in Chinese text; None: keep it as written."""
+        view, ch = self.view, self.view[i]
+        before, after = self.neighbour(i, -1), self.neighbour(i, +1)
+        if _is_chinese(before) or _is_chinese(after):
+            return True
+        prev = view[i - 1] if i > self.lo else ""
+        nxt = view[i + 1] if i + 1 < self.hi else ""
+        if prev.isdigit() and nxt.isdigit():
+            if ch == ":":
+                return False  # 10:30, 1:1
+            if ch == "," and _THOUSANDS_GROUP.match(view, i + 1, self.hi):
+                return False  # 1,000 is a thousands separator
+        if _is_latin(before) or _is_latin(after):
+            return False  # an English phrase, a URL, an e-mail label
+        return self.script_around(i, i)
+
+    def pair_is_chinese(self, opening: int, closing: int) -> bool | None:
+        """Whether the parentheses at `opening` and `closing` enclose or stand in Chinese text."""
+        if _CHINESE.search(self.view, opening + 1, closing):
+            return True
+        before, after = self.neighbour(opening, -1), self.neighbour(closing, +1)
+        if _is_chinese(before) or _is_chinese(after):
+            return True
+        inside = self.view[opening + 1 : closing]
+        if any(_is_latin(c) for c in inside) or _is_latin(before) or _is_latin(after):
+            return False  # (see above), f(x), a URL's (1)
+        return self.script_around(opening, closing)
 
 
 def _line_decisions(view: str, lo: int, hi: int) -> dict[int, bool | None]:
     """For each of the seven marks on the line view[lo:hi]: Chinese, Latin or undecided (keep as written)."""
     decisions: dict[int, bool | None] = {}
+    marks = [m.start() for m in _ASCII_MARK.finditer(view, lo, hi)]
+    if not marks:
+        return decisions
+    line = _LineScripts(view, lo, hi)
     stack: list[int] = []
-    for i in range(lo, hi):
+    for i in marks:
         ch = view[i]
         if ch == "(":
             stack.append(i)
         elif ch == ")" and stack:
             opening = stack.pop()
-            decisions[opening] = decisions[i] = _pair_is_chinese(view, opening, i, lo, hi)
+            decisions[opening] = decisions[i] = line.pair_is_chinese(opening, i)
         elif ch in CHINESE_MARKS:
-            decisions[i] = _mark_is_chinese(view, i, lo, hi)
+            decisions[i] = line.mark_is_chinese(i)
     for opening in stack:  # an unmatched `(` is a mark of its own
-        decisions[opening] = _mark_is_chinese(view, opening, lo, hi)
+        decisions[opening] = line.mark_is_chinese(opening)
     return decisions
+
+
+# Characters normalise_punctuation may rewrite: the seven marks in either form and every full-width form.
+_CANDIDATE = re.compile("[" + re.escape("".join(CHINESE_MARKS) + "".join(CHINESE_MARKS.values()))
+                        + "\uff01-\uff5e\ufe30-\ufe6b\u3000]")
 
 
 def normalise_punctuation(text: str) -> CleanResult:
@@ -163,26 +187,30 @@ def normalise_punctuation(text: str) -> CleanResult:
         decisions.update(_line_decisions(view, lo, lo + len(line)))
         lo += len(line) + 1
 
-    def written(i: int) -> str:
-        ch = text[i]
+    rewritten: dict[int, str] = {}
+    for m in _CANDIDATE.finditer(text):
+        i, ch = m.start(), m.group()
         if i in decisions:
             chinese = decisions[i]
-            return ch if chinese is None else CHINESE_MARKS[view[i]] if chinese else view[i]
-        return unicodedata.normalize("NFKC", ch) if _is_fullwidth_form(ch) else ch
+            new = ch if chinese is None else CHINESE_MARKS[view[i]] if chinese else view[i]
+        else:
+            new = unicodedata.normalize("NFKC", ch) if _is_fullwidth_form(ch) else ch
+        if new != ch:
+            rewritten[i] = new
 
     changes: list[Change] = []
-    out: list[str] = []
-    run_start = -1
-    for i in range(len(text) + 1):
-        new = written(i) if i < len(text) else None
-        if new is not None and new != text[i]:
-            if run_start < 0:
-                run_start = i
-            out.append(new)
-            continue
-        if run_start >= 0:
-            changes.append(Change("punctuation", text[run_start:i], "".join(out[run_start - i:]), run_start))
-            run_start = -1
-        if new is not None:
-            out.append(new)
-    return CleanResult("".join(out), changes)
+    pieces: list[str] = []
+    done = 0
+    positions = sorted(rewritten)
+    k = 0
+    while k < len(positions):
+        start = end = positions[k]
+        while k < len(positions) and positions[k] == end:  # one Change per run of adjacent rewrites
+            end += 1
+            k += 1
+        after = "".join(rewritten[i] for i in range(start, end))
+        changes.append(Change("punctuation", text[start:end], after, start))
+        pieces += [text[done:start], after]
+        done = end
+    pieces.append(text[done:])
+    return CleanResult("".join(pieces), changes)
