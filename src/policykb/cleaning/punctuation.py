@@ -4,9 +4,15 @@ Scraped pages come NFKC-folded (ASCII `,` `:` `(` `)` `!` `;` `?` inside Chinese
 both forms. The cleaned text follows GB/T 15834: inside Chinese, these seven marks take their full-width form
 `，：；！？（）`; between Latin letters and digits (a URL, `3.5`, `10:30`, `1,000`, an English sentence) they stay
 ASCII. Full-width digits, letters and other signs (`２０２３`, `ＡＢＣ`, `％`, `．`) fold to ASCII as NFKC does.
-`.` is never converted: `1.` is the standard outline marker for Arabic numerals (GB/T 15834 §5.1.8) and `3.5`
+`.` is never converted: `1.` is the usual outline marker after an Arabic numeral (GB/T 15834 writes it so) and `3.5`
 a decimal, and an ASCII `.` ending a Chinese sentence is too rare to tell from either. 。、“”《》〔〕 have no ASCII
 form and stay as they are.
+
+Which side a mark is on, read on its line: a mark with Chinese beside it (skipping spaces and other marks) is
+Chinese (`PISA,中国` → `PISA，中国`); between two digits `:` and a thousands `,` are ASCII (`10:30`, `1,000`); beside a
+Latin letter it is ASCII (`http://`, `Notice: The`); otherwise the nearest letter decides (`达到30%;` → `；`),
+and a line without letters keeps what it has. A pair of parentheses goes together: Chinese when it holds or
+touches Chinese (`（一）`, `计划（2023-2025年）`, `（PISA）测试`), ASCII around Latin (`f(x)`).
 
 Matching does not care about the written form: `fold_for_matching` maps every full-width form to ASCII, one
 character for one, so patterns run on the folded view while offsets and slices stay those of the original.
