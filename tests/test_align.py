@@ -231,8 +231,8 @@ def test_hongkou_backbone_wording_is_shown_as_a_diff(shanghai_hongkou) -> None:
     pair = _pair_with(shanghai_hongkou, "a", "骨干教师不低于30%")
     assert pair.status == "changed"
     assert compact_diff(pair.diff) == (
-        "[-创建市示范性-]{+建设高质量+}学区和集团的优质校,每年流入相对薄弱校的教师人数应不低于符合交流轮岗条件教师总数的20%,"
-        "其中[-在教育教学领域表现突出的-]{+“五层级”梯队等+}骨干教师{+占比+}不低于30%,流动期限不少于3年。"
+        "[-创建市示范性-]{+建设高质量+}学区和集团的优质校，每年流入相对薄弱校的教师人数应不低于符合交流轮岗条件教师总数的20%，"
+        "其中[-在教育教学领域表现突出的-]{+“五层级”梯队等+}骨干教师{+占比+}不低于30%，流动期限不少于3年。"
     )
 
 
@@ -245,7 +245,7 @@ def test_hongkou_backbone_wording_is_shown_as_a_diff(shanghai_hongkou) -> None:
         ("b", "虹优指数", "only_b"),
         ("b", "向外加速扩容", "only_b"),
         # headings pair too, so the outlines line up
-        ("a", "(一)健全学区和集团治理体系", "identical"),
+        ("a", "（一）健全学区和集团治理体系", "identical"),
     ],
 )
 def test_hongkou_shanghai_one_sided_clauses(shanghai_hongkou, side, words, status) -> None:

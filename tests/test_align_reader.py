@@ -59,7 +59,7 @@ def test_hongkou_against_shanghai(hash_kb: Any) -> None:
     # before: 相同 3 / 修改 24 / 仅虹口 48 / 仅上海 60 (issue 14)
     assert alignment.counts() == {"identical": 3, "changed": 34, "only_a": 38, "only_b": 50}
     pairs = {(p.a_text, p.b_text): p.status for p in alignment.pairs if p.a and p.b}
-    assert pairs[("虹口区推进学区化集团化办学高质量发展的实施意见", "上海市示范性学区和集团建设三年行动计划(2023-2025年)")] == "changed"
+    assert pairs[("虹口区推进学区化集团化办学高质量发展的实施意见", "上海市示范性学区和集团建设三年行动计划（2023-2025年）")] == "changed"
     assert pairs[("一、发展愿景", "一、总体要求")] == "changed"
     assert any(a.startswith("加强党对学区化集团化办学工作的领导") and b.startswith("加强党对学区化、集团化办学工作的领导")
                for a, b in pairs)

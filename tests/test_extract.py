@@ -1,7 +1,7 @@
 """The quantitative requirement extractor: golden tables from the five documents, look-alikes, properties.
 
-Clause texts are written down in cleaned form (simplified, pinyin removed) so these tests do not depend on the
-cleaner. Each golden row is one clause and the whole list of what it yields, as
+Clause texts are written down in cleaned form (simplified, pinyin removed), with NFKC ASCII punctuation; one test
+reads every row again in the cleaner's GB/T 15834 punctuation (`，：（）`), which must give the same requirements. Each golden row is one clause and the whole list of what it yields, as
 (span, comparator, value, unit, period, subject, kind).
 """
 
@@ -13,6 +13,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from policykb.cleaning.punctuation import fold_for_matching, normalise_punctuation
 from policykb.extract import COMPARATORS, extract_from_text, extract_requirements, lex, skip_regions
 from policykb.records import Clause
 
@@ -28,7 +29,7 @@ GOLDEN = [
     # --- 001 上海市: 示范性学区和集团建设三年行动计划 (沪教委基〔2023〕15号)
     ('创建市示范性学区和集团的优质校,每年流入相对薄弱校的教师人数应不低于符合交流轮岗条件教师总数的20%,其中在教育教学领域表现突出的骨干教师不低于30%,流动期限不少于3年。', [
         ('不低于符合交流轮岗条件教师总数的20%', '>=', 20.0, '%', '每年', '流入相对薄弱校的教师人数', 'requirement'),
-        ('不低于30%', '>=', 30.0, '%', '每年', '骨干教师', 'requirement'),
+        ('不低于30%', '>=', 30.0, '%', None, '骨干教师', 'requirement'),
         ('不少于3年', '>=', 3.0, '年', None, '流动期限', 'requirement'),
     ]),
     ('面向相对薄弱校,因需实施教师组团流入,流入教师人数不少于3人,开展包班上课、教研引领和项目攻关,帮助流入校建立可持续发展机制。', [
@@ -39,7 +40,7 @@ GOLDEN = [
     ]),
     ('每学期学区、集团内每校至少有1门共享课程,可共享课程应不低于5门且逐年增加。', [
         ('至少有1门', '>=', 1.0, '门', '每学期', '共享课程', 'requirement'),
-        ('不低于5门', '>=', 5.0, '门', '每学期', '可共享课程', 'requirement'),
+        ('不低于5门', '>=', 5.0, '门', None, '可共享课程', 'requirement'),
     ]),
     ('优化教育教学交流平台,分主题、定时间开展集体备课、联合教研、专项研究、教学比武等活动,培育和推广优秀学校案例、模式、经验,其中学区、集团内各学科联合教研每学期不少于5次。', [
         ('不少于5次', '>=', 5.0, '次', '每学期', '学科联合教研', 'requirement'),
@@ -73,7 +74,7 @@ GOLDEN = [
     ]),
     ('建设高质量学区和集团的优质校,每年流入相对薄弱校的教师人数应不低于符合交流轮岗条件教师总数的20%,其中“五层级”梯队等骨干教师占比不低于30%,流动期限不少于3年。', [
         ('不低于符合交流轮岗条件教师总数的20%', '>=', 20.0, '%', '每年', '流入相对薄弱校的教师人数', 'requirement'),
-        ('不低于30%', '>=', 30.0, '%', '每年', '骨干教师占比', 'requirement'),
+        ('不低于30%', '>=', 30.0, '%', None, '骨干教师占比', 'requirement'),
         ('不少于3年', '>=', 3.0, '年', None, '流动期限', 'requirement'),
     ]),
     ('因需实施教师组团流入,流入教师人数不少于3人,开展包班上课、教研引领和项目攻关,帮助流入校建立可持续发展机制。', [
@@ -81,7 +82,7 @@ GOLDEN = [
     ]),
     ('每学期集团内每校至少有1门共享课程,可共享课程应不低于5门且逐年增加。', [
         ('至少有1门', '>=', 1.0, '门', '每学期', '共享课程', 'requirement'),
-        ('不低于5门', '>=', 5.0, '门', '每学期', '可共享课程', 'requirement'),
+        ('不低于5门', '>=', 5.0, '门', None, '可共享课程', 'requirement'),
     ]),
     ('集团内课程开设年级不少于二分之一的学生有共享课程的学习经历。', [
         ('不少于二分之一', '>=', 50.0, '%', None, '学生', 'requirement'),
@@ -239,7 +240,7 @@ HELD_OUT = [
 REGIONS = [
     ("城镇学校、优质学校每学年教师交流轮岗的比例一般应不低于符合交流条件教师总数的10%,其中骨干教师交流轮岗应不低于交流总数的20%。", [
         ("不低于符合交流条件教师总数的10%", ">=", 10.0, "%", "每学年", "学校教师交流轮岗的比例", "requirement"),
-        ("不低于交流总数的20%", ">=", 20.0, "%", "每学年", "骨干教师交流轮岗", "requirement")]),
+        ("不低于交流总数的20%", ">=", 20.0, "%", None, "骨干教师交流轮岗", "requirement")]),
     ("在同一所学校连续任教满6年的专任教师,原则上应交流轮岗。", [
         ("满6年", ">=", 6.0, "年", None, "专任教师", "requirement")]),
     ("到2025年,全市公办幼儿园在园幼儿占比达到50%以上,普惠性幼儿园覆盖率达到 85 %以上。", [
@@ -356,6 +357,41 @@ SHOULD_NOT_TAG = [
 ]
 
 
+# A frequency (每年, 每学年, 每学期…) belongs to the quantity it governs: the quantities after it in its own comma
+# or semicolon part (up to the next frequency), else the nearest one before it there; a part that is only a lead-in
+# (`每学年,…`, `…的比例:A;B`) governs the rest of the sentence. (span, period) of every requirement.
+PERIODS = [
+    # before its quantity: the next comma part, `其中…` included, is not governed
+    ("优质校每年流入薄弱校的教师不低于教师总数的20%,其中骨干教师不低于30%。", [
+        ("不低于教师总数的20%", "每年"), ("不低于30%", None)]),
+    ("每学期每校至少开设1门共享课程;可共享课程应不低于5门。", [("至少开设1门", "每学期"), ("不低于5门", None)]),
+    # after its quantity: the nearest one before it in the same part
+    ("集团内各校开展联合教研不少于2次每学年,并建立教研档案。", [("不少于2次", "每学年")]),
+    ("各校组织家长会不少于2次每学年,教师培训不少于3次每学期。", [("不少于2次", "每学年"), ("不少于3次", "每学期")]),
+    # two frequencies in one sentence: each governs its own part
+    ("每学年组织家长会不少于2次,每学期组织教学开放日1~2次。", [("不少于2次", "每学年"), ("1~2次", "每学期")]),
+    # a lead-in governs the parts after it, durations excepted
+    ("每学年,各校组织家长会不少于2次,教学开放日不少于1次,轮岗期限不少于3年。", [
+        ("不少于2次", "每学年"), ("不少于1次", "每学年"), ("不少于3年", None)]),
+    ("每学年拓展性课程课时占总课时的比例:一至六年级15%左右;七到九年级20%左右。", [
+        ("15%左右", "每学年"), ("20%左右", "每学年")]),
+    # a frequency in another sentence governs nothing here
+    ("每年开展一次评估。评估合格率不低于90%。", [("不低于90%", None)]),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), PERIODS)
+def test_extract_attaches_a_period_to_the_value_it_governs(text: str, expected: list[tuple]) -> None:
+    assert [(r.span, r.period) for r in extract_from_text(text) if r.kind == "requirement"] == expected
+
+
+@pytest.mark.parametrize(("text", "expected"), GOLDEN + REGIONS + HELD_OUT)
+def test_extract_reads_text_written_with_chinese_punctuation_alike(text: str, expected: list[tuple]) -> None:
+    """The cleaned text writes `，：（）`; the extractor reads the folded view, so only the spans' marks differ."""
+    written = normalise_punctuation(text).text
+    assert _rows(written) == [(normalise_punctuation(row[0]).text, *row[1:]) for row in expected]
+
+
 @pytest.mark.parametrize("text", SHOULD_NOT_TAG)
 def test_extract_leaves_look_alike_numbers_alone(text: str) -> None:
     assert extract_from_text(text) == []
@@ -422,6 +458,7 @@ FRAGMENTS = [
     "每年", "每学期", "内", "的", "年", "%", "次", "个", "所", "万", "万元", "分之", "百分之", "至", "-", "~",
     "一", "二", "两", "十", "百", "0", "1", "3", "15", "2023", "0.15", "1.5", ",", "。", ";", ":", "(", ")",
     "“", "”", "《", "》", "〔", "〕", "号", "第", "已", "应", "教师", "学生", "比例", "经历", "年级", " ", "\n",
+    "，", "；", "：", "（", "）", "１５", "％",
 ]
 texts = st.one_of(
     st.lists(st.sampled_from(FRAGMENTS), max_size=25).map("".join),
@@ -441,6 +478,11 @@ def test_extract_properties_hold_on_any_text(text: str) -> None:
             assert isinstance(r.value, list) and len(r.value) == 2 and r.value[0] <= r.value[1]
         else:
             assert isinstance(r.value, float)
+    # the written form of the punctuation changes nothing but the marks inside the spans
+    folded = [(fold_for_matching(r.span), r.span_start, r.comparator, r.value, r.unit, r.period, r.subject)
+              for r in extract_from_text(text)]
+    assert folded == [(r.span, r.span_start, r.comparator, r.value, r.unit, r.period, r.subject)
+                      for r in extract_from_text(fold_for_matching(text))]
 
 
 # The real pipeline (loader, cleaner, segmenter) over the five raw files: the 40 requirements, in order, as
@@ -449,11 +491,11 @@ CORPUS = {
     "000": [
         ('2年', '=', 2.0, '年', None),
         ('不低于符合交流轮岗条件教师总数的20%', '>=', 20.0, '%', '每年'),
-        ('不低于30%', '>=', 30.0, '%', '每年'),
+        ('不低于30%', '>=', 30.0, '%', None),
         ('不少于3年', '>=', 3.0, '年', None),
         ('不少于3人', '>=', 3.0, '人', None),
         ('至少有1门', '>=', 1.0, '门', '每学期'),
-        ('不低于5门', '>=', 5.0, '门', '每学期'),
+        ('不低于5门', '>=', 5.0, '门', None),
         ('不少于二分之一', '>=', 50.0, '%', None),
         ('不少于5次', '>=', 5.0, '次', '每学期'),
         ('低于0.15', '<', 0.15, None, None),
@@ -464,12 +506,12 @@ CORPUS = {
     ],
     "001": [
         ('不低于符合交流轮岗条件教师总数的20%', '>=', 20.0, '%', '每年'),
-        ('不低于30%', '>=', 30.0, '%', '每年'),
+        ('不低于30%', '>=', 30.0, '%', None),
         ('不少于3年', '>=', 3.0, '年', None),
         ('不少于3人', '>=', 3.0, '人', None),
         ('2年', '=', 2.0, '年', None),
         ('至少有1门', '>=', 1.0, '门', '每学期'),
-        ('不低于5门', '>=', 5.0, '门', '每学期'),
+        ('不低于5门', '>=', 5.0, '门', None),
         ('不少于5次', '>=', 5.0, '次', '每学期'),
         ('不低于50%', '>=', 50.0, '%', None),
         ('低于0.15', '<', 0.15, None, None),

@@ -62,6 +62,18 @@ def test_tokenize_gives_traditional_and_simplified_twins_the_same_terms(
 
 
 @pytest.mark.parametrize(
+    ("written", "typed"),
+    [
+        ("（一）健全组织，统筹协调。", "(一)健全组织,统筹协调。"),
+        ("比例：一至六年级１５％左右；七到九年级20%左右", "比例:一至六年级15%左右;七到九年级20%左右"),
+    ],
+)
+def test_tokenize_reads_full_width_and_ascii_punctuation_alike(written: str, typed: str) -> None:
+    assert tokenize(written) == tokenize(typed)
+    assert tokenize(written)
+
+
+@pytest.mark.parametrize(
     ("text", "expected"),
     [
         ("體製若幹", "体制若干"),

@@ -47,7 +47,7 @@ GOLDEN = {
     ),
     "shanghai": Metadata(
         region_id="shanghai", region="上海市", level="province", parent_region_ids=[],
-        title="上海市示范性学区和集团建设三年行动计划(2023-2025年)",
+        title="上海市示范性学区和集团建设三年行动计划（2023-2025年）",
         issuer="上海市教育委员会",  # signed letter-spaced: 上 海 市 教 育 委 员 会
         date="2023-05-04", doc_number="沪教委基〔2023〕15号", kind="policy",
     ),
@@ -61,7 +61,7 @@ GOLDEN = {
     ),
     "haidian": Metadata(
         region_id="haidian", region="海淀区", level="district", parent_region_ids=["beijing"],
-        title="海淀区集团化办学进入新阶段,目前海淀区已建立36个教育集团",  # the headline
+        title="海淀区集团化办学进入新阶段，目前海淀区已建立36个教育集团",  # the headline
         issuer="海淀区教委",  # the news source: 海淀区教委发布了…
         date="2022-07-26", doc_number=None, kind="news",
     ),
@@ -506,11 +506,11 @@ def test_metadata_of_unseen_html_page(tmp_path: Path) -> None:
     result = clean_text(raw)
     assert result.text == "\n".join(
         [
-            "南京市义务教育学区化集团化办学三年行动方案(2024-2026年)",
-            "各区教育局:",
-            "为推进义务教育优质均衡发展,制定本方案。",
+            "南京市义务教育学区化集团化办学三年行动方案（2024-2026年）",
+            "各区教育局：",
+            "为推进义务教育优质均衡发展，制定本方案。",
             "一、工作目标",
-            "到2026年,紧密型集团覆盖率不低于80%。",
+            "到2026年，紧密型集团覆盖率不低于80%。",
             "南京市教育局",
             "2024年4月2日",
         ]
@@ -521,7 +521,7 @@ def test_metadata_of_unseen_html_page(tmp_path: Path) -> None:
         region="南京市",
         level="city",
         parent_region_ids=["jiangsu"],
-        title="南京市义务教育学区化集团化办学三年行动方案(2024-2026年)",
+        title="南京市义务教育学区化集团化办学三年行动方案（2024-2026年）",
         issuer="南京市教育局",
         date="2024-04-02",
         doc_number="宁教基〔2024〕7号",

@@ -196,6 +196,20 @@ def test_search_traditional_query_finds_what_its_simplified_twin_finds(engine: S
         assert [h.score for h in a] == [h.score for h in b]
 
 
+def test_search_query_punctuation_as_typed_does_not_matter(engine: SearchEngine) -> None:
+    """The cleaned text writes `，：（）`; a query typed with ASCII, full-width or mixed marks finds the same clauses."""
+    for ascii_marks, full_width in [
+        ("教师交流,轮岗比例", "教师交流，轮岗比例"),
+        ("(一)健全组织:统筹协调", "（一）健全组织：统筹协调"),
+        ("拓展性课程课时比例:15%", "拓展性课程课时比例：１５％"),
+        ("县管校聘!", "县管校聘！"),
+    ]:
+        for mode in ("hybrid", "keyword"):
+            a, b = engine.search(ascii_marks, k=10, mode=mode), engine.search(full_width, k=10, mode=mode)
+            assert ids(a) == ids(b) and ids(a)
+            assert [h.score for h in a] == [h.score for h in b]
+
+
 def test_search_hits_carry_region_name_section_and_requirements(engine: SearchEngine) -> None:
     hit = engine.search("一至六年级拓展性课程课时比例", k=1)[0]
     assert hit.clause.clause_id == "linping-2023/三.(二)#1"

@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from policykb.cleaning.punctuation import fold_for_matching
 from policykb.records import Clause, Document, Metadata
 from policykb.segment import (
     MAX_CLAUSE_CHARS,
@@ -408,52 +409,52 @@ def test_segment_corpus_outline_matches_golden(name: str) -> None:
         (
             "shanghai",
             "二.(二).1#1",
-            ["二、主要任务", "(二)加强学区和集团师资流动", "1.加大教师流动力度"],
-            "创建市示范性学区和集团的优质校,每年流入相对薄弱校的教师人数应不低于符合交流轮岗条件教师总数的20%,"
-            "其中在教育教学领域表现突出的骨干教师不低于30%,流动期限不少于3年。",
+            ["二、主要任务", "（二）加强学区和集团师资流动", "1.加大教师流动力度"],
+            "创建市示范性学区和集团的优质校，每年流入相对薄弱校的教师人数应不低于符合交流轮岗条件教师总数的20%，"
+            "其中在教育教学领域表现突出的骨干教师不低于30%，流动期限不少于3年。",
         ),
         # a heading on the same line as its body is its own clause
         (
             "shanghai",
             "二.(二).1#0",
-            ["二、主要任务", "(二)加强学区和集团师资流动", "1.加大教师流动力度"],
+            ["二、主要任务", "（二）加强学区和集团师资流动", "1.加大教师流动力度"],
             "1.加大教师流动力度。",
         ),
         # semicolon parts of a long sentence, the short last part merged back
         (
             "shanghai",
             "二.(四).2#4",
-            ["二、主要任务", "(四)实施学区和集团一体考评", "2.完善评估标准"],
+            ["二、主要任务", "（四）实施学区和集团一体考评", "2.完善评估标准"],
             "家长、教师等群体对学区、集团满意度不低于90%。",
         ),
         # an item without a title: the marker starts its first clause and labels the section
         (
             "shanghai",
             "四.(五)#1",
-            ["四、保障措施", "(五)"],
-            "(五)对命名为市示范性的学区或集团,可试点特色项目学生联合培养。",
+            ["四、保障措施", "（五）"],
+            "（五）对命名为市示范性的学区或集团，可试点特色项目学生联合培养。",
         ),
-        ("shanghai", "三.(二)#4", ["三、推进机制", "(二)以评促建"], "建立复核机制,3-5年内开展一次复核。"),
+        ("shanghai", "三.(二)#4", ["三、推进机制", "（二）以评促建"], "建立复核机制，3-5年内开展一次复核。"),
         # a colon-introduced list stays with its subject
         (
             "linping",
             "三.(二).2#3",
             [
                 "三、行动举措",
-                "(二)深化育人方式变革,打造“学在临平”教育品牌",
-                "2.加强课程建设,进一步完善教育评价",
+                "（二）深化育人方式变革，打造“学在临平”教育品牌",
+                "2.加强课程建设，进一步完善教育评价",
             ],
-            "每学年拓展性课程课时占总课时的比例:一至六年级15%左右,主要以开设体艺特长类和实践活动类课程为主;"
-            "七到九年级20%左右,要求全面开设三类拓展性课程,其中知识拓展类课程比例不得超过30%,"
+            "每学年拓展性课程课时占总课时的比例：一至六年级15%左右，主要以开设体艺特长类和实践活动类课程为主；"
+            "七到九年级20%左右，要求全面开设三类拓展性课程，其中知识拓展类课程比例不得超过30%，"
             "推动我区中小学学校特色课程高水平发展。",
         ),
         # Hongkou localises Shanghai's measure under its own outline
         (
             "hongkou",
             "二.(二).2#4",
-            ["二、主要举措", "(二)加强师资队伍建设", "2.建立骨干人才智库"],
-            "建设高质量学区和集团的优质校,每年流入相对薄弱校的教师人数应不低于符合交流轮岗条件教师总数的20%,"
-            "其中“五层级”梯队等骨干教师占比不低于30%,流动期限不少于3年。",
+            ["二、主要举措", "（二）加强师资队伍建设", "2.建立骨干人才智库"],
+            "建设高质量学区和集团的优质校，每年流入相对薄弱校的教师人数应不低于符合交流轮岗条件教师总数的20%，"
+            "其中“五层级”梯队等骨干教师占比不低于30%，流动期限不少于3年。",
         ),
         # Zhenjiang's `1.因地制宜原则。各市、区政府要…`: title and body on one line
         ("zhenjiang", "三.1#0", ["三、基本原则", "1.因地制宜原则"], "1.因地制宜原则。"),
@@ -462,21 +463,21 @@ def test_segment_corpus_outline_matches_golden(name: str) -> None:
             "haidian",
             "body#2",
             [],
-            "集团化办学作为海淀教育发展的重要改革举措,在提升区域教育教学质量,扩大优质教育资源等方面发挥了重要作用。",
+            "集团化办学作为海淀教育发展的重要改革举措，在提升区域教育教学质量，扩大优质教育资源等方面发挥了重要作用。",
         ),
         (
             "haidian",
             "s1#1",
             ["背景链接"],
-            "目前,海淀区共建立36个教育集团,涉及140余个校址,涵盖100余所成员校,19万余名中小学生在教育集团内就读。",
+            "目前，海淀区共建立36个教育集团，涉及140余个校址，涵盖100余所成员校，19万余名中小学生在教育集团内就读。",
         ),
-        ("linping", "四.(一)#0", ["四、保障措施", "(一)健全组织,统筹协调"], "(一)健全组织,统筹协调。"),
+        ("linping", "四.(一)#0", ["四、保障措施", "（一）健全组织，统筹协调"], "（一）健全组织，统筹协调。"),
         (
             "linping",
             "三.(一).2#3",
-            ["三、行动举措", "(一)规范学校办学行为,抓牢课程主阵地", "2.推进作业改革,落实“减负增效”"],
-            "区教育研究发展学院做好作业改革的专业引领,每学年组织开展以作业为主题的课题和论文评选活动,"
-            "每学年召开1-2次作业改革现场交流会,组织开展“全区优秀校本作业”设计评比活动,探索建立区级优秀作业资源库,"
+            ["三、行动举措", "（一）规范学校办学行为，抓牢课程主阵地", "2.推进作业改革，落实“减负增效”"],
+            "区教育研究发展学院做好作业改革的专业引领，每学年组织开展以作业为主题的课题和论文评选活动，"
+            "每学年召开1-2次作业改革现场交流会，组织开展“全区优秀校本作业”设计评比活动，探索建立区级优秀作业资源库，"
             "加强优质作业资源共建共享。",
         ),
     ],
@@ -493,13 +494,13 @@ def test_segment_corpus_body_clause(name: str, suffix: str, section: list[str], 
             "shanghai",
             [
                 ("notice#1", "沪教委基〔2023〕15号"),
-                ("notice#2", "各区教育局、各有关直属单位:"),
-                ("notice#4", "现印发给你们,请结合实际贯彻执行。"),
+                ("notice#2", "各区教育局、各有关直属单位："),
+                ("notice#4", "现印发给你们，请结合实际贯彻执行。"),
                 ("notice#5", "特此通知。"),
-                ("attachment#1", "附件:上海市示范性学区和集团建设三年行动计划(2023-2025年)"),
+                ("attachment#1", "附件：上海市示范性学区和集团建设三年行动计划（2023-2025年）"),
                 ("signature#1", "上 海 市 教 育 委 员 会"),
                 ("signature#2", "2023年5月4日"),
-                ("title#0", "上海市示范性学区和集团建设三年行动计划(2023-2025年)"),
+                ("title#0", "上海市示范性学区和集团建设三年行动计划（2023-2025年）"),
             ],
         ),
         ("linping", [("title#0", "临平区义务教育“优质均衡”行动计划")]),
@@ -507,9 +508,9 @@ def test_segment_corpus_body_clause(name: str, suffix: str, section: list[str], 
             "hongkou",
             [
                 ("notice#1", "关于印发《虹口区推进学区化集团化办学高质量发展的实施意见》的通知"),
-                ("notice#2", "各中小学:"),
+                ("notice#2", "各中小学："),
                 ("notice#4", "特此通知。"),
-                ("attachment#1", "附件:虹口区推进学区化集团化办学高质量发展的实施意见"),
+                ("attachment#1", "附件：虹口区推进学区化集团化办学高质量发展的实施意见"),
                 ("signature#1", "虹口区教育局"),
                 ("signature#2", "2025年3月10日"),
                 ("attachment#2", "附件"),
@@ -522,11 +523,11 @@ def test_segment_corpus_body_clause(name: str, suffix: str, section: list[str], 
             [
                 (
                     "preamble#1",
-                    "各市、区人民政府,镇江新区、高新区管委会,市发改委、教育局、财政局、人社局、编办:",
+                    "各市、区人民政府，镇江新区、高新区管委会，市发改委、教育局、财政局、人社局、编办：",
                 )
             ],
         ),
-        ("haidian", [("title#0", "海淀区集团化办学进入新阶段,目前海淀区已建立36个教育集团")]),
+        ("haidian", [("title#0", "海淀区集团化办学进入新阶段，目前海淀区已建立36个教育集团")]),
     ],
 )
 def test_segment_corpus_front_matter(name: str, rows: list[tuple[str, str]]) -> None:
@@ -615,6 +616,37 @@ def test_segment_never_crashes_on_any_unicode(text: str) -> None:
 def test_segment_corpus_covers_the_text_in_order(name: str) -> None:
     text = cleaned_text(name)
     check_invariants(text, segment_text(text, name, name))
+
+
+@pytest.mark.parametrize("name", sorted(CORPUS_FILES))
+def test_segment_corpus_reads_either_punctuation_alike(name: str) -> None:
+    """Markers and sentence marks are read on the folded view: the NFKC-style text gives the same ids, offsets and
+    sections as the text written with `，：（）`, and each clause is sliced from the text it was given."""
+    written = cleaned_text(name)
+    folded = fold_for_matching(written)
+    a, b = segment_text(written, name, name), segment_text(folded, name, name)
+    assert [(c.clause_id, c.start, c.end, c.role) for c in a] == [(c.clause_id, c.start, c.end, c.role) for c in b]
+    assert [[fold_for_matching(s) for s in c.section] for c in a] == [c.section for c in b]
+    assert all(c.text == written[c.start : c.end] for c in a)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "一、总体要求\n（一）指导思想\n1.加强领导。各校要落实责任，确保实效。\n（1）健全机制：定期会商；\n（2）完善考核！",
+        "一、总体要求\n(一)指导思想\n1.加强领导。各校要落实责任,确保实效。\n(1)健全机制:定期会商;\n(2)完善考核!",
+        "一、总体要求\n（一)指导思想\n1．加强领导。各校要落实责任，确保实效。\n(1）健全机制：定期会商;\n（2)完善考核！",
+    ],
+)
+def test_segment_reads_markers_in_any_written_form(text: str) -> None:
+    clauses = segment_text(text, "d", "r")
+    assert [c.clause_id for c in clauses] == [
+        "d/一#0", "d/一.(一)#0", "d/一.(一).1#0", "d/一.(一).1#1", "d/一.(一).1.(1)#0", "d/一.(一).1.(1)#1",
+        "d/一.(一).1.(2)#1",
+    ]
+    lines = text.split("\n")
+    assert clauses[-1].section == ["一、总体要求", lines[1], lines[2][:-1].split("。")[0], lines[4][:3]]
+    assert all(c.text == text[c.start : c.end] for c in clauses)
 
 
 def test_segment_plan_without_notice_has_preamble_not_title_for_number_and_addressee() -> None:

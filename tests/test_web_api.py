@@ -310,7 +310,7 @@ def test_upload_an_official_pdf_previews_its_text_and_metadata(client: TestClien
 
     if soffice() is None:
         pytest.skip("LibreOffice (soffice) not installed: make system-deps")
-    text = "沪教委基〔2023〕15号\n各区教育局:\n" + "为全面贯彻党的二十大精神,加快促进义务教育优质均衡发展,现印发给你们,请结合实际贯彻执行。" * 4
+    text = "沪教委基〔2023〕15号\n各区教育局：\n" + "为全面贯彻党的二十大精神，加快促进义务教育优质均衡发展，现印发给你们，请结合实际贯彻执行。" * 4
     text += "\n特此通知。\n上海市教育委员会\n2023年5月4日"
     path = official_pdf(text, Frame("上海市教育委员会文件"), tmp_path, "notice")
     r = client.post("/api/ingest/preview", files={"file": ("通知.pdf", path.read_bytes(), "application/pdf")})

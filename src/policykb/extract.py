@@ -46,6 +46,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from policykb.cleaning.punctuation import fold_for_matching
 from policykb.numbers import CN_NUMERAL_CHARS, NUMBER_RE, Found, find_numbers, fold, match_end, parse_number
 from policykb.records import Clause, Requirement
 
@@ -194,6 +195,7 @@ HORIZON_BEFORE = re.compile(r"(?:通过|经过|用|历时|利用|花)\s*$")
 HORIZON_AFTER = re.compile(r"^(?:左右)?(?:的)?(?:时间|努力)")
 
 SENTENCE_END = "。!?！？\n"
+PERIOD_SEGMENT_BREAK = re.compile(r"[,，;；:：]")  # the parts of a sentence a frequency word stays inside
 SEGMENT_BOUNDARY = "。!?！？,，;；:：、\n()（）“”《》"
 PUNCT = set(SEGMENT_BOUNDARY) | set("·—-[]【】〔〕<>\"' \t")
 
@@ -692,23 +694,59 @@ def _measures_something(cand: _Candidate) -> bool:
     return True
 
 
-def _period(text: str, cand: _Candidate, sent_start: int, seg_start: int,
+def _clause_segments(text: str, lo: int, hi: int) -> list[tuple[int, int]]:
+    """The comma, semicolon and colon parts of the sentence text[lo:hi] (the folded view: ASCII marks)."""
+    bounds = [lo] + [m.end() for m in PERIOD_SEGMENT_BREAK.finditer(text, lo, hi)] + [hi]
+    return [(a, b) for a, b in zip(bounds, bounds[1:], strict=False) if a < b]
+
+
+def _governed_by_frequency(text: str, spans: list[tuple[int, int]], sent_start: int, sent_end: int,
+                           duration: list[bool]) -> dict[int, tuple[int, str]]:
+    """For the quantities at `spans` (one sentence's, in order), the frequency (每年, 每学期…) each one takes.
+
+    A frequency governs the quantities after it in its own comma/semicolon part (up to the next frequency), else
+    the nearest one before it in that part: `每年流入…20%,其中骨干教师不低于30%` gives 每年 to 20% only. A part
+    that is nothing but a lead-in (`每学年,…`, `每学年…的比例:一至六年级15%…;七到九年级20%…`) governs the rest
+    of the sentence, except durations (`流动期限不少于3年`), which are no amount per year.
+    """
+    found = [m for m in FREQUENCY_RE.finditer(text, sent_start, sent_end)
+             if not any(a < m.end() and m.start() < b for a, b in spans)]
+    governed: dict[int, tuple[int, str]] = {}
+    for lo, hi in _clause_segments(text, sent_start, sent_end):
+        inside = [i for i, (a, _) in enumerate(spans) if lo <= a < hi]
+        for f in (m for m in found if lo <= m.start() < hi):
+            nxt = min((m.start() for m in found if m.start() > f.start()), default=sent_end)
+            after = [i for i in inside if f.end() <= spans[i][0] < nxt]
+            before = [i for i in inside if spans[i][1] <= f.start()]
+            if after:
+                chosen = after
+            elif before:
+                chosen = before[-1:]
+            elif not inside:  # a lead-in: the rest of the sentence, until another frequency takes over
+                chosen = [i for i, (a, _) in enumerate(spans) if f.end() <= a < nxt and not duration[i]]
+            else:
+                chosen = []
+            for i in chosen:
+                governed[i] = (f.start(), f.group())
+    return governed
+
+
+def _period(text: str, start: int, sent_start: int, frequency: tuple[int, str] | None,
             windows: list[tuple[int, str]]) -> str | None:
-    """The nearest frequency or window before the quantity in its sentence, else a deadline."""
-    before = text[sent_start:cand.start]
-    found = [(sent_start + m.start(), m.group()) for m in FREQUENCY_RE.finditer(before)]
-    # A duration (`流动期限不少于3年`) takes no frequency from an earlier phrase of its sentence.
-    if cand.unit in TIME_UNITS:
-        found = [f for f in found if f[0] >= seg_start]
-    found += [w for w in windows if sent_start <= w[0] < cand.start]
+    """The quantity's frequency or the nearest window before it in its sentence, whichever is nearer; else the
+    sentence's last deadline before it."""
+    found = ([frequency] if frequency else []) + [w for w in windows if sent_start <= w[0] < start]
     if found:
         return max(found)[1]
-    deadlines = list(DEADLINE_RE.finditer(PAST_SPAN.sub("", before)))
+    deadlines = list(DEADLINE_RE.finditer(PAST_SPAN.sub("", text[sent_start:start])))
     return deadlines[-1].group().strip() if deadlines else None
 
 
-def _extract(doc: Any) -> list[dict[str, Any]]:
-    """Requirement fields (without clause fields) for one processed doc."""
+def _extract(doc: Any, written: str) -> list[dict[str, Any]]:
+    """Requirement fields (without clause fields) for one doc processed from fold_for_matching(written).
+
+    Patterns read the folded view; the span is sliced from `written`, the clause text as the reader sees it.
+    """
     text = doc.text
     cands = [c for c in (_candidate(s) for s in doc.spans["quantities"]) if c is not None]
     results: list[dict[str, Any]] = []
@@ -742,7 +780,6 @@ def _extract(doc: Any) -> list[dict[str, Any]]:
         if not _measures_something(cand):
             continue
         floor = max([sent_start] + [r["_end"] for r in results if r["_end"] <= cand.start])
-        seg_start = _segment_start(text, cand.start, floor)
         following = _following_phrase(text, cand.end, sent_end)
         if cand.comparator == "=" and STRUCTURE_NOUN.match(following):
             continue
@@ -756,18 +793,35 @@ def _extract(doc: Any) -> list[dict[str, Any]]:
         else:
             subject, base = _subject_and_base(text, cand, floor, sent_start)
         results.append({
-            "span": text[cand.start:cand.end], "span_start": cand.start, "span_end": cand.end,
+            "span": written[cand.start:cand.end], "span_start": cand.start, "span_end": cand.end,
             "subject": subject, "comparator": cand.comparator, "value": cand.value, "unit": cand.unit,
-            "period": None if cand.is_window else _period(text, cand, sent_start, seg_start, windows),
-            "base": base, "kind": kind, "_end": cand.end,
+            "period": None, "base": base, "kind": kind, "_end": cand.end,
+            "_window": cand.is_window, "_sentence": (sent_start, sent_end), "_duration": cand.unit in TIME_UNITS,
         })
+    _assign_periods(text, results, windows)
     for r in results:
-        del r["_end"]
+        for key in ("_end", "_window", "_sentence", "_duration"):
+            del r[key]
     return results
 
 
+def _assign_periods(text: str, results: list[dict[str, Any]], windows: list[tuple[int, str]]) -> None:
+    """Set each result's period once all quantities of its sentence are known (see _governed_by_frequency)."""
+    sentences: dict[tuple[int, int], list[dict[str, Any]]] = {}
+    for r in results:
+        if not r["_window"]:
+            sentences.setdefault(r["_sentence"], []).append(r)
+    for (sent_start, sent_end), members in sentences.items():
+        spans = [(r["span_start"], r["span_end"]) for r in members]
+        governed = _governed_by_frequency(text, spans, sent_start, sent_end, [r["_duration"] for r in members])
+        for i, r in enumerate(members):
+            r["period"] = _period(text, r["span_start"], sent_start, governed.get(i), windows)
+
+
 def _requirements(texts: Iterable[str]) -> list[list[dict[str, Any]]]:
-    return [_extract(doc) for doc in nlp().pipe(texts)]
+    written = list(texts)
+    docs = nlp().pipe(fold_for_matching(t) for t in written)
+    return [_extract(doc, w) for doc, w in zip(docs, written, strict=True)]
 
 
 def extract_from_text(text: str) -> list[Requirement]:
@@ -796,6 +850,6 @@ def numbers_in(text: str) -> list[Found]:
 def quantities(text: str) -> list[tuple[str, str, float | list[float], str | None]]:
     """Every quantity the tagger assembles in `text`, as (span, comparator, value, unit), before deciding which
     are requirements: the comparator and range reading alone, for tests and benchmarks."""
-    doc = nlp()(text)
+    doc = nlp()(fold_for_matching(text))
     return [(text[c.start:c.end], c.comparator, c.value, c.unit)
             for c in (_candidate(s) for s in doc.spans["quantities"]) if c is not None]

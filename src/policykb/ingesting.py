@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from policykb import metadata, pipeline
+from policykb.cleaning.punctuation import fold_for_matching
 from policykb.errors import IndexError_, InputFileError, NotFoundError, PolicyKBError
 from policykb.indexer import (
     MERGE_AT,
@@ -237,8 +238,10 @@ def decide(cand: Candidate, catalog: Catalog) -> tuple[str, str, str | None]:
     existing = catalog.get(doc_id)
     if existing is not None and existing.live:
         # Two documents of one region can share a number (two agencies) or a date: the text tells them apart,
-        # and a hash of it keeps the id stable whatever the order of the files.
-        doc_id = f"{doc_id}-{hashlib.sha1(cand.document.text.encode('utf-8')).hexdigest()[:6]}"
+        # and a hash of it (folded, so not of how its punctuation is written) keeps the id stable whatever the
+        # order of the files.
+        basis = fold_for_matching(cand.document.text)
+        doc_id = f"{doc_id}-{hashlib.sha1(basis.encode('utf-8')).hexdigest()[:6]}"
     return "added", doc_id, None
 
 

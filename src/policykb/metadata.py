@@ -23,6 +23,7 @@ from policykb.cleaning.chrome import (
     is_field_line,
     is_metadata_table_row,
 )
+from policykb.cleaning.punctuation import fold_for_matching, normalise_punctuation
 from policykb.errors import InputFileError
 from policykb.gazetteer import Region
 from policykb.records import Metadata
@@ -583,7 +584,8 @@ def extract_metadata(
     """Read a document's metadata from its raw page and its cleaned body; `fields` come from the file's form
     (an official document's red header gives 发文机关) and count as page fields."""
     raw_fields = {**head_fields(raw_text), **(fields or {}), **page_fields(raw_text)}
-    lines = [line.strip() for line in clean_text.split("\n") if line.strip()]
+    # Rules match the folded view (`(` for `（`); the title is given back in the cleaned text's punctuation.
+    lines = [fold_for_matching(line.strip()) for line in clean_text.split("\n") if line.strip()]
     if not lines:  # nothing survived cleaning: read what we can from the folded raw text
         lines = [folded for folded in (fold_line(line) for line in raw_text.split("\n")) if folded]
     doc_number = find_doc_number(lines, raw_fields)
@@ -597,7 +599,7 @@ def extract_metadata(
     return Metadata(
         region_id=region.region_id if region else None,
         region=region.name if region else None,
-        title=title,
+        title=normalise_punctuation(title).text if title else title,
         issuer=qualify_issuer(issuer, region),
         date=date,
         doc_number=doc_number,
@@ -742,5 +744,6 @@ def make_doc_id(meta: Metadata, source_path: Path, text: str) -> str:
             return f"{region}-{match.group(2)}-{int(match.group(3))}"
     if meta.date:
         return f"{region}-{meta.date}"
-    basis = text if text.strip() else Path(source_path).name
+    # The hash reads the folded text, so an id does not change with the written form of the punctuation.
+    basis = fold_for_matching(text) if text.strip() else Path(source_path).name
     return f"{region}-{hashlib.sha1(basis.encode('utf-8')).hexdigest()[:8]}"

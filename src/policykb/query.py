@@ -33,7 +33,10 @@ def to_simplified(text: str) -> str:
 
 
 def fold(text: str) -> str:
-    """NFKC and traditional → simplified, so 縣管校聘 and 县管校聘 are the same query (and the same index terms)."""
+    """NFKC and traditional → simplified, so 縣管校聘 and 县管校聘 are the same query (and the same index terms).
+
+    NFKC folds every full-width form as fold_for_matching does: the cleaned text's `，：（）` and a query typed
+    with `,:()` give the same terms."""
     return to_simplified(unicodedata.normalize("NFKC", text))
 
 

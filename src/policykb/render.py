@@ -146,6 +146,9 @@ _LOOSE_MARK = re.compile(r"\s*([,;:!?])\s*")
 def chinese_punctuation(text: str) -> str:
     """ASCII punctuation inside Chinese sentences in its full-width form, as GB/T 15834 prescribes.
 
+    Clause text already comes so from the cleaner (cleaning.punctuation); this is for text composed at display
+    time (a draft's own sentences, labels joined with ASCII marks) and leaves cleaned text unchanged.
+
     A mark is Chinese when a Chinese character stands next to it; `1,000`, `1:1` and `3.5` between digits stay
     ASCII, and so does punctuation inside Latin text (an id, a URL). A pair of parentheses is Chinese when it
     holds or touches Chinese: `(一)` → `（一）`, `计划(2023-2025年)` → `计划（2023-2025年）`.

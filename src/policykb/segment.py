@@ -33,6 +33,7 @@ import math
 import re
 from dataclasses import dataclass, field
 
+from policykb.cleaning.punctuation import fold_for_matching
 from policykb.records import Clause, Document
 
 MIN_CLAUSE_CHARS = 12  # shorter body fragments carry no meaning alone and join a neighbour
@@ -550,8 +551,9 @@ def _inline_headings(lines: list[_Line], body: int) -> set[int]:
 class _Emitter:
     """Builds clauses in document order with unique, stable ids."""
 
-    def __init__(self, source: str, doc_id: str, region_id: str) -> None:
+    def __init__(self, source: str, matching: str, doc_id: str, region_id: str) -> None:
         self.source, self.doc_id, self.region_id = source, doc_id, region_id
+        self.matching = matching  # fold_for_matching(source): where sentence marks are looked for
         self.clauses: list[Clause] = []
         self.role_counts: dict[str, int] = {}
 
@@ -576,7 +578,7 @@ class _Emitter:
     def add_role(self, line: _Line, role: str) -> None:
         """A front/back-matter line: one clause per line, or per sentence for a long notice or preamble."""
         spans = (
-            split_sentences(self.source, line.start, line.end)
+            split_sentences(self.matching, line.start, line.end)
             if role in ("notice", "preamble", "prose")
             else [(line.start, line.end)]
         )
@@ -589,14 +591,19 @@ class _Emitter:
             self.add(a, b, path, n, [], clause_role)
 
     def add_body(self, node: _Node, lo: int, hi: int) -> None:
-        for a, b in split_sentences(self.source, lo, hi):
+        for a, b in split_sentences(self.matching, lo, hi):
             node.count += 1
             self.add(a, b, node.path, node.count, node.section, "body")
 
 
 def segment_text(text: str, doc_id: str, region_id: str) -> list[Clause]:
-    """Segment cleaned text into clauses in document order (see the module docstring for ids and sections)."""
-    lines = _split_lines(text)
+    """Segment cleaned text into clauses in document order (see the module docstring for ids and sections).
+
+    Markers and sentence marks are matched on fold_for_matching(text) (`（一）` reads as `(一)`, `；` as `;`);
+    clause texts and section labels are sliced from `text`, as written.
+    """
+    matching = fold_for_matching(text)
+    lines = _split_lines(matching)
     for line in lines:
         line.marker = parse_marker(line.text)
     body = _mark_front(lines)
@@ -608,14 +615,14 @@ def segment_text(text: str, doc_id: str, region_id: str) -> list[Clause]:
         for line in lines[body:]:
             line.marker = None
 
-    emitter = _Emitter(text, doc_id, region_id)
+    emitter = _Emitter(text, matching, doc_id, region_id)
     for line in lines[:body]:
         if line.role is not None:
             emitter.add_role(line, line.role)
 
     inline = set() if has_outline else _inline_headings(lines, body)
     parents = _outline_parents(lines, body, inline)
-    titled = _titled_groups(lines, parents, text)
+    titled = _titled_groups(lines, parents, matching)
     nodes: dict[int, _Node] = {}
     current = _Node(None, "", "body", None)  # body text outside any node: `body#n`, section []
     used_paths: dict[str, int] = {}
@@ -635,7 +642,7 @@ def segment_text(text: str, doc_id: str, region_id: str) -> list[Clause]:
             path = _unique(f"{parent.path}.{own}" if parent else own, used_paths)
             node = _Node(line.marker, "", path, parent)
             is_titled = line.marker is not None and (parent_index, line.marker.kind) in titled
-            _emit_node_line(emitter, node, line, text, is_titled)
+            _emit_node_line(emitter, node, line, matching, is_titled)
             nodes[i] = current = node
     return emitter.clauses
 
@@ -667,21 +674,25 @@ def _outline_parents(lines: list[_Line], body: int, inline: set[int]) -> dict[in
 
 
 def _emit_node_line(emitter: _Emitter, node: _Node, line: _Line, source: str, titled: bool) -> None:
-    """Emit the heading and body clauses of a line that opens an outline node, and set the node's section."""
+    """Emit the heading and body clauses of a line that opens an outline node, and set the node's section.
+
+    `source` is the matching view; labels are sliced from the emitter's text as written.
+    """
     parent_section = node.parent.section if node.parent else []
+    written = emitter.source
     if line.marker is None or _is_heading_only(line, source):
-        node.label = _heading_label(line.text)
+        node.label = _heading_label(written[line.start : line.end])
         node.section = [*parent_section, node.label]
         emitter.add(line.start, line.end, node.path, 0, node.section, "heading")
         return
     title_end = _inline_title_end(line, source) if titled else None
     if title_end is not None:
-        node.label = _heading_label(source[line.start : title_end])
+        node.label = _heading_label(written[line.start : title_end])
         node.section = [*parent_section, node.label]
         emitter.add(line.start, title_end, node.path, 0, node.section, "heading")
         emitter.add_body(node, title_end, line.end)
     else:
-        node.label = line.text[: line.marker.length].strip()
+        node.label = written[line.start : line.start + line.marker.length].strip()
         node.section = [*parent_section, node.label]
         emitter.add_body(node, line.start, line.end)
 

@@ -24,7 +24,7 @@ STEPS: tuple[tuple[str, str], ...] = (
     ("pinyin", "policykb.cleaning.pinyin:remove_pinyin"),  # 關(guān)于 → 關于
     ("indent", "policykb.cleaning.punctuation:restore_indent_spaces"),  # ?? → the lost U+3000 indent
     ("script", "policykb.cleaning.script:to_simplified"),  # traditional → simplified
-    ("punctuation", "policykb.cleaning.punctuation:normalise_punctuation"),  # one consistent punctuation style
+    ("punctuation", "policykb.cleaning.punctuation:normalise_punctuation"),  # GB/T 15834: ，：（） inside Chinese
     ("whitespace", "policykb.cleaning.paragraphs:tidy_whitespace"),  # one paragraph per line
     ("duplicates", "policykb.cleaning.paragraphs:drop_duplicate_paragraphs"),  # a page's repeated summary
 )
