@@ -383,6 +383,10 @@ def score_page(clean: str, page: FarmPage, cleaned: str, marker: str = "\ufffd")
     """Compare a cleaned page with the clean original, run by run."""
     import difflib
 
+    from policykb.cleaning.punctuation import fold_for_matching
+
+    # The cleaner writes GB/T punctuation; the fold (one character for one) puts it back in NFKC's form.
+    cleaned = fold_for_matching(cleaned)
     expected = unicodedata.normalize("NFKC", clean)
     offsets = _nfkc_offsets(clean)
     assert len(page.traditional) == len(clean), "s2t kept the length"
