@@ -29,11 +29,10 @@ by region_id.
 
 from __future__ import annotations
 
-import functools
 import math
 import re
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -360,19 +359,17 @@ def versus_parent(result: RegionResult, by_id: dict[str, RegionResult], names: d
 
 
 # ----- reading the query ------------------------------------------------------------------------------------------
-@functools.cache
-def _idf() -> tuple[dict[str, float], float]:
+def _idf() -> tuple[Mapping[str, float], float]:
     """jieba's general-language IDF table: rare words (轮岗) weigh more than common ones (教师)."""
-    import jieba.analyse
+    from policykb.lexicon import idf_table
 
-    tfidf = jieba.analyse.TFIDF()
-    return tfidf.idf_freq, float(tfidf.median_idf)
+    return idf_table()
 
 
 def _cut(text: str) -> list[str]:
-    import jieba
+    from policykb.keyword_index import query_jieba
 
-    return [t.strip() for t in jieba.lcut_for_search(text) if t.strip()]
+    return [t.strip() for t in query_jieba().lcut_for_search(text) if t.strip()]
 
 
 def topic_terms(text: str) -> list[str]:

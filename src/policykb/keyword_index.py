@@ -67,12 +67,21 @@ def _bigrams(text: str) -> list[str]:
     return out
 
 
-def tokenize(text: str, variant: str = DEFAULT_TOKENIZER) -> list[str]:
-    """Fold, lowercase and split text into BM25 terms: jieba words without punctuation or stopwords, plus bigrams."""
+def query_jieba() -> Any:
+    """The jieba tokenizer for queries: the loaded dictionary, or the index's lexicon file (same words, no load)."""
+    from policykb.lexicon import query_tokenizer
+
+    return query_tokenizer(_jieba)
+
+
+def tokenize(text: str, variant: str = DEFAULT_TOKENIZER, query: bool = False) -> list[str]:
+    """Fold, lowercase and split text into BM25 terms: jieba words without punctuation or stopwords, plus bigrams.
+
+    `query`: cut with `query_jieba()` (a query of a cold process need not load the whole dictionary)."""
     if variant not in TOKENIZERS:
         raise ValueError(f"unknown tokenizer variant {variant!r}: choose one of {', '.join(TOKENIZERS)}")
     folded = fold_text(text).lower()
-    jb = _jieba()
+    jb = query_jieba() if query else _jieba()
     words = jb.lcut_for_search(folded) if variant.startswith("search") else jb.lcut(folded)
     tokens = [w for w in (w.strip() for w in words) if w and _WORDLIKE.search(w) and w not in STOPWORDS]
     if variant.endswith("+bigrams"):
@@ -213,7 +222,7 @@ class KeywordIndex:
 
     def warm_up(self) -> None:
         """Load jieba, and with bm25s's numba scorer compile it now (about 6 s once), not on the first query."""
-        tokenize("预热")
+        tokenize("预热", query=True)
         if self.n_docs and not self._warm:
             self._retrieve([0], 1, None)
         self._warm = True
@@ -272,7 +281,7 @@ class KeywordIndex:
         A query made only of common terms keeps them all.
         """
         vocab = self._vocab
-        ids = [vocab[t] for t in dict.fromkeys(tokenize(query, self.tokenizer)) if t in vocab]
+        ids = [vocab[t] for t in dict.fromkeys(tokenize(query, self.tokenizer, query=True)) if t in vocab]
         if common_share >= 1.0 or not ids:
             return ids
         limit = max(common_share * self.n_docs, COMMON_TERM_MIN_DOCS)
