@@ -173,6 +173,9 @@ def run(args: argparse.Namespace) -> int:
         print(f"model ready: {path}")
         if args.onnx:
             print(f"int8 ONNX ready: {export_onnx_int8(path)}")
+            from policykb.query_tokenizer import query_tokenizer
+
+            query_tokenizer(path, 512)  # the vocabulary file one-query processes tokenise from
             from policykb.modelconvert import int8_self_check
 
             check = int8_self_check(path)
