@@ -700,8 +700,12 @@ def compare_measure(kb: Any, query: str, region_ids: Sequence[str] | None = None
     hits = {r["region_id"]: region_hits(kb, query, r, below[r["region_id"]]) for r in regions}
     doc_ids = {h.clause.doc_id for column in hits.values() for h in column}
     documents = {}
-    for d in sorted(doc_ids):
-        meta = kb.document(d).metadata
-        documents[d] = {"title": meta.title or "", "date": meta.date}
+    if hasattr(kb, "document_headings"):  # one query for every document's title and date
+        headings = kb.document_headings(sorted(doc_ids))
+        documents = {d: {"title": headings[d][0], "date": headings[d][1]} for d in sorted(doc_ids)}
+    else:
+        for d in sorted(doc_ids):
+            meta = kb.document(d).metadata
+            documents[d] = {"title": meta.title or "", "date": meta.date}
     titles = {d: str(v["title"]) for d, v in documents.items()}
     return compare_hits(query, regions, hits, float(kb.settings.compare_threshold), titles, documents)

@@ -91,6 +91,12 @@ def tokenize(text: str, variant: str = DEFAULT_TOKENIZER, query: bool = False) -
     return tokens
 
 
+@functools.lru_cache(maxsize=256)
+def _query_terms(query: str, variant: str) -> tuple[str, ...]:
+    """A query's distinct terms, cut once: compare searches every region with the same query."""
+    return tuple(dict.fromkeys(tokenize(query, variant, query=True)))
+
+
 def _numba_available() -> bool:
     return importlib_util.find_spec("numba") is not None
 
@@ -281,7 +287,7 @@ class KeywordIndex:
         A query made only of common terms keeps them all.
         """
         vocab = self._vocab
-        ids = [vocab[t] for t in dict.fromkeys(tokenize(query, self.tokenizer, query=True)) if t in vocab]
+        ids = [vocab[t] for t in _query_terms(query, self.tokenizer) if t in vocab]
         if common_share >= 1.0 or not ids:
             return ids
         limit = max(common_share * self.n_docs, COMMON_TERM_MIN_DOCS)

@@ -310,6 +310,14 @@ class KnowledgeBase:
     def regions(self) -> list[dict[str, Any]]:
         return self.store.regions()
 
+    def document_headings(self, doc_ids: Sequence[str]) -> dict[str, tuple[str, str | None]]:
+        """(title, date) of each document asked for, in one round trip: what compare dates its values by."""
+        headings: dict[str, tuple[str, str | None]] = self.store.document_headings(list(doc_ids))
+        missing = [d for d in doc_ids if d not in headings]
+        if missing:
+            raise NotFoundError(f"no document {missing[0]!r} in the knowledge base")
+        return headings
+
     def clauses(self, region_ids: Sequence[str] | None = None, doc_id: str | None = None) -> list[Clause]:
         region_ids = self._resolve_regions(region_ids)
         return self.store.clauses(region_ids=region_ids or None, doc_id=doc_id)
