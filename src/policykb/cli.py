@@ -296,15 +296,10 @@ def run(args: argparse.Namespace) -> int:
             print(f"draft written: {out} ({len(draft.clauses)} clauses, every one cited)")
         return 0
     if cmd == "serve":
-        from policykb import handoff
         from policykb.web import serve
 
-        host, port = args.host or settings.host, args.port or settings.port
-        announcement = handoff.announce(settings.index_path, str(host), int(port))
-        try:
-            serve(kb, host=host, port=port)
-        finally:
-            handoff.withdraw(announcement)
+        # The app announces itself to one-shot CLI searches while it runs (web.create_app's lifespan).
+        serve(kb, host=args.host or settings.host, port=args.port or settings.port)
         return 0
     raise PolicyKBError(f"unknown command {cmd}")
 
