@@ -46,11 +46,10 @@ def test_lexicon_idf_is_jiebas(written: lexicon.Lexicon) -> None:
 
 def test_a_lexicon_of_another_jieba_is_not_used(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     path = lexicon.write_lexicon(tmp_path / lexicon.LEXICON_FILE)
+    monkeypatch.setattr(lexicon, "lexicon_path", lambda: path)
+    assert lexicon.configured_lexicon() is not None
     monkeypatch.setattr(lexicon, "stamp", lambda: "jieba 9.9; 1,2")
     with pytest.raises(ValueError, match="made from jieba"):
         lexicon.Lexicon(path)
-    lexicon.configure(tmp_path)
-    try:
-        assert lexicon.configured_lexicon() is None
-    finally:
-        lexicon.configure(None)
+    lexicon._open_cached.cache_clear()
+    assert lexicon.configured_lexicon() is None

@@ -171,6 +171,9 @@ def run(args: argparse.Namespace) -> int:
         models_dir = Settings.load(model=MODEL_NAME).model_path.parent
         path = install_default_model(models_dir, force=args.force, progress=sys.stderr.isatty())
         print(f"model ready: {path}")
+        from policykb.lexicon import ensure_lexicon
+
+        ensure_lexicon()
         if args.onnx:
             print(f"int8 ONNX ready: {export_onnx_int8(path)}")
             from policykb.query_tokenizer import query_tokenizer
@@ -200,6 +203,9 @@ def run(args: argparse.Namespace) -> int:
         for outcome in report.files:
             if not outcome.ok:
                 print(f"skipped: {outcome.reason}", file=sys.stderr)
+        from policykb.lexicon import ensure_lexicon
+
+        ensure_lexicon()  # at index time, so that no query process has to load jieba's dictionary
         return 0 if report.indexed else 1
     if cmd == "documents":
         records = kb.document_records()

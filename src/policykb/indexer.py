@@ -457,9 +457,6 @@ def publish(
         shutil.rmtree(tmp_dir, ignore_errors=True)
         raise
     _swap_current(index_root, f"{BUILDS_DIR}/{build_name}")
-    from policykb.lexicon import ensure_lexicon
-
-    ensure_lexicon(index_root)  # at index time, so that no query process has to load jieba's dictionary
     Library(index_root).write_catalog(catalog, manifest.generation)
     collect_garbage(index_root)
     log.info("published %s: %d documents, %d searchable clauses in %d segments", build_name, manifest.documents,
@@ -622,9 +619,6 @@ def open_build(index_root: Path, build: Path, settings: Settings, embedder: Any 
             f"the index at {index_root} has format {manifest.format_version}, this policykb reads format "
             f"{FORMAT_VERSION}: rebuild it with `policykb ingest`"
         )
-    from policykb import lexicon
-
-    lexicon.configure(index_root)  # queries on this index cut their words through its lexicon file
     resolved = _resolve_embedder(embedder, settings)
     if resolved is not None:
         check_embedder(manifest, resolved)

@@ -6,17 +6,21 @@ lexicon file holds exactly jieba's tables (prefix frequencies with their total, 
 written once at index time, so cutting a query through it gives the words the full dictionary gives.
 
 A process that has loaded the full dictionary anyway (an ingest) keeps using it; the file is only a faster way
-to the same answers. It is stamped with jieba's version and the sizes of its dictionary files: another jieba
-makes it stale, and it is rewritten.
+to the same answers. Like jieba's own cache it lives in the temporary folder, one per user and jieba: every
+index (and every test) shares it, written once by `policykb ingest`, `models install` or the first query that
+finds it missing. It is stamped with jieba's version and the sizes of its dictionary files (another jieba makes
+it stale, and it is rewritten), and a file another user owns is never read.
 """
 
 from __future__ import annotations
 
 import functools
+import hashlib
 import logging
 import math
 import os
 import sqlite3
+import tempfile
 import threading
 from collections.abc import Iterator, Mapping
 from importlib import metadata as importlib_metadata
@@ -26,13 +30,6 @@ from typing import Any
 log = logging.getLogger(__name__)
 
 LEXICON_FILE = "lexicon.sqlite"
-_configured: Path | None = None
-
-
-def configure(index_root: Path | None) -> None:
-    """Use the lexicon of this index folder for query-time cutting (None: always the full dictionary)."""
-    global _configured
-    _configured = None if index_root is None else Path(index_root) / LEXICON_FILE
 
 
 def _jieba_files() -> tuple[Path, Path]:
@@ -50,6 +47,12 @@ def stamp() -> str:
         version = "?"
     sizes = ",".join(str(p.stat().st_size) if p.exists() else "-" for p in _jieba_files())
     return f"jieba {version}; {sizes}"
+
+
+def lexicon_path() -> Path:
+    """This user's lexicon for this jieba, in the temporary folder (as jieba keeps its own cache)."""
+    digest = hashlib.sha256(stamp().encode()).hexdigest()[:12]
+    return Path(tempfile.gettempdir()) / f"policykb-{os.getuid()}-{digest}-{LEXICON_FILE}"
 
 
 class LookupTable(Mapping[str, Any]):
@@ -144,9 +147,9 @@ def write_lexicon(path: Path) -> Path:
     return path
 
 
-def ensure_lexicon(index_root: Path) -> Path | None:
-    """The index folder's lexicon, written now when missing or stale; None when the folder cannot be written."""
-    path = Path(index_root) / LEXICON_FILE
+def ensure_lexicon() -> Path | None:
+    """The lexicon, written now when missing or stale; None when it cannot be written."""
+    path = lexicon_path()
     if _open(path) is not None:
         return path
     try:
@@ -169,15 +172,17 @@ def _open(path: Path | None) -> Lexicon | None:
     if path is None:
         return None
     try:
-        mtime = path.stat().st_mtime_ns
+        stat = path.stat()
     except OSError:
         return None
-    return _open_cached(path, mtime)
+    if stat.st_uid != os.getuid():  # a shared temporary folder: never read words another user could have written
+        return None
+    return _open_cached(path, stat.st_mtime_ns)
 
 
 def configured_lexicon() -> Lexicon | None:
-    """The configured index folder's lexicon, if it exists and matches this jieba."""
-    return _open(_configured)
+    """The lexicon, if it exists and matches this jieba."""
+    return _open(lexicon_path())
 
 
 def query_tokenizer(full: Any) -> Any:
@@ -187,13 +192,13 @@ def query_tokenizer(full: Any) -> Any:
         return full()
     lexicon = configured_lexicon()
     if lexicon is None:
-        if _configured is not None and not _configured.exists():
-            # An index built before lexicons existed: write it once, so the next process cuts queries fast.
+        tokenizer = full()
+        if not lexicon_path().exists():  # written once, so the next process cuts its queries fast
             try:
-                write_lexicon(_configured)
-            except OSError as exc:
-                log.info("could not write the jieba lexicon %s: %s", _configured, exc)
-        return full()
+                write_lexicon(lexicon_path())
+            except (OSError, sqlite3.Error) as exc:
+                log.info("could not write the jieba lexicon %s: %s", lexicon_path(), exc)
+        return tokenizer
     return _lexicon_tokenizer(lexicon)
 
 
