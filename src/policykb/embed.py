@@ -293,7 +293,8 @@ class _OnnxEncoder:
     def token_ids(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
         """(input ids, attention mask) of a batch, padded to its longest text."""
         fast = self.single_text_tokenizer
-        if len(texts) == 1 and fast is not None and fast.handles(texts[0]) and len(texts[0]) <= 2000:
+        # Once the full tokenizer is loaded (a server, an ingest) it is the faster of the two.
+        if self._tokenizer is None and len(texts) == 1 and fast is not None and fast.handles(texts[0]) and len(texts[0]) <= 2000:
             ids = np.array([fast.encode(texts[0])], dtype=np.int64)
             return ids, np.ones_like(ids)
         encodings = self.tokenizer.encode_batch(texts)
@@ -375,6 +376,13 @@ class SentenceTransformerEmbedder:
             encoder = _TorchEncoder(self.model_path, self.threads, self.max_seq_length)
         self._dimension = encoder.dimension
         self._encoder = encoder
+
+    def load_tokenizer(self) -> None:
+        """Load the full tokenizer now (a long-running process: it tokenises a query faster than the vocabulary file)."""
+        self.warm_up()
+        encoder = self._encoder
+        if isinstance(encoder, _OnnxEncoder):
+            encoder.tokenizer  # noqa: B018 - loads it
 
     def _check_int8(self, encoder: Callable[[list[str]], np.ndarray]) -> Any:
         from policykb.int8check import check_int8

@@ -189,6 +189,8 @@ class SearchEngine:
         self.facets()
         self.store.regions()
         embedder = self.embedder()
+        if hasattr(embedder, "load_tokenizer"):
+            embedder.load_tokenizer()  # a server tokenises with the full tokenizer; a one-shot CLI never loads it
         embedder.encode_queries(["预热"])
 
     def close(self) -> None:
