@@ -234,8 +234,10 @@ class KeywordIndex:
         return cls(None, n_docs, tokenizer, postings=(data, indices, indptr), vocab=vocab)
 
     def warm_up(self) -> None:
-        """Load jieba, and with bm25s's numba scorer compile it now (about 6 s once), not on the first query."""
-        tokenize("预热", query=True)
+        """Load jieba's dictionary, and with bm25s's numba scorer compile it now (about 6 s once), not on the first
+        query."""
+        # A long-running process loads jieba's whole dictionary (faster per query than the lexicon file).
+        tokenize("预热")
         if self.n_docs and not self._warm:
             self._retrieve([0], 1, None)
         self._warm = True

@@ -39,6 +39,7 @@ def _jieba_files() -> tuple[Path, Path]:
     return root / "dict.txt", root / "analyse" / "idf.txt"
 
 
+@functools.cache  # jieba does not change under a running process; every query asks
 def stamp() -> str:
     """jieba's version and the sizes of its dictionary files: what the lexicon was made from."""
     try:
