@@ -1,7 +1,8 @@
-"""Load test: 200 searches from 8 concurrent clients against `policykb serve` on loopback; p50/p95 and errors.
+"""Load test: 8 concurrent clients against `policykb serve` on loopback, mixing searches, compares and page
+views as people use the UI; p50/p95 per kind of request, and errors.
 
 Usage: python bench/load_test.py [INDEX_DIR]   (default indexes/, which must already hold an index)
-bench/run.py calls `run_load_test(index_dir)`.
+bench/run.py calls `run_load_test(index_dir)`; `mix=("search",)` gives the searches-only test of before.
 """
 
 from __future__ import annotations
@@ -64,16 +65,32 @@ def _wait_until_up(base: str, proc: subprocess.Popen[bytes], timeout: float) -> 
     raise RuntimeError(f"policykb serve did not answer within {timeout:.0f} s")
 
 
-def _search(base: str, query: str) -> tuple[float, bool]:
-    """One search: (latency in ms, ok). ok means HTTP 200 with a JSON body holding `hits`."""
-    url = f"{base}/api/search?{urllib.parse.urlencode({'q': query, 'k': 10})}"
+# Out of every ten requests: five searches, three compares, two page views (a document page, the catalogue).
+DEFAULT_MIX = ("search", "compare", "search", "page", "search", "compare", "search", "page", "search", "compare")
+
+
+def _timed(url: str, ok_key: str | None) -> tuple[float, bool]:
+    """(latency in ms, ok): HTTP 200, and for a JSON answer the key it must hold."""
     start = time.perf_counter()
     try:
         status, body = _get(url)
-        ok = status == 200 and "hits" in json.loads(body)
+        ok = status == 200 and (ok_key is None or ok_key in json.loads(body))
     except (OSError, ValueError):
         ok = False
     return (time.perf_counter() - start) * 1000.0, ok
+
+
+def _search(base: str, query: str) -> tuple[float, bool]:
+    """One search: (latency in ms, ok). ok means HTTP 200 with a JSON body holding `hits`."""
+    return _timed(f"{base}/api/search?{urllib.parse.urlencode({'q': query, 'k': 10})}", "hits")
+
+
+def _request(base: str, kind: str, query: str, page: str) -> tuple[str, float, bool]:
+    if kind == "search":
+        return (kind, *_search(base, query))
+    if kind == "compare":
+        return (kind, *_timed(f"{base}/api/compare?{urllib.parse.urlencode({'q': query})}", "regions"))
+    return (kind, *_timed(f"{base}{page}", None))
 
 
 def _percentile(values: list[float], q: float) -> float:
@@ -85,8 +102,10 @@ def _percentile(values: list[float], q: float) -> float:
 
 
 def run_load_test(index_dir: str | Path, requests: int = 200, clients: int = 8,
-                  startup_timeout: float = 180.0) -> dict[str, Any]:
-    """Serve `index_dir` on a free loopback port, fire `requests` searches from `clients` threads, report."""
+                  startup_timeout: float = 180.0, mix: tuple[str, ...] = DEFAULT_MIX) -> dict[str, Any]:
+    """Serve `index_dir` on a free loopback port, fire `requests` requests of the mix from `clients` threads, report.
+
+    The top-level p50/p95 are the searches'; `kinds` holds p50/p95/count per kind (search, compare, page)."""
     port = _free_port()
     base = f"http://127.0.0.1:{port}"
     exe = Path(sys.executable).with_name("policykb")
@@ -99,10 +118,12 @@ def run_load_test(index_dir: str | Path, requests: int = 200, clients: int = 8,
         _wait_until_up(base, proc, startup_timeout)
         startup_s = time.perf_counter() - started
         queries = _queries()
-        work = [queries[i % len(queries)] for i in range(requests)]
+        doc_ids = [d["doc_id"] for d in json.loads(_get(base + "/api/documents")[1])] or [""]
+        pages = [f"/documents/{urllib.parse.quote(d)}" for d in doc_ids] + ["/measures"]
+        work = [(mix[i % len(mix)], queries[i % len(queries)], pages[i % len(pages)]) for i in range(requests)]
         wall_start = time.perf_counter()
         with ThreadPoolExecutor(max_workers=clients) as pool:
-            results = list(pool.map(lambda q: _search(base, q), work))
+            results = list(pool.map(lambda w: _request(base, *w), work))
         wall_s = time.perf_counter() - wall_start
     finally:
         proc.terminate()
@@ -111,17 +132,23 @@ def run_load_test(index_dir: str | Path, requests: int = 200, clients: int = 8,
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
-    latencies = [ms for ms, ok in results if ok]
+    kinds: dict[str, dict[str, Any]] = {}
+    for kind in dict.fromkeys(mix):
+        ms = [m for k, m, ok in results if k == kind and ok]
+        kinds[kind] = {"count": sum(1 for k, _, _ in results if k == kind),
+                       "p50_ms": round(_percentile(ms, 50), 1), "p95_ms": round(_percentile(ms, 95), 1)}
+    latencies = [ms for k, ms, ok in results if ok and k == "search"]
     return {
         "requests": requests,
         "clients": clients,
-        "errors": sum(1 for _, ok in results if not ok),
+        "errors": sum(1 for _, _, ok in results if not ok),
         "p50_ms": round(_percentile(latencies, 50), 1),
         "p95_ms": round(_percentile(latencies, 95), 1),
         "mean_ms": round(statistics.fmean(latencies), 1) if latencies else float("nan"),
         "max_ms": round(max(latencies), 1) if latencies else float("nan"),
         "throughput_rps": round(requests / wall_s, 1) if wall_s else float("nan"),
         "startup_s": round(startup_s, 1),
+        "kinds": kinds,
     }
 
 
@@ -132,7 +159,9 @@ def format_table(result: dict[str, Any]) -> str:
         ("p50", f"{result['p50_ms']} ms"),
         ("p95", f"{result['p95_ms']} ms"),
         ("mean / max", f"{result['mean_ms']} / {result['max_ms']} ms"),
-        ("throughput", f"{result['throughput_rps']} searches/s"),
+        ("throughput", f"{result['throughput_rps']} requests/s"),
+        *((f"{kind} p50 / p95", f"{k['p50_ms']} / {k['p95_ms']} ms ({k['count']} requests)")
+          for kind, k in result.get("kinds", {}).items()),
         ("server start-up", f"{result['startup_s']} s (model and index warm-up)"),
     ]
     width = max(len(k) for k, _ in rows)
@@ -142,7 +171,7 @@ def format_table(result: dict[str, Any]) -> str:
 def main(argv: list[str]) -> int:
     index_dir = argv[1] if len(argv) > 1 else "indexes"
     result = run_load_test(index_dir)
-    print("load test: policykb serve, GET /api/search")
+    print("load test: policykb serve, searches + compares + page views")
     print(format_table(result))
     return 1 if result["errors"] else 0
 

@@ -58,3 +58,21 @@ def test_a_stale_announcement_is_ignored(
     assert main(["-v", "--index-dir", str(tmp_path), "search", "比例"]) == 2
     assert "runs in this process" in caplog.text
     assert "no index" in capsys.readouterr().err
+
+
+def test_the_app_announces_itself_while_it_runs(tmp_path: Path) -> None:
+    """serve.json appears at the app's start-up and goes at its shutdown (the lifespan), however it is stopped."""
+    from fastapi.testclient import TestClient
+
+    from policykb.service import KnowledgeBase
+    from policykb.settings import Settings
+    from policykb.web import create_app
+
+    app = create_app(KnowledgeBase(Settings.load(index_dir=str(tmp_path))), announce_at=("0.0.0.0", 8123))  # noqa: S104
+    path = tmp_path / handoff.ANNOUNCEMENT
+    assert not path.exists()
+    with TestClient(app):
+        assert json.loads(path.read_text()) == {"url": "http://127.0.0.1:8123", "pid": os.getpid()}
+    assert not path.exists()
+    with TestClient(create_app(KnowledgeBase(Settings.load(index_dir=str(tmp_path))))):
+        assert not path.exists()  # an app made without announce_at (tests, embedding) says nothing

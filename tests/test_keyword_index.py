@@ -185,3 +185,20 @@ def test_numba_backend_scores_like_numpy(index: KeywordIndex, tmp_path: Path) ->
         assert a[0].tolist() == b[0].tolist()
         np.testing.assert_allclose(a[1], b[1], rtol=1e-6)
     assert fast.search("县管校聘", 5, allowed_ids=np.array([1]))[0].tolist() == [1]
+
+
+def test_posting_list_scorer_answers_like_bm25s_with_ties_at_the_cut(tmp_path: Path) -> None:
+    """The csc scorer (no bm25s at query time) gives bm25s's scores; equal scores at the k-th place go to lower ids."""
+    # Clauses 0-3 are the same text: they tie, so a top-2 must take 0 and 1, whatever a partition does.
+    texts = [TEXTS[2]] * 4 + TEXTS
+    built = KeywordIndex.build(texts, backend="numpy")
+    built.save(tmp_path / "bm25")
+    csc = KeywordIndex.load(tmp_path / "bm25")
+    assert csc.backend == "csc"
+    assert csc.search("薄弱校的教师人数", 2)[0].tolist() == [0, 1]
+    assert csc.search("薄弱校的教师人数", 2, allowed_ids=np.array([1, 3, 8]))[0].tolist() == [1, 3]
+    for query in ("县管校聘", "教师交流轮岗", "学期", "集团内教师", "薄弱学校进步"):
+        for allowed in (None, np.array([0, 2, 5, 7, 9])):
+            a, b = built.search(query, 20, allowed_ids=allowed), csc.search(query, 20, allowed_ids=allowed)
+            assert a[0].tolist() == b[0].tolist()
+            np.testing.assert_array_equal(a[1], b[1])

@@ -184,8 +184,14 @@ def run(args: argparse.Namespace) -> int:
         models_dir = Settings.load(model=MODEL_NAME).model_path.parent
         path = install_default_model(models_dir, force=args.force, progress=sys.stderr.isatty())
         print(f"model ready: {path}")
+        from policykb.lexicon import ensure_lexicon
+
+        ensure_lexicon()
         if args.onnx:
             print(f"int8 ONNX ready: {export_onnx_int8(path)}")
+            from policykb.query_tokenizer import query_tokenizer
+
+            query_tokenizer(path, 512)  # the vocabulary file one-query processes tokenise from
             from policykb.modelconvert import int8_self_check
 
             check = int8_self_check(path)
@@ -211,6 +217,9 @@ def run(args: argparse.Namespace) -> int:
         for outcome in report.files:
             if not outcome.ok:
                 print(f"skipped: {outcome.reason}", file=sys.stderr)
+        from policykb.lexicon import ensure_lexicon
+
+        ensure_lexicon()  # at index time, so that no query process has to load jieba's dictionary
         return 0 if report.indexed else 1
     if cmd == "documents":
         records = kb.document_records()
@@ -307,15 +316,10 @@ def run(args: argparse.Namespace) -> int:
             print(f"draft written: {out} ({len(draft.clauses)} clauses, every one cited)")
         return 0
     if cmd == "serve":
-        from policykb import handoff
         from policykb.web import serve
 
-        host, port = args.host or settings.host, args.port or settings.port
-        announcement = handoff.announce(settings.index_path, str(host), int(port))
-        try:
-            serve(kb, host=host, port=port)
-        finally:
-            handoff.withdraw(announcement)
+        # The app announces itself to one-shot CLI searches while it runs (web.create_app's lifespan).
+        serve(kb, host=args.host or settings.host, port=args.port or settings.port)
         return 0
     raise PolicyKBError(f"unknown command {cmd}")
 

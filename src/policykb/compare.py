@@ -36,11 +36,10 @@ by region_id.
 
 from __future__ import annotations
 
-import functools
 import math
 import re
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -419,19 +418,17 @@ def versus_parent(result: RegionResult, by_id: dict[str, RegionResult], names: d
 
 
 # ----- reading the query ------------------------------------------------------------------------------------------
-@functools.cache
-def _idf() -> tuple[dict[str, float], float]:
+def _idf() -> tuple[Mapping[str, float], float]:
     """jieba's general-language IDF table: rare words (轮岗) weigh more than common ones (教师)."""
-    import jieba.analyse
+    from policykb.lexicon import idf_table
 
-    tfidf = jieba.analyse.TFIDF()
-    return tfidf.idf_freq, float(tfidf.median_idf)
+    return idf_table()
 
 
 def _cut(text: str) -> list[str]:
-    import jieba
+    from policykb.keyword_index import query_jieba
 
-    return [t.strip() for t in jieba.lcut_for_search(text) if t.strip()]
+    return [t.strip() for t in query_jieba().lcut_for_search(text) if t.strip()]
 
 
 def topic_terms(text: str) -> list[str]:
@@ -845,8 +842,12 @@ def compare_measure(kb: Any, query: str, region_ids: Sequence[str] | None = None
     hits = {r["region_id"]: region_hits(kb, query, r, below[r["region_id"]]) for r in regions}
     doc_ids = {h.clause.doc_id for column in hits.values() for h in column}
     documents = {}
-    for d in sorted(doc_ids):
-        meta = kb.document(d).metadata
-        documents[d] = {"title": meta.title or "", "date": meta.date}
+    if hasattr(kb, "document_headings"):  # one query for every document's title and date
+        headings = kb.document_headings(sorted(doc_ids))
+        documents = {d: {"title": headings[d][0], "date": headings[d][1]} for d in sorted(doc_ids)}
+    else:
+        for d in sorted(doc_ids):
+            meta = kb.document(d).metadata
+            documents[d] = {"title": meta.title or "", "date": meta.date}
     titles = {d: str(v["title"]) for d, v in documents.items()}
     return compare_hits(query, regions, hits, float(kb.settings.compare_threshold), titles, documents)

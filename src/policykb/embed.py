@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import os
 import sqlite3
 import zlib
 from collections.abc import Callable, Sequence
@@ -212,26 +213,94 @@ def onnx_session_options(threads: int) -> Any:
     return options
 
 
+def _optimized_path(onnx_path: Path) -> Path:
+    """Where this machine's fused copy of an ONNX export lives: per CPU, ONNX Runtime version and export."""
+    import onnxruntime as ort
+
+    from policykb.int8check import cpu_signature
+
+    stat = onnx_path.stat()
+    basis = f"{cpu_signature()}|{ort.__version__}|{stat.st_size}|{stat.st_mtime_ns}"
+    return onnx_path.with_name(f"{onnx_path.stem}.fused-{hashlib.sha256(basis.encode()).hexdigest()[:12]}.onnx")
+
+
+def onnx_session(onnx_path: Path, threads: int) -> Any:
+    """An inference session over the export, from the graph ONNX Runtime fused for this CPU when one is saved.
+
+    Fusing the graph at every start costs a third of the session's creation (a second of a cold CLI query on a
+    busy machine), so the first session saves the fused graph beside the export and later ones load it with the
+    optimisations already applied (identical outputs). The fused graph may hold kernels chosen for this CPU,
+    hence one file per CPU signature.
+    """
+    import onnxruntime as ort
+
+    providers = ["CPUExecutionProvider"]
+    fused = _optimized_path(onnx_path)
+    if fused.is_file():
+        options = onnx_session_options(threads)
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
+        try:
+            return ort.InferenceSession(str(fused), options, providers=providers)
+        except Exception as exc:  # a damaged file: fuse again from the export
+            log.info("not using the fused ONNX graph %s: %s", fused, exc)
+    options = onnx_session_options(threads)
+    tmp = fused.with_name(f".{fused.name}.{os.getpid()}.tmp")
+    options.optimized_model_filepath = str(tmp)
+    options.log_severity_level = 3  # its warning that the saved graph is for this hardware is the point here
+    try:
+        session = ort.InferenceSession(str(onnx_path), options, providers=providers)
+    finally:
+        try:
+            if tmp.is_file():
+                os.replace(tmp, fused)
+        except OSError as exc:
+            log.info("could not keep the fused ONNX graph %s: %s", fused, exc)
+            tmp.unlink(missing_ok=True)
+    return session
+
+
 class _OnnxEncoder:
     """ONNX Runtime over the folder's int8 encoder, with the folder's tokenizer and pooling."""
 
     def __init__(self, model_path: Path, threads: int, max_seq_length: int) -> None:
-        import onnxruntime as ort
-        from tokenizers import Tokenizer
 
         from policykb.modelconvert import export_onnx_int8
+        from policykb.query_tokenizer import query_tokenizer
 
         onnx_path = export_onnx_int8(model_path)
-        self.tokenizer = Tokenizer.from_file(str(model_path / "tokenizer.json"))
-        self.tokenizer.enable_truncation(max_length=max_seq_length)
-        pad_token = self._pad_token(model_path)
-        pad_id = self.tokenizer.token_to_id(pad_token)
-        self.tokenizer.enable_padding(pad_id=pad_id if pad_id is not None else 0, pad_token=pad_token)
-        self.session = ort.InferenceSession(
-            str(onnx_path), onnx_session_options(threads), providers=["CPUExecutionProvider"]
-        )
+        self.model_path, self.max_seq_length = model_path, max_seq_length
+        self._tokenizer: Any = None
+        # One text (a query) is tokenised from the vocabulary file: loading tokenizer.json takes 1.5 s or more.
+        self.single_text_tokenizer = query_tokenizer(model_path, max_seq_length)
+        self.session = onnx_session(onnx_path, threads)
         self.pooling = folder_pooling(model_path)
         self.dimension = int(self.session.get_outputs()[0].shape[-1])
+
+    @property
+    def tokenizer(self) -> Any:
+        """The folder's full tokenizer, padded and truncated (loaded on first use: batches of passages)."""
+        if self._tokenizer is None:
+            from tokenizers import Tokenizer
+
+            tokenizer = Tokenizer.from_file(str(self.model_path / "tokenizer.json"))
+            tokenizer.enable_truncation(max_length=self.max_seq_length)
+            pad_token = self._pad_token(self.model_path)
+            pad_id = tokenizer.token_to_id(pad_token)
+            tokenizer.enable_padding(pad_id=pad_id if pad_id is not None else 0, pad_token=pad_token)
+            self._tokenizer = tokenizer
+        return self._tokenizer
+
+    def token_ids(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        """(input ids, attention mask) of a batch, padded to its longest text."""
+        fast = self.single_text_tokenizer
+        # Once the full tokenizer is loaded (a server, an ingest) it is the faster of the two.
+        if self._tokenizer is None and len(texts) == 1 and fast is not None and fast.handles(texts[0]) and len(texts[0]) <= 2000:
+            ids = np.array([fast.encode(texts[0])], dtype=np.int64)
+            return ids, np.ones_like(ids)
+        encodings = self.tokenizer.encode_batch(texts)
+        ids = np.array([e.ids for e in encodings], dtype=np.int64)
+        mask = np.array([e.attention_mask for e in encodings], dtype=np.int64)
+        return ids, mask
 
     @staticmethod
     def _pad_token(model_path: Path) -> str:
@@ -239,9 +308,7 @@ class _OnnxEncoder:
         return str(pad.get("content", "<pad>")) if isinstance(pad, dict) else str(pad)
 
     def __call__(self, texts: list[str]) -> np.ndarray:
-        encodings = self.tokenizer.encode_batch(texts)
-        ids = np.array([e.ids for e in encodings], dtype=np.int64)
-        mask = np.array([e.attention_mask for e in encodings], dtype=np.int64)
+        ids, mask = self.token_ids(texts)
         hidden = self.session.run(None, {"input_ids": ids, "attention_mask": mask})[0]
         if self.pooling == "cls":
             pooled = hidden[:, 0]
@@ -309,6 +376,13 @@ class SentenceTransformerEmbedder:
             encoder = _TorchEncoder(self.model_path, self.threads, self.max_seq_length)
         self._dimension = encoder.dimension
         self._encoder = encoder
+
+    def load_tokenizer(self) -> None:
+        """Load the full tokenizer now (a long-running process: it tokenises a query faster than the vocabulary file)."""
+        self.warm_up()
+        encoder = self._encoder
+        if isinstance(encoder, _OnnxEncoder):
+            encoder.tokenizer  # noqa: B018 - loads it
 
     def _check_int8(self, encoder: Callable[[list[str]], np.ndarray]) -> Any:
         from policykb.int8check import check_int8

@@ -11,9 +11,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import urllib.error
-import urllib.parse
-import urllib.request
 from pathlib import Path
 from typing import Any
 
@@ -71,6 +68,9 @@ def ask(index_root: Path, endpoint: str, params: list[tuple[str, str]]) -> tuple
     url = _server_url(index_root)
     if url is None:
         return None
+    import urllib.parse
+    import urllib.request  # only now: a CLI with no server to ask never pays for the HTTP client's import
+
     full = f"{url}{endpoint}?{urllib.parse.urlencode(params)}"
     try:
         with urllib.request.urlopen(full, timeout=TIMEOUT_S) as response:  # noqa: S310 - our own loopback server

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from policykb.errors import PolicyKBError
 from policykb.query import fold as fold_text
 
 if TYPE_CHECKING:
@@ -23,6 +24,8 @@ log = logging.getLogger(__name__)
 # Below this many clauses the numpy backend answers in a few milliseconds, so numba's ~6 s JIT compilation
 # on the first query would cost more than it saves.
 NUMBA_MIN_DOCS = 20_000
+# Posting files larger than this are memory-mapped rather than read into the heap.
+MMAP_MIN_BYTES = 64 * 1024 * 1024
 
 # Function words that carry no topic; single characters only matter as jieba tokens (bigrams keep them).
 STOPWORDS = frozenset(
@@ -64,12 +67,21 @@ def _bigrams(text: str) -> list[str]:
     return out
 
 
-def tokenize(text: str, variant: str = DEFAULT_TOKENIZER) -> list[str]:
-    """Fold, lowercase and split text into BM25 terms: jieba words without punctuation or stopwords, plus bigrams."""
+def query_jieba() -> Any:
+    """The jieba tokenizer for queries: the loaded dictionary, or the index's lexicon file (same words, no load)."""
+    from policykb.lexicon import query_tokenizer
+
+    return query_tokenizer(_jieba)
+
+
+def tokenize(text: str, variant: str = DEFAULT_TOKENIZER, query: bool = False) -> list[str]:
+    """Fold, lowercase and split text into BM25 terms: jieba words without punctuation or stopwords, plus bigrams.
+
+    `query`: cut with `query_jieba()` (a query of a cold process need not load the whole dictionary)."""
     if variant not in TOKENIZERS:
         raise ValueError(f"unknown tokenizer variant {variant!r}: choose one of {', '.join(TOKENIZERS)}")
     folded = fold_text(text).lower()
-    jb = _jieba()
+    jb = query_jieba() if query else _jieba()
     words = jb.lcut_for_search(folded) if variant.startswith("search") else jb.lcut(folded)
     tokens = [w for w in (w.strip() for w in words) if w and _WORDLIKE.search(w) and w not in STOPWORDS]
     if variant.endswith("+bigrams"):
@@ -77,6 +89,12 @@ def tokenize(text: str, variant: str = DEFAULT_TOKENIZER) -> list[str]:
         seen = set(tokens)
         tokens.extend(b for b in _bigrams(folded) if b not in seen and b not in STOPWORDS)
     return tokens
+
+
+@functools.lru_cache(maxsize=256)
+def _query_terms(query: str, variant: str) -> tuple[str, ...]:
+    """A query's distinct terms, cut once: compare searches every region with the same query."""
+    return tuple(dict.fromkeys(tokenize(query, variant, query=True)))
 
 
 def _numba_available() -> bool:
@@ -90,15 +108,56 @@ def choose_backend(n_docs: int, backend: str = "auto") -> str:
     return "numba" if n_docs >= NUMBA_MIN_DOCS and _numba_available() else "numpy"
 
 
+# bm25s's own file names inside a saved index folder.
+_POSTING_FILES = ("data.csc.index.npy", "indices.csc.index.npy", "indptr.csc.index.npy")
+_VOCAB_FILE = "vocab.index.json"
+_PARAMS_FILE = "params.index.json"
+# Scorers: `csc` scores the query terms' posting lists with numpy and never imports bm25s (whose import pulls in
+# scipy and numba, a second or more); `numpy` and `numba` are bm25s's own retrieval, kept for comparison.
+SCORERS = ("csc", "numpy", "numba")
+
+
+def top_k_ids(ids: np.ndarray, scores: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """The k best of (ids ascending, scores), best first, equal scores by lower id: also at the cut, so the
+    candidates never depend on how a partition happened to order ties."""
+    if ids.size > k:
+        cut = np.partition(scores, ids.size - k)[ids.size - k]
+        above = scores > cut
+        at_cut = np.flatnonzero(scores == cut)[: k - int(above.sum())]
+        keep = np.sort(np.concatenate([np.flatnonzero(above), at_cut]))
+        ids, scores = ids[keep], scores[keep]
+    order = np.lexsort((ids, -scores))
+    return ids[order], scores[order]
+
+
 class KeywordIndex:
-    """A BM25 index whose document ids are the clauses' dense ids (0..n-1, in build order)."""
+    """A BM25 index whose document ids are the clauses' dense ids (0..n-1, in build order).
+
+    bm25s builds the index (its eager sparse score matrix: one posting list of precomputed BM25 weights per term);
+    searching reads those posting lists directly, memory-mapped when large, so answering a query needs neither
+    bm25s nor numba: a cold process pays no import or JIT compilation, and the cost is that of the query's postings.
+    """
 
     META_FILE = "policykb.json"
 
-    def __init__(self, bm25: bm25s.BM25, n_docs: int, tokenizer: str = DEFAULT_TOKENIZER) -> None:
+    def __init__(
+        self, bm25: bm25s.BM25 | None, n_docs: int, tokenizer: str = DEFAULT_TOKENIZER, scorer: str = "auto",
+        postings: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None, vocab: dict[str, int] | None = None,
+    ) -> None:
+        if scorer not in (*SCORERS, "auto"):
+            raise ValueError(f"unknown BM25 scorer {scorer!r}: choose one of {', '.join(SCORERS)}")
         self._bm25 = bm25
         self.n_docs = n_docs
         self.tokenizer = tokenizer
+        if scorer == "auto":  # bm25s's compiled scorer where it was chosen for a large index, else the posting lists
+            scorer = "numba" if bm25 is not None and str(bm25.backend) == "numba" else "csc"
+        self._scorer = scorer if bm25 is not None else "csc"
+        if postings is None and bm25 is not None and n_docs:
+            scores = bm25.scores
+            postings = (scores["data"], scores["indices"], scores["indptr"])
+        self._data, self._indices, self._indptr = postings or (
+            np.zeros(0, np.float32), np.zeros(0, np.int32), np.zeros(1, np.int32))
+        self._vocab: dict[str, int] = vocab if vocab is not None else dict(getattr(bm25, "vocab_dict", None) or {})
         self._warm = False
 
     def __len__(self) -> int:
@@ -106,7 +165,7 @@ class KeywordIndex:
 
     @property
     def backend(self) -> str:
-        return str(self._bm25.backend)
+        return self._scorer if self._scorer == "csc" or self._bm25 is None else str(self._bm25.backend)
 
     @classmethod
     def build(
@@ -116,7 +175,7 @@ class KeywordIndex:
         tokenizer: str = DEFAULT_TOKENIZER,
         progress: bool = False,
     ) -> KeywordIndex:
-        """Tokenise and index texts; text i gets id i."""
+        """Tokenise and index texts; text i gets id i. `backend` numpy or numba searches with bm25s's retrieval."""
         import bm25s
         from tqdm import tqdm
 
@@ -127,46 +186,107 @@ class KeywordIndex:
         bm25 = bm25s.BM25(backend=chosen)
         if texts:
             bm25.index(corpus_tokens, show_progress=False)  # bm25s's own bars are internal steps, not stages
-        return cls(bm25, len(texts), tokenizer)
+        return cls(bm25, len(texts), tokenizer, scorer=backend if backend in ("numpy", "numba") else "auto")
 
     def save(self, folder: Path) -> None:
-        """Write the index files into folder (created if needed)."""
+        """Write the index files into folder (created if needed), in bm25s's format."""
         folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)
         if self.n_docs:
+            if self._bm25 is None:
+                raise PolicyKBError("a keyword index read from disk is saved by copying its folder")
             self._bm25.save(str(folder), show_progress=False)
         meta = {"n_docs": self.n_docs, "tokenizer": self.tokenizer}
         (folder / self.META_FILE).write_text(json.dumps(meta), encoding="utf-8")
 
     @classmethod
-    def load(cls, folder: Path, backend: str = "auto", mmap: bool = False) -> KeywordIndex:
-        """Read an index written by `save`; the backend is chosen again for this machine."""
-        import bm25s
-
+    def load(cls, folder: Path, backend: str = "auto", mmap: bool | None = None) -> KeywordIndex:
+        """Read an index written by `save`. `csc` reads the posting lists with numpy, memory-mapped from
+        MMAP_MIN_BYTES on (or as `mmap` says); `numpy` or `numba` loads bm25s to search with its retrieval; `auto`
+        is numba for large indexes when numba is installed (see choose_backend), else csc."""
         folder = Path(folder)
         meta = json.loads((folder / cls.META_FILE).read_text(encoding="utf-8"))
         n_docs = int(meta["n_docs"])
-        chosen = choose_backend(n_docs, backend)
-        if n_docs:
-            bm25 = bm25s.BM25.load(str(folder), mmap=mmap, backend=chosen, show_progress=False, verbosity=0)
-        else:
-            bm25 = bm25s.BM25(backend=chosen)
-        return cls(bm25, n_docs, meta.get("tokenizer", DEFAULT_TOKENIZER))
+        tokenizer = meta.get("tokenizer", DEFAULT_TOKENIZER)
+        if backend == "auto" and n_docs:
+            # numba's compiled loop beats numpy's scatter-add at a million clauses (about 1 ms against 10): large
+            # indexes keep bm25s's numba scorer, small ones (every cold CLI query there) read the posting lists.
+            backend = "numba" if choose_backend(n_docs) == "numba" else "csc"
+        if backend in ("numpy", "numba"):
+            import bm25s
+
+            if n_docs:
+                bm25 = bm25s.BM25.load(str(folder), mmap=bool(mmap), backend=backend, show_progress=False,
+                                       verbosity=0)
+            else:
+                bm25 = bm25s.BM25(backend=backend)
+            return cls(bm25, n_docs, tokenizer, scorer=backend)
+        if not n_docs:
+            return cls(None, 0, tokenizer)
+        params = json.loads((folder / _PARAMS_FILE).read_text(encoding="utf-8"))
+        if (folder / "nonoccurrence_array.index.npy").exists() or params.get("num_docs") != n_docs:
+            raise PolicyKBError(f"{folder}: a BM25 variant with non-occurrence scores, or a size other than "
+                                f"{n_docs}, is not supported: rebuild the index")
+        if mmap is None:
+            mmap = sum((folder / name).stat().st_size for name in _POSTING_FILES) >= MMAP_MIN_BYTES
+        data, indices, indptr = (np.load(folder / name, mmap_mode="r" if mmap else None) for name in _POSTING_FILES)
+        vocab = json.loads((folder / _VOCAB_FILE).read_text(encoding="utf-8"))
+        return cls(None, n_docs, tokenizer, postings=(data, indices, indptr), vocab=vocab)
 
     def warm_up(self) -> None:
-        """Load jieba and compile the numba scorer now (about 6 s once) rather than on the first user query."""
+        """Load jieba's dictionary, and with bm25s's numba scorer compile it now (about 6 s once), not on the first
+        query."""
+        # A long-running process loads jieba's whole dictionary (faster per query than the lexicon file).
         tokenize("预热")
         if self.n_docs and not self._warm:
             self._retrieve([0], 1, None)
         self._warm = True
 
     def _retrieve(
-        self, token_ids: list[int], k: int, mask: np.ndarray | None
+        self, token_ids: list[int], k: int, allowed_ids: np.ndarray | None
     ) -> tuple[np.ndarray, np.ndarray]:
+        """The top k (ids, scores) with a positive score, best first, ties by id."""
+        if self._scorer == "csc" or self._bm25 is None:
+            return self._score_postings(token_ids, k, allowed_ids)
+        mask = None
+        if allowed_ids is not None:
+            mask = np.zeros(self.n_docs, dtype=np.float32)
+            mask[allowed_ids] = 1.0
         docs, scores = self._bm25.retrieve(
             [token_ids], k=k, show_progress=False, n_threads=0, weight_mask=mask, return_as="tuple"
         )
-        return np.asarray(docs[0], dtype=np.int64), np.asarray(scores[0], dtype=np.float32)
+        ids, values = np.asarray(docs[0], dtype=np.int64), np.asarray(scores[0], dtype=np.float32)
+        keep = values > 0
+        ids, values = ids[keep], values[keep]
+        # bm25s orders equal scores arbitrarily; lower id first keeps results reproducible.
+        order = np.lexsort((ids, -values))
+        return ids[order], values[order]
+
+    def _score_postings(
+        self, token_ids: list[int], k: int, allowed_ids: np.ndarray | None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """BM25 from the posting lists: each term's weights added in query order, exactly as bm25s sums them."""
+        starts = np.asarray(self._indptr[token_ids], dtype=np.int64)
+        ends = np.asarray(self._indptr[np.asarray(token_ids, dtype=np.int64) + 1], dtype=np.int64)
+        total = int((ends - starts).sum())
+        if total == 0:
+            return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.float32)
+        scores = np.zeros(self.n_docs, dtype=np.float32)
+        # A term's posting list names each document once, so a fancy-indexed += adds every weight exactly once.
+        slices = [(s, e) for s, e in zip(starts.tolist(), ends.tolist(), strict=True) if e > s]
+        for s, e in slices:
+            scores[self._indices[s:e]] += self._data[s:e]
+        if total * 8 < self.n_docs:  # few postings: gather them instead of scanning every document
+            ids = np.unique(np.concatenate([np.asarray(self._indices[s:e]) for s, e in slices])).astype(np.int64)
+        else:
+            ids = np.flatnonzero(scores)
+        if allowed_ids is not None:
+            allowed = np.asarray(allowed_ids, dtype=np.int64)
+            pos = np.minimum(np.searchsorted(allowed, ids), max(allowed.size - 1, 0))
+            ids = ids[allowed[pos] == ids] if allowed.size else ids[:0]
+        values = scores[ids]
+        keep = values > 0
+        return top_k_ids(ids[keep], values[keep], k)
 
     def query_token_ids(self, query: str, common_share: float = 1.0) -> list[int]:
         """The query's terms that the index knows, each once (repeating a word should not multiply its weight).
@@ -175,8 +295,8 @@ class KeywordIndex:
         (集团, 学校, 教育) they and their bigrams outvote the one rare word that says what the query is about.
         A query made only of common terms keeps them all.
         """
-        vocab = self._bm25.vocab_dict
-        ids = [vocab[t] for t in dict.fromkeys(tokenize(query, self.tokenizer)) if t in vocab]
+        vocab = self._vocab
+        ids = [vocab[t] for t in _query_terms(query, self.tokenizer) if t in vocab]
         if common_share >= 1.0 or not ids:
             return ids
         limit = max(common_share * self.n_docs, COMMON_TERM_MIN_DOCS)
@@ -185,7 +305,7 @@ class KeywordIndex:
 
     def document_frequencies(self, token_ids: Sequence[int]) -> np.ndarray:
         """How many clauses contain each token id (the length of its posting list)."""
-        indptr = self._bm25.scores["indptr"]
+        indptr = self._indptr
         ids = np.asarray(token_ids, dtype=np.int64)
         return np.asarray(indptr[ids + 1] - indptr[ids], dtype=np.int64)
 
@@ -202,16 +322,10 @@ class KeywordIndex:
         token_ids = self.query_token_ids(query, common_share)
         if not token_ids:
             return empty
-        mask = None
         if allowed_ids is not None:
             allowed_ids = np.asarray(allowed_ids, dtype=np.int64)
             if allowed_ids.size == 0:
                 return empty
-            mask = np.zeros(self.n_docs, dtype=np.float32)
-            mask[allowed_ids] = 1.0
-        ids, scores = self._retrieve(token_ids, min(k, self.n_docs), mask)
-        keep = scores > 0
-        ids, scores = ids[keep], scores[keep]
-        # bm25s orders equal scores arbitrarily; lower id first keeps results reproducible.
-        order = np.lexsort((ids, -scores))
-        return ids[order], scores[order]
+            if allowed_ids.size > 1 and bool((allowed_ids[1:] < allowed_ids[:-1]).any()):
+                allowed_ids = np.unique(allowed_ids)
+        return self._retrieve(token_ids, min(k, self.n_docs), allowed_ids)

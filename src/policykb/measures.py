@@ -153,10 +153,11 @@ def subject_words(subject: str | None) -> frozenset[str]:
     """A subject as a set of content words: 每年流入薄弱校的教师人数 → {流入, 薄弱, 教师, 人数}."""
     if not subject:
         return frozenset()
-    import jieba
+    # The same words as jieba.lcut gives, without loading its dictionary in a server that has the lexicon.
+    from policykb.keyword_index import query_jieba
 
     text = re.sub(r"[\d.%％]+", " ", fold(subject))
-    words = {w for w in jieba.lcut(text) if w.strip() and w not in SUBJECT_STOPWORDS and _WORD.search(w)}
+    words = {w for w in query_jieba().lcut(text) if w.strip() and w not in SUBJECT_STOPWORDS and _WORD.search(w)}
     # A single character only counts when it is all the subject has (率, 次): otherwise it is grammar.
     multi = {w for w in words if len(w) > 1}
     return frozenset(multi or words)

@@ -132,15 +132,23 @@ def convex_fuse(
     ids = np.array(sorted(set(dense) | set(keyword)), dtype=np.int64)
     if ids.size == 0:
         return []
-    share = min(max(dense_share, 0.0), 1.0) if dense else 0.0
     bm25 = np.array([keyword.get(i, 0.0) for i in ids.tolist()], dtype=np.float64)
-    best = float(bm25.max())
-    fused = (1.0 - share) * (bm25 / best if best > 0 else bm25)
-    if dense:
-        cosine = np.array([dense[i] for i in ids.tolist()], dtype=np.float64)
-        fused += share * _scaled(cosine)
+    cosine = np.array([dense[i] for i in ids.tolist()], dtype=np.float64) if dense else None
+    fused = fuse_convex(bm25, cosine, dense_share)
     order = np.lexsort((ids, -fused))
     return [(int(ids[i]), float(fused[i])) for i in order]
+
+
+def fuse_convex(bm25: np.ndarray, cosine: np.ndarray | None, dense_share: float) -> np.ndarray:
+    """`convex_fuse` on aligned arrays (one entry per candidate; cosine None without a dense ranking)."""
+    if bm25.size == 0:
+        return np.zeros(0, dtype=np.float64)
+    share = min(max(dense_share, 0.0), 1.0) if cosine is not None and cosine.size else 0.0
+    best = float(bm25.max())
+    fused = (1.0 - share) * (bm25 / best if best > 0 else bm25)
+    if cosine is not None and cosine.size:
+        fused += share * _scaled(cosine)
+    return fused
 
 
 class SearchEngine:
@@ -216,6 +224,8 @@ class SearchEngine:
         self.facets()
         self.store.regions()
         embedder = self.embedder()
+        if hasattr(embedder, "load_tokenizer"):
+            embedder.load_tokenizer()  # a server tokenises with the full tokenizer; a one-shot CLI never loads it
         embedder.encode_queries(["预热"])
 
     def close(self) -> None:
@@ -261,12 +271,6 @@ class SearchEngine:
         ids.flags.writeable = False
         return ids
 
-    def _favour_numbers(self, folded_query: str, fused: list[tuple[int, float]]) -> list[tuple[int, float]]:
-        boost = float(self.settings.quantity_boost)
-        if boost <= 0 or not QUANTITY_QUESTION.search(folded_query):
-            return fused
-        return favour_numbers(fused, self.facets()["has_requirement"], boost)
-
     def rank(
         self,
         query: str,
@@ -282,55 +286,94 @@ class SearchEngine:
         folded = normalise_query(query, int(self.settings.max_query_chars))
         flt = ClauseFilter(tuple(sorted(set(region_ids or ()))), doc_id, has_requirement)
         depth = max(int(self.settings.candidates), k)
-        dense: dict[int, float] = {}
-        keyword: dict[int, float] = {}
-        dense_ids = np.empty(0, dtype=np.int64)
-        keyword_ids = np.empty(0, dtype=np.int64)
+        empty_ids, empty_scores = np.empty(0, dtype=np.int64), np.empty(0, dtype=np.float32)
+        dense_ids, dense_scores = empty_ids, empty_scores
+        keyword_ids, keyword_scores = empty_ids, empty_scores
         query_vec: np.ndarray | None = None
         if mode in ("hybrid", "dense") and self.backend.count():
             query_vec = self._query_vector(folded)
-            dense_ids, scores = self.backend.dense(query_vec, depth, flt)
-            dense = dict(zip(dense_ids.tolist(), scores.tolist(), strict=True))
+            dense_ids, dense_scores = self.backend.dense(query_vec, depth, flt)
         if mode in ("hybrid", "keyword"):
             keyword_query = expand_query(folded) if self.settings.query_expansion else folded
-            keyword_ids, scores = self.backend.keyword(
+            keyword_ids, keyword_scores = self.backend.keyword(
                 keyword_query, depth, flt, common_share=float(self.settings.common_term_share)
             )
-            keyword = dict(zip(keyword_ids.tolist(), scores.tolist(), strict=True))
         if mode == "hybrid" and self.settings.fusion == "convex":
-            if query_vec is not None:
-                # Convex fusion weighs the cosine of every candidate, BM25-only ones included.
-                self._add_cosines(dense, query_vec, keyword_ids)
-            fused = convex_fuse(dense, keyword, float(self.settings.dense_share))
-            fused = self._favour_numbers(folded, fused)
-            fused = diversify(fused, self.facets()["region"], k, int(self.settings.region_diversity),
-                              float(self.settings.diversity_floor))
-        elif mode == "hybrid":
+            # Convex fusion weighs the cosine of every candidate, BM25-only ones included.
+            ids = np.union1d(dense_ids, keyword_ids).astype(np.int64)
+            cosine = self._cosines(ids, dense_ids, dense_scores, query_vec)
+            bm25 = np.zeros(ids.size, dtype=np.float64)
+            bm25[np.searchsorted(ids, keyword_ids)] = keyword_scores
+            fused = fuse_convex(bm25, cosine, float(self.settings.dense_share))
+            if fused.size and self._asks_for_amount(folded):
+                boost = float(self.settings.quantity_boost)
+                fused = (1.0 - boost) * fused + boost * self.facets()["has_requirement"][ids]
+            order = np.lexsort((ids, -fused))
+            quota = int(self.settings.region_diversity)
+            if quota > 0:
+                # Diversification looks past the top k, so it needs the whole ordered pool.
+                picked = diversify(list(zip(ids[order].tolist(), fused[order].tolist(), strict=True)),
+                                   self.facets()["region"], k, quota, float(self.settings.diversity_floor))
+                top_ids = np.array([rowid for rowid, _ in picked], dtype=np.int64)
+                top_scores = np.array([score for _, score in picked], dtype=np.float64)
+            else:
+                top_ids, top_scores = ids[order[:k]], fused[order[:k]]
+            return self._ranked(top_ids, top_scores, ids, cosine, keyword_ids, keyword_scores)
+        if mode == "hybrid":
             rankings = [
                 (dense_ids, float(self.settings.dense_weight)),
                 (keyword_ids, float(self.settings.keyword_weight)),
             ]
-            fused = rrf_fuse(rankings, int(self.settings.fusion_k))[:k]
+            pairs = rrf_fuse(rankings, int(self.settings.fusion_k))[:k]
+            top_ids = np.array([rowid for rowid, _ in pairs], dtype=np.int64)
+            top_scores = np.array([score for _, score in pairs], dtype=np.float64)
         else:
-            only = dense if mode == "dense" else keyword
-            fused = sorted(only.items(), key=lambda item: (-item[1], item[0]))[:k]
-        if query_vec is not None:
-            # Hits found by BM25 alone still get their cosine, which callers use as an absolute relevance.
-            self._add_cosines(dense, query_vec, np.array([rowid for rowid, _ in fused], dtype=np.int64))
-        return [Ranked(rowid, score, dense.get(rowid), keyword.get(rowid)) for rowid, score in fused]
+            only_ids, only_scores = (dense_ids, dense_scores) if mode == "dense" else (keyword_ids, keyword_scores)
+            order = np.lexsort((only_ids, -only_scores))[:k]
+            top_ids, top_scores = only_ids[order], only_scores[order].astype(np.float64)
+        # Hits found by BM25 alone still get their cosine, which callers use as an absolute relevance.
+        cosine = self._cosines(top_ids, dense_ids, dense_scores, query_vec)
+        return self._ranked(top_ids, top_scores, top_ids, cosine, keyword_ids, keyword_scores)
+
+    def _asks_for_amount(self, folded_query: str) -> bool:
+        return float(self.settings.quantity_boost) > 0 and bool(QUANTITY_QUESTION.search(folded_query))
+
+    def _cosines(
+        self, ids: np.ndarray, dense_ids: np.ndarray, dense_scores: np.ndarray, query_vec: np.ndarray | None
+    ) -> np.ndarray | None:
+        """The cosine of each id (ascending or not): the dense ranking's score, else from its stored vector, in one
+        batch. None when there is no dense side."""
+        if query_vec is None:
+            return None
+        out = np.empty(ids.size, dtype=np.float64)
+        order = np.argsort(dense_ids, kind="stable")
+        sorted_dense = dense_ids[order]
+        pos = np.minimum(np.searchsorted(sorted_dense, ids), max(sorted_dense.size - 1, 0))
+        ranked = sorted_dense[pos] == ids if sorted_dense.size else np.zeros(ids.size, dtype=bool)
+        out[ranked] = dense_scores[order][pos[ranked]]
+        if not ranked.all():
+            out[~ranked] = self.backend.similarity(query_vec[0], ids[~ranked])
+        return out
+
+    @staticmethod
+    def _ranked(
+        top_ids: np.ndarray, top_scores: np.ndarray, ids: np.ndarray, cosine: np.ndarray | None,
+        keyword_ids: np.ndarray, keyword_scores: np.ndarray,
+    ) -> list[Ranked]:
+        """Ranked records of the top ids: their fused score, their cosine (from `cosine`, aligned with `ids`) and
+        their BM25 score where BM25 ranked them."""
+        cos_of = dict(zip(ids.tolist(), cosine.tolist(), strict=True)) if cosine is not None else {}
+        bm25_of = dict(zip(keyword_ids.tolist(), keyword_scores.tolist(), strict=True))
+        return [
+            Ranked(rowid, score, cos_of.get(rowid), bm25_of.get(rowid))
+            for rowid, score in zip(top_ids.tolist(), top_scores.tolist(), strict=True)
+        ]
 
     def _embed_query(self, folded_query: str) -> np.ndarray:
         """The (1, d) query vector, read-only: cached and shared between threads."""
         vec = np.asarray(self.embedder().encode_queries([folded_query]), dtype=np.float32)
         vec.flags.writeable = False
         return vec
-
-    def _add_cosines(self, dense: dict[int, float], query_vec: np.ndarray, ids: np.ndarray) -> None:
-        """Fill in the cosine of the ids the dense ranking did not return, from their stored vectors."""
-        missing = np.array([rowid for rowid in ids.tolist() if rowid not in dense], dtype=np.int64)
-        if missing.size:
-            cosines = self.backend.similarity(query_vec[0], missing)
-            dense.update(zip(missing.tolist(), cosines.tolist(), strict=True))
 
     def search(
         self,

@@ -226,6 +226,15 @@ class SegmentedStore:
                 continue
         raise NotFoundError(f"no document {doc_id!r} in the index")
 
+    def document_headings(self, doc_ids: Sequence[str]) -> dict[str, tuple[str, str | None]]:
+        """(title, date) per live document, each from the newest segment holding it (as `document` reads it)."""
+        out: dict[str, tuple[str, str | None]] = {}
+        for seg in reversed(self._segments):
+            wanted = [d for d in doc_ids if d not in out and d not in seg.dead]
+            if wanted:
+                out.update(seg.store.document_headings(wanted))
+        return out
+
     def clauses(
         self, region_ids: Sequence[str] | None = None, doc_id: str | None = None, roles: Sequence[str] | None = None
     ) -> list[Clause]:

@@ -7,17 +7,44 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from policykb import gazetteer, ingesting, pipeline
+from policykb import gazetteer
 from policykb.backends import check_backend
 from policykb.errors import IndexError_, NotFoundError, PolicyKBError
-from policykb.ingesting import SUPPORTED_SUFFIXES, FileOutcome, IngestReport, expand_paths
 from policykb.query import normalise_query
 from policykb.records import Clause, Document, Hit, Requirement
 from policykb.settings import Settings
 
+if TYPE_CHECKING:
+    from policykb import pipeline
+    from policykb.ingesting import IngestReport
+
 log = logging.getLogger(__name__)
+
+# The ingest side (cleaning, segmenting, extraction: spaCy, opencc, the PDF and office readers) is imported on
+# first use: a one-shot `policykb search` never needs it and would pay a second or more to load it.
+_LAZY_EXPORTS = ("SUPPORTED_SUFFIXES", "FileOutcome", "IngestReport", "expand_paths")
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY_EXPORTS:
+        from policykb import ingesting
+
+        return getattr(ingesting, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def _ingesting() -> Any:
+    from policykb import ingesting
+
+    return ingesting
+
+
+def _pipeline() -> Any:
+    from policykb import pipeline
+
+    return pipeline
 
 class KnowledgeBase:
     RETRY_DAMAGED_S = 5.0  # how often a damaged current build is tried again (it may have been repaired)
@@ -166,7 +193,7 @@ class KnowledgeBase:
 
     # ----- cleaning and ingest ---------------------------------------------------------------------------
     def clean_file(self, path: str | Path) -> Document:
-        return pipeline.clean_file(path, **self._load_limits())
+        return _pipeline().clean_file(path, **self._load_limits())
 
     def _convert_limits(self) -> dict[str, Any]:
         return {"max_pdf_pages": self.settings.max_pdf_pages, "convert_timeout_s": self.settings.convert_timeout_s}
@@ -191,7 +218,7 @@ class KnowledgeBase:
             items = read_and_embed(paths, self.settings, self.embedder(), self.index_root, report,
                                    **self._convert_limits())
         elif engine == "local":
-            items = ingesting.read_inputs(paths, float(self.settings.max_file_mb), file_progress,
+            items = _ingesting().read_inputs(paths, float(self.settings.max_file_mb), file_progress,
                                           **self._convert_limits())
         else:
             raise PolicyKBError(f"未知的导入引擎 {engine!r}：可选 local 或 ray")
@@ -201,21 +228,21 @@ class KnowledgeBase:
         self, items: Sequence[Any], progress: bool = False, report: Callable[[str], None] | None = None
     ) -> IngestReport:
         with self._ingest_lock:
-            outcome = ingesting.commit(self.index_root, items, self.embedder, self.settings, progress=progress)
+            outcome = _ingesting().commit(self.index_root, items, self.embedder, self.settings, progress=progress)
             self._after_write(report)
         return outcome
 
     def remove(self, doc_ids: Sequence[str]) -> dict[str, Any]:
         """Remove documents from search; the removal is logged and their originals stay in the library."""
         with self._ingest_lock:
-            manifest = ingesting.remove(self.index_root, doc_ids, self.settings)
+            manifest = _ingesting().remove(self.index_root, doc_ids, self.settings)
             self._after_write()
         return {"removed": list(doc_ids), "documents": manifest.documents}
 
     def rebuild(self, progress: bool = False) -> dict[str, Any]:
         """Re-derive the whole index from the library (after a pipeline upgrade), published atomically."""
         with self._ingest_lock:
-            manifest = ingesting.rebuild(self.index_root, self.embedder(), self.settings, progress=progress)
+            manifest = _ingesting().rebuild(self.index_root, self.embedder(), self.settings, progress=progress)
             self._after_write()
         return {"documents": manifest.documents, "clauses": manifest.indexed_clauses, "build": manifest.build}
 
@@ -268,7 +295,7 @@ class KnowledgeBase:
         entry = self._entry(doc_id)
         for v in entry.versions:
             if v.version == number:
-                return ingesting.rederive(self.index_root, doc_id, v, float(self.settings.max_file_mb),
+                return _ingesting().rederive(self.index_root, doc_id, v, float(self.settings.max_file_mb),
                                          **self._convert_limits())
         raise NotFoundError(f"document {doc_id!r} has no version {number}")
 
@@ -288,6 +315,14 @@ class KnowledgeBase:
 
     def regions(self) -> list[dict[str, Any]]:
         return self.store.regions()
+
+    def document_headings(self, doc_ids: Sequence[str]) -> dict[str, tuple[str, str | None]]:
+        """(title, date) of each document asked for, in one round trip: what compare dates its values by."""
+        headings: dict[str, tuple[str, str | None]] = self.store.document_headings(list(doc_ids))
+        missing = [d for d in doc_ids if d not in headings]
+        if missing:
+            raise NotFoundError(f"no document {missing[0]!r} in the knowledge base")
+        return headings
 
     def clauses(self, region_ids: Sequence[str] | None = None, doc_id: str | None = None) -> list[Clause]:
         region_ids = self._resolve_regions(region_ids)
@@ -387,7 +422,7 @@ class KnowledgeBase:
 
     def preview_upload(self, filename: str, data: bytes, overrides: dict[str, Any] | None = None) -> Document:
         """Clean an uploaded file without indexing it; `overrides` (region, region_id, date, title) win."""
-        return ingesting.read_upload(filename, data, overrides, float(self.settings.max_file_mb),
+        return _ingesting().read_upload(filename, data, overrides, float(self.settings.max_file_mb),
                                      **self._convert_limits()).document
 
     def classify_upload(self, filename: str, data: bytes, overrides: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -397,11 +432,11 @@ class KnowledgeBase:
         from policykb.indexer import read_current_manifest
         from policykb.library import Catalog
 
-        cand = ingesting.read_upload(filename, data, overrides, float(self.settings.max_file_mb),
+        cand = _ingesting().read_upload(filename, data, overrides, float(self.settings.max_file_mb),
                                      **self._convert_limits())
         manifest = read_current_manifest(self.index_root)
         catalog = manifest.read_catalog() if manifest is not None else Catalog()
-        outcome, doc_id, of = ingesting.decide(cand, catalog)
+        outcome, doc_id, of = _ingesting().decide(cand, catalog)
         out: dict[str, Any] = {"outcome": outcome, "doc_id": doc_id, "of": of, "document": cand.document,
                                "diff": None, "version": None}
         if of is not None:
@@ -411,16 +446,16 @@ class KnowledgeBase:
         if outcome == "updated" and of is not None:
             import dataclasses
 
-            new = pipeline.process_document(dataclasses.replace(cand.document, doc_id=of))
+            new = _pipeline().process_document(dataclasses.replace(cand.document, doc_id=of))
             old_doc = self.document(of)
             out["diff"] = align_documents(old_doc, self.clauses(doc_id=of), new.document, new.clauses)
         return out
 
     def add_upload(self, filename: str, data: bytes, overrides: dict[str, Any] | None = None) -> IngestReport:
         """Keep an uploaded file (with corrected metadata) in the library and index it, like a CLI ingest."""
-        cand = ingesting.read_upload(filename, data, overrides, float(self.settings.max_file_mb),
+        cand = _ingesting().read_upload(filename, data, overrides, float(self.settings.max_file_mb),
                                      **self._convert_limits())
         return self._commit([cand])
 
 
-__all__ = ["SUPPORTED_SUFFIXES", "FileOutcome", "IngestReport", "KnowledgeBase", "expand_paths"]
+__all__ = ["KnowledgeBase"]  # and, imported on first use, the names in _LAZY_EXPORTS

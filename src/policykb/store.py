@@ -229,6 +229,17 @@ class Store:
             raise NotFoundError(f"no document {doc_id!r} in the index")
         return _row_to_document(rows[0])
 
+    def document_headings(self, doc_ids: Sequence[str]) -> dict[str, tuple[str, str | None]]:
+        """(title, date) of each of these documents that the store holds, in one query (no texts read)."""
+        wanted = list(dict.fromkeys(doc_ids))
+        out: dict[str, tuple[str, str | None]] = {}
+        for start in range(0, len(wanted), 900):
+            chunk = wanted[start : start + 900]
+            rows = self._query(f"SELECT doc_id, title, date FROM documents WHERE doc_id IN ({_placeholders(chunk)})",
+                               chunk)
+            out.update((r[0], (r[1] or "", r[2])) for r in rows)
+        return out
+
     def clauses(
         self,
         region_ids: Sequence[str] | None = None,

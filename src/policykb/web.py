@@ -7,6 +7,7 @@ bounded by the settings `max_upload_mb` and `max_query_chars`.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import re
@@ -14,7 +15,7 @@ import secrets
 import tempfile
 import threading
 from collections import Counter, OrderedDict
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import quote, urlencode
@@ -513,14 +514,29 @@ def host_name(header: str) -> str:
 
 
 # ----- the app -------------------------------------------------------------------------------------------------------
-def create_app(kb: KnowledgeBase) -> FastAPI:
-    """The FastAPI app over one KnowledgeBase: HTML pages and their JSON twins under /api."""
+def create_app(kb: KnowledgeBase, announce_at: tuple[str, int] | None = None) -> FastAPI:
+    """The FastAPI app over one KnowledgeBase: HTML pages and their JSON twins under /api.
+
+    announce_at (host, port): while the app runs, serve.json in the index folder tells one-shot CLI searches
+    where to hand their query (handoff.py); the app's shutdown removes it, however the server is stopped.
+    """
     settings = kb.settings
     kb.allow_fallback = True  # a damaged current build: serve the previous complete one, with a banner
     max_query = int(settings.max_query_chars)
     max_upload = int(float(settings.max_upload_mb) * 1024 * 1024)
     root = web_dir()
+    @contextlib.asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        from policykb import handoff
+
+        announcement = handoff.announce(settings.index_path, *announce_at) if announce_at else None
+        try:
+            yield
+        finally:
+            handoff.withdraw(announcement)
+
     app = FastAPI(
+        lifespan=lifespan,
         title="policykb",
         summary="地方教育政策知识库：检索、比较、指标目录、文件与导入",
         description="每个页面的 JSON 接口，字段与命令行的 JSON 输出一致（可能另有附加字段）。",
@@ -984,7 +1000,8 @@ def serve(kb: KnowledgeBase, host: str = "127.0.0.1", port: int = 8000) -> None:
         kb.warm_up()
     except PolicyKBError as exc:  # serve anyway: every page then says what is wrong and how to fix it
         log.error("%s", exc)
-    uvicorn.run(create_app(kb), host=host, port=port, log_level="info", access_log=False)
+    uvicorn.run(create_app(kb, announce_at=(str(host), int(port))), host=host, port=port, log_level="info",
+                access_log=False)
 
 
 __all__ = ["create_app", "serve", "highlight", "bar_chart"]
