@@ -315,6 +315,8 @@ def _headline_part(line: str) -> str:
     or a footnote mark (`…基本经验*`)."""
     line = TRAILING_FIELDS.sub("", line) if len(line) > 12 else line
     line = re.sub(r"^\s*原标题\s*[:：]\s*", "", line)
+    # a stored <title> names its site after an underscore (`标题_风闻`, `标题_新浪新闻`); headlines have no `_`
+    line = re.sub(r"(?<=\S)\s*_\s*[^\s_。，,]{1,16}\s*$", "", line) if len(line) > 12 else line
     return re.sub(r"(?<=[\u4e00-\u9fff”》)])[*＊]+\s*$", "", line)
 
 
