@@ -670,7 +670,10 @@ def sidecar_path(source_path: Path) -> Path:
     return source_path.with_name(source_path.stem + ".meta.toml")
 
 
-OVERRIDABLE = tuple(f.name for f in fields(Metadata))
+# A sidecar or upload may also say where the page was scraped from: not metadata of the text, but the site whose
+# template lines it shares (policykb.templates), kept with the version's overrides.
+SOURCE_FIELDS = ("source_url",)
+OVERRIDABLE = (*(f.name for f in fields(Metadata)), *SOURCE_FIELDS)
 
 
 def read_sidecar(source_path: Path) -> dict[str, Any]:
@@ -694,6 +697,7 @@ def apply_overrides(meta: Metadata, overrides: dict[str, Any]) -> Metadata:
     if unknown:
         raise ValueError(f"unknown metadata field(s) {', '.join(unknown)}; allowed: {', '.join(OVERRIDABLE)}")
     values = {key: _override_value(key, value) for key, value in overrides.items()}
+    values = {key: value for key, value in values.items() if key not in SOURCE_FIELDS}
     if "region" in values or "region_id" in values:
         region = _override_region(values.get("region"), values.get("region_id"))
         derived: dict[str, Any] = {
