@@ -167,7 +167,8 @@ GOLDEN.update({
         region_id=None, title="教育部:2717个县实现义务教育基本均衡发展", date=None, doc_number=None, issuer="教育部",
         kind="news")),
     "pages_metadata/national_jnboglf_trad.txt": ("http://m.jnboglf.cn/news/gn/gnxw/202104/27/1986081.shtml", dict(
-        region_id=None, title=None, date=None, doc_number=None, issuer=None, kind="news")),
+        # 记者27日从教育部了解到: the ministry is the organisation the item reports for
+        region_id=None, title=None, date=None, doc_number=None, issuer="教育部", kind="news")),
     "pages_metadata/huzhou_fx361_paper.txt": ("http://www.fx361.com/page/2022/1109/11658479.shtml", dict(
         region_id=None, title="21世纪以来:我国城乡义务教育均衡发展的动因、历史进程与基本经验", date="2022-11-09",
         doc_number=None, issuer=None, kind="other")),
