@@ -412,6 +412,8 @@ def detect_kind(raw_fields: dict[str, str], raw_text: str, lines: list[str], doc
     policy = policy_signs(lines, doc_number, signature)
     if other > max(news, policy):
         return "other"
+    if policy == news == 0:
+        return "other"  # an outline with no 文号, signature, genre title or salutation, and no news: an explainer
     return "news" if news > policy else "policy"
 
 
@@ -490,6 +492,26 @@ NATIONAL_ISSUER = re.compile(r"^(?:中共中央|国务院|教育部|国家|全�
 
 
 SUBJECT_LINES = 3
+# A news lead saying where the event took place (…研讨会在重庆市永川区兴隆湖中学召开) names what the item is about,
+# even when another city's office published it (来源:泸州市教育体育局).
+EVENT_PLACE = re.compile(r"在[\u4e00-\u9fff]{2,20}?(?:区|县|旗|市)[\u4e00-\u9fff]{0,20}?(?:召开|举行|举办|开幕|启动)")
+EVENT_WEIGHT = ISSUER_WEIGHT + 2.0
+
+
+def _event_place(lines: list[str], context: set[str]) -> Region | None:
+    """The county or district a news lead holds its event in (its full name, as the lead writes it)."""
+    for line in lines[:HEADLINE_LINES]:
+        for match in EVENT_PLACE.finditer(line):
+            chain = gazetteer.leading_regions(match.group(0)[1:])  # 重庆市永川区…: the chain down to the county
+            place = chain[0] if chain else None
+            for inner in chain[1:]:  # 兴隆湖中学 after 永川区 is a school, not 兴隆县
+                if place is None or place.region_id not in gazetteer.parent_ids(inner):
+                    break
+                place = inner
+            if place is not None and place.level in ("district", "county"):
+                return place
+    return None
+
 
 
 def _sole_subject(body: str) -> bool:
@@ -581,6 +603,8 @@ def detect_region(issuer: str | None, title: str | None, doc_number: str | None,
 
     vote(_named_in(issuer, context) if issuer else None, ISSUER_WEIGHT)
     vote(_named_in(title, context) if title else None, TITLE_WEIGHT)
+    if kind == "news":
+        vote(_event_place(lines, context), EVENT_WEIGHT)
     if doc_number:
         vote(number_regions(doc_number, context), NUMBER_WEIGHT)
     head_end = len("\n".join(lines[:HEADLINE_LINES]))
