@@ -144,8 +144,13 @@ CHROME = {
                              "發(fā)布機構 | 政府辦公室 | 文 號 | |", "成文日期 | 2024-05-13 | 公文時效 |"],
     "shayibake_report.txt": ["当前位置: 首页>>政府信息公开>>法定主动公开内容>>重点领域信息>>义务教育>>正文",
                              "2023-11-24 11:54   沙区政府教育督导室"],
+    # pages that are all content: every line must stay (the notice lost 高中, 注意事项 and a 放假时间 item at first)
+    "urumqi_holiday_notice.txt": ["-"], "npc_compulsory_law.txt": [], "kunming_dingchaow.txt": [],
+    "shanxi_hjuga.txt": [], "guizhou_handmsg_trad.txt": [],
 }
-CHROME_FIRST_RUN = {"pages_without_chrome": 5, "content_lines_lost": 0}  # of 12
+# of 17 pages (the five all-content ones had no chrome to keep); the three lines lost were 高中, 注意事项 and one
+# 放假时间 item taken for a repeat of its neighbour (that one hides from the 0.9-ratio check below)
+CHROME_FIRST_RUN = {"pages_without_chrome": 10, "content_lines_lost": 3}
 
 
 def key(text: str) -> str:
@@ -185,7 +190,7 @@ def test_held_out_chrome_scores() -> None:
             print("  kept", name, kept_chrome(name))
     for name, lines in lost.items():
         print("  lost", name, lines)
-    assert len(clean) / len(CHROME) >= 0.9
+    assert len(clean) == len(CHROME)
     assert lost == {}
 
 

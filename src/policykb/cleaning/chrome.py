@@ -684,5 +684,14 @@ def _mark_far_from_main_text(
         between = range(position + 1, first) if position < first else range(last + 1, position)
         folded = lines[i][2]
         far = len(between) + 1 >= FAR_LINES and (sum(sizes[k] for k in between) >= FAR_CHARS or len(folded) <= NAV_ITEM_CHARS)
-        if far and len(folded) <= MAX_FAR_LINE_CHARS and not is_text_line(folded):
+        if far and len(folded) <= MAX_FAR_LINE_CHARS and not is_text_line(folded) \
+                and not _between_text_lines(lines, kept, position):
             verdict[i] = ("chrome", "far from the main text")
+
+
+def _between_text_lines(lines: list[tuple[int, str, str]], kept: list[int], position: int) -> bool:
+    """A short line with the document's own lines right above and below it (a notice's unnumbered subheading 高中
+    between its 放假时间: items) is inside the document, however far from its densest paragraph."""
+    if position == 0 or position + 1 >= len(kept):
+        return False
+    return all(is_text_line(lines[kept[k]][2], titles=False) for k in (position - 1, position + 1))
