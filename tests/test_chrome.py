@@ -391,3 +391,48 @@ def test_main_text_run_is_the_densest_stretch() -> None:
 
     assert main_text_run([-25, -25, 60, -10, 80, -25, -25]) == (2, 4)
     assert main_text_run([-5, -5]) is None
+
+
+# --- page furniture met on held-out pages (tests/pages_heldout) ------------------------------------------------
+
+
+@pytest.mark.parametrize(("line", "note"), [
+    ("您當前的位置 : 東北網  >  哈爾濱新聞網  >  教育新聞", "navigation"),  # a breadcrumb however it is worded
+    ("您的当前位置:", "navigation"),
+    ("你现在所在的位置:首页 > 通知公告", "navigation"),
+    ("03.03.2015  10:46", "page stamp"),  # a day-first stamp; a clock makes even a bare date the page's
+    ("哈尔滨10:16 05.03.2016 新浪黑龙江", "page stamp"),
+    ("[责任编辑 李珍 ]", "page metadata fields"),
+    ("2022-05-16 【健康】打赢“视力保卫战”,“护眼秘籍”不可少 由于疫情防控需要孩子们又进入新一轮居家学习为了保护孩子的视力",
+     "related links"),
+    ("Qzone", "navigation"),
+])
+def test_held_out_furniture_lines(line: str, note: str) -> None:
+    assert classify_line(line) == ("chrome", note)
+
+
+@pytest.mark.parametrize("line", ["2024年5月13日", "2024-05-13", "位置:东湖路以南", "责任编辑要认真审核稿件。",
+                                  "05.03 班级活动"])
+def test_document_lines_that_look_like_furniture_stay(line: str) -> None:
+    assert classify_line(line) is None
+
+
+def test_dated_links_below_the_article_go_and_a_signature_date_stays() -> None:
+    text = "记者了解到,今年全区将新建5所学校,新增学位1080个。\n-\n2022-04-01\n教育部部署当前教育系统疫"
+    assert [c.before for c in strip_chrome(text).changes] == ["-", "2022-04-01", "教育部部署当前教育系统疫"]
+    notice = "请各校认真贯彻执行,按时报送材料。\n某某区教育局\n2024-03-05"
+    assert strip_chrome(notice).changes == []
+
+
+def test_a_subheading_between_the_documents_own_lines_stays() -> None:
+    text = ("各位家长:\n根据上级通知精神,现将我市各学校2021年暑假放假时间及相关事宜通知如下,请各校认真组织落实。\n放假时间\n"
+            "小学、初中\n- 放假时间:2021年7月10日(星期六)\n- 复课时间:2021年9月1日(星期三)\n高中\n"
+            "- 放假时间:2021年7月17日(星期六)\n注意事项\n请各位师生和家长继续关注疫情动态,严格遵守各项防疫规定,确保安全。")
+    assert strip_chrome(text).changes == []
+
+
+def test_paragraphs_that_differ_in_a_number_are_not_repeats() -> None:
+    text = "- 放假时间:2021年7月10日(星期六),请各校做好安排\n- 放假时间:2021年7月17日(星期六),请各校做好安排"
+    assert drop_duplicate_paragraphs(text).changes == []
+    assert [c.note for c in drop_duplicate_paragraphs(text + "\n" + text.split("\n")[0]).changes] == [
+        "repeated paragraph"]

@@ -136,6 +136,9 @@ def test_mojibake_marks_what_it_cannot_repair(damaged: str, why: str) -> None:
         "??现将《实施意见》印发给你们",  # lost indent spaces are the indent step's business
         "遴选骨干教师,跻身前列,夯实基础",  # rare but correct characters
         "你知道吗?A类学校怎么评?",  # a question mark before a Latin letter that is a word
+        # a headline's question mark before the site's name (http://www.outputnews.com, a 观察者网 风闻 mirror)
+        "教育不公的鴻溝,豈是一塊屏幕能跨越的?_風聞\n· 食物主权按 ·",
+        "减负之后,孩子的时间去哪儿了? | 中国教育新闻网",
     ],
 )
 def test_mojibake_does_not_touch_healthy_text(clean: str) -> None:

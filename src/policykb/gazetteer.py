@@ -44,7 +44,7 @@ AMBIGUOUS_SHORT_NAMES = frozenset(
      "城关", "新城", "城中", "城区", "郊区", "矿区", "东区", "西区", "南区", "北区", "中区", "市中", "高新", "开发",
      "新区", "长安", "永安", "太平", "和平", "光明", "青山", "白云", "红旗", "天河", "河东", "河西", "江北", "南岸",
      "北京路", "大同", "安定", "新华", "前进", "胜利", "向阳", "东风", "立新", "建华", "龙华", "新兴", "民主",
-     "东方", "红星", "团结", "兴安", "吉林"}
+     "东方", "红星", "团结", "兴安", "吉林", "新建"}
 )
 
 # Document numbers open with the issuing authority's abbreviation: a province's one-character 简称 (沪教委基 → 上海,
@@ -341,6 +341,9 @@ def _longest_name() -> int:
 _NOT_A_PLACE_AFTER = re.compile(r"(?:路|街|大街|大道|道(?![德路])|巷|桥|站|机场|港(?!澳))")
 
 
+_SCHOOL_AFTER = re.compile(r"(?:学校|小学|中学|幼儿园|实验学校|一中|二中|三中)")
+
+
 def find_mentions(text: str) -> Iterator[Mention]:
     """Every place named in `text`, the longest name at each position (full names, unambiguous short forms)."""
     names = _text_names()
@@ -355,6 +358,9 @@ def find_mentions(text: str) -> Iterator[Mention]:
         i += len(word)
         if _NOT_A_PLACE_AFTER.match(text, i) and not any(r.level == "province" for r in names[word]):
             continue
+        if _SCHOOL_AFTER.match(text, i) and word not in {r.name for r in names[word]} \
+                and all(r.level in ("district", "county") for r in names[word]):
+            continue  # 锦江学校 in 哈尔滨: a county's short form naming a school, wherever the school is
         yield Mention(word, i - len(word), names[word])
 
 

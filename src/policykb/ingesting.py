@@ -14,6 +14,7 @@ plus the new one. The outcomes are the duplicate policy of the store made visibl
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import logging
 from collections.abc import Callable, Iterable, Sequence
@@ -21,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from policykb import metadata, pipeline
+from policykb import metadata, pipeline, templates
 from policykb.cleaning.punctuation import fold_for_matching
 from policykb.errors import IndexError_, InputFileError, NotFoundError, PolicyKBError
 from policykb.indexer import (
@@ -100,6 +101,16 @@ class Candidate:
     source_path: str
     overrides: dict[str, Any]
     document: Document
+    loaded: Any = None  # the LoadedText, to clean again with its site's template
+    template: list[str] = field(default_factory=list)  # line keys removed as its site's template
+
+    @property
+    def site(self) -> str | None:
+        return templates.site_of(self.overrides.get("source_url"))
+
+    @functools.cached_property
+    def line_keys(self) -> dict[str, str]:
+        return templates.line_keys(self.document.raw_text)
 
 
 # ----- reading input --------------------------------------------------------------------------------------------
@@ -136,7 +147,7 @@ def read_file(path: Path, max_file_mb: float, **limits: Any) -> Candidate:
     data = path.read_bytes()
     document = pipeline.clean_loaded(loaded, source_path=path, overrides=overrides or None, sidecar=False)
     return Candidate(str(path), path.name, path.suffix.lower(), data, sha256_bytes(data), str(path), overrides,
-                     document)
+                     document, loaded)
 
 
 def read_upload(
@@ -165,7 +176,8 @@ def read_upload(
             raise InputFileError(name, f"invalid metadata correction: {exc}") from exc
     source_path = str(Path("uploads") / name)
     document = pipeline.clean_loaded(loaded, source_path=source_path, overrides=overrides or None, sidecar=False)
-    return Candidate(name, name, suffix, data, sha256_bytes(data), source_path, dict(overrides or {}), document)
+    return Candidate(name, name, suffix, data, sha256_bytes(data), source_path, dict(overrides or {}), document,
+                     loaded)
 
 
 def read_inputs(
@@ -248,7 +260,80 @@ def decide(cand: Candidate, catalog: Catalog) -> tuple[str, str, str | None]:
 def _version(cand: Candidate, number: int, doc: Document) -> Version:
     m = doc.metadata
     return Version(number, cand.sha256, cand.suffix, cand.name, cand.source_path, dict(cand.overrides),
-                   text_sha256(doc.text), now_iso(), "", m.title, m.region_id, m.region, m.date, m.doc_number)
+                   text_sha256(doc.text), now_iso(), "", m.title, m.region_id, m.region, m.date, m.doc_number,
+                   cand.site, sorted(cand.line_keys), list(cand.template))
+
+
+# ----- template lines across documents (policykb.templates) -----------------------------------------------------
+
+
+def _live_pages(catalog: Catalog) -> list[templates.Page]:
+    return [templates.Page(e.doc_id, e.latest.site, frozenset(e.latest.line_keys)) for e in catalog.live()]
+
+
+def _clean_with_template(cand: Candidate, keys: list[str]) -> Document:
+    if cand.loaded is None:
+        return cand.document
+    return pipeline.clean_loaded(cand.loaded, source_path=cand.source_path, overrides=cand.overrides or None,
+                                 sidecar=False, template=frozenset(keys))
+
+
+def template_candidates(items: Sequence[Candidate | FileOutcome], catalog: Catalog) -> None:
+    """Clean each candidate again without the lines its site (or many sites) repeat, as counted over the live
+    documents plus this batch; done before deciding, so that a file ingested twice is `unchanged`."""
+    candidates = [item for item in items if isinstance(item, Candidate)]
+    pages = _live_pages(catalog)
+    seen = {e.latest.sha256 for e in catalog.live()}
+    mine = []
+    for cand in candidates:
+        page = templates.Page(cand.sha256, cand.site, frozenset(cand.line_keys))
+        mine.append(page)
+        if cand.sha256 not in seen:  # the same original already live is the same page, counted once
+            seen.add(cand.sha256)
+            pages.append(page)
+    decided = templates.decide_templates(pages)
+    for cand, page in zip(candidates, mine, strict=True):
+        keys = cand.line_keys
+        template = sorted(keys[d] for d in decided.for_page(page))
+        if template:
+            cand.template = template
+            cand.document = _clean_with_template(cand, template)
+
+
+def reclean_templates(
+    index_root: Path, catalog: Catalog, batch: dict[str, Candidate], settings: Settings
+) -> list[tuple[Entry, pipeline.ProcessedDocument]]:
+    """Re-derive every live document whose applied template is no longer what the counts say (the earlier
+    pages of a site that just reached SITE_MIN_DOCUMENTS, say); their latest versions are updated in place."""
+    decided = templates.decide_templates(_live_pages(catalog))
+    limits = {"max_pdf_pages": settings.max_pdf_pages, "convert_timeout_s": settings.convert_timeout_s}
+    out = []
+    for entry in catalog.live():
+        version = entry.latest
+        page = templates.Page(entry.doc_id, version.site, frozenset(version.line_keys))
+        wanted = decided.for_page(page)
+        if wanted == {templates.digest(key) for key in version.template}:
+            continue
+        cand = batch.get(entry.doc_id)
+        if cand is not None and cand.sha256 == version.sha256:
+            keys = cand.line_keys
+            template = sorted(keys[d] for d in wanted if d in keys)
+            doc = dataclasses.replace(_clean_with_template(cand, template), doc_id=entry.doc_id)
+            processed = pipeline.process_document(doc)
+        else:
+            loaded = _load(Library(index_root).object_path(version.sha256, version.suffix),
+                           max(float(settings.max_file_mb), 1.0) * 4, limits)
+            keys = templates.line_keys(loaded.text)
+            template = sorted(keys[d] for d in wanted if d in keys)
+            processed = rederive(index_root, entry.doc_id, dataclasses.replace(version, template=template),
+                                 float(settings.max_file_mb), **limits)
+        m = processed.document.metadata
+        version.template = template
+        version.text_sha256 = text_sha256(processed.document.text)
+        version.title, version.region_id, version.region = m.title, m.region_id, m.region
+        version.date, version.doc_number = m.date, m.doc_number
+        out.append((entry, processed))
+    return out
 
 
 # ----- committing -----------------------------------------------------------------------------------------------
@@ -277,6 +362,8 @@ def commit(
     with writer_lock(index_root):
         base, catalog = _base(index_root)
         segments = segment_infos(index_root, base) if base is not None else []
+        template_candidates(items, catalog)
+        batch: dict[str, Candidate] = {}
         outcomes: list[FileOutcome] = []
         new_docs: dict[str, pipeline.ProcessedDocument] = {}
         new_versions: list[Version] = []
@@ -307,6 +394,7 @@ def commit(
             entry.versions.append(version)
             entry.removed_at = None
             new_docs[doc_id] = processed  # a later file of the same batch supersedes an earlier one
+            batch[doc_id] = item
             new_versions.append(version)
             events.append({"event": outcome, "doc_id": doc_id, "version": number, "sha256": item.sha256,
                            "source": item.name})
@@ -315,6 +403,13 @@ def commit(
                                         requirements=len(processed.requirements)))
         if not new_docs:
             return IngestReport(outcomes, base.to_dict() if base else {}, len(catalog.live()))
+        for entry, processed in reclean_templates(index_root, catalog, batch, settings):
+            new_docs[entry.doc_id] = processed
+            if not any(v is entry.latest for v in new_versions):
+                new_versions.append(entry.latest)
+            if entry.doc_id not in batch:
+                events.append({"event": "recleaned", "doc_id": entry.doc_id, "version": entry.latest.version,
+                               "template": len(entry.latest.template)})
         embedder = embedder_source()
         if base is not None and segments:
             check_embedder(base, embedder)
@@ -385,7 +480,7 @@ def rederive(
     except InputFileError as exc:
         raise InputFileError(library.relative(path), exc.reason) from None
     doc = pipeline.clean_loaded(loaded, source_path=version.source_path, overrides=version.overrides or None,
-                                sidecar=False)
+                                sidecar=False, template=frozenset(version.template))
     return pipeline.process_document(dataclasses.replace(doc, doc_id=doc_id))
 
 
@@ -403,6 +498,9 @@ def rebuild(index_root: Path, embedder: Any, settings: Settings, progress: bool 
             raise IndexError_("the library holds no document to rebuild from: run `policykb ingest`")
         limits = {"max_pdf_pages": settings.max_pdf_pages, "convert_timeout_s": settings.convert_timeout_s}
         processed = [rederive(index_root, e.doc_id, e.latest, float(settings.max_file_mb), **limits) for e in live]
+        for entry, doc in zip(live, processed, strict=True):
+            if not entry.latest.line_keys:  # a version ingested before template lines were counted
+                entry.latest.line_keys = sorted(templates.line_keys(doc.document.raw_text))
         segment = write_segment(processed, index_root, embedder, settings, progress)
         for entry in live:
             entry.latest.segment = segment["name"]

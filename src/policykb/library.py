@@ -77,6 +77,11 @@ class Version:
     region: str | None = None
     date: str | None = None
     doc_number: str | None = None
+    # the template decision (policykb.templates): the page's site, digests of its lines that may be template,
+    # and the line keys removed from it as template (what `rebuild` applies again)
+    site: str | None = None
+    line_keys: list[str] = field(default_factory=list)
+    template: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)

@@ -55,7 +55,11 @@ ORG_LINE = re.compile(rf"^[\u4e00-\u9fff()]{{2,30}}{ORG_SUFFIX}$")
 NEWS_SOURCE = re.compile(
     rf"(?:^|[。,;)\s]|消息[:：]?|讯)((?:教育部|国务院)|[\u4e00-\u9fff]{{2,12}}?{ORG_SUFFIX})(?:、[^。,]{{0,40}}?)?"
     r"(?:等(?:[\d一二三四五六七八九十多]+个)?(?:部门|单位))?(?:(?:近日|日前|最近|今天|昨天)(?:\(\d{1,2}日\))?[还也]?)?"
-    rf"(?:联合)?(?:发布|印发|下发|出台|公布|召开|举行|介绍|消息|获悉|官网)"
+    rf"(?:联合|正式|再次|首次|专门)?(?:发布|印发|下发|出台|公布|召开|举行|介绍|消息|获悉|官网)"
+)
+# A reporter's informant (记者从呼和浩特市教育局了解到, 记者从市教育局获悉): the organisation the item reports for.
+NEWS_INFORMANT = re.compile(
+    rf"从((?:教育部|国务院)|[\u4e00-\u9fff]{{1,14}}?{ORG_SUFFIX})(?:了解到|获悉|得知|获知|获得消息)"
 )
 # A news item on a document names its issuer before the title it quotes (上海市教委《关于…的实施意见》提出).
 NEWS_DOC_SOURCE = re.compile(
@@ -65,7 +69,7 @@ NEWS_DOC_SOURCE = re.compile(
 DATELINE = re.compile(r"^[□■]?\s*(?:[\u4e00-\u9fff]{1,12}(?:社|报|网|台)(?:[\u4e00-\u9fff]{0,6}(?:\d{4}年)?\d{1,2}月\d{1,2}日)?"
                       r"(?:电|消息|讯)|"
                       r"[\u4e00-\u9fff]{0,10}(?:讯|网消息|报消息)|[\u4e00-\u9fff]{0,10}(?:日报|晚报|新闻网|报)?记者)")
-BYLINE = re.compile(r"(?:记者|通讯员|编辑|来源|作者)\s*[:：]?\s*[\u4e00-\u9fff]{2,4}")
+BYLINE = re.compile(r"(?:记者|通讯员|编辑|来源|作者)\s*[:：/]?\s*[\u4e00-\u9fff]{2,4}")
 SALUTATION = re.compile(r"^各[^。]{1,60}:$")
 NEWS_WORDS = re.compile(r"目前|已经?|日前|近日|记者|获悉")
 # The date a dateline or a byline gives (本报北京3月5日电, 新华社北京2023年3月5日电, (记者 张三)3月5日,): the year is
@@ -85,18 +89,27 @@ OTHER_SIGNS = (
     # a paper: keywords, abstract, author notes, the journal's issue (教育与经济 2022年4期), an address with a postcode
     re.compile(r"关键词\s*[:：]|摘\s*要\s*[:：]|^摘\s*要$|作者简介|^论文|本文来源于《|(?:》|\s)\d{4}年第?[\d一二三四五六七八九十]+期(?:$|[,，])|"
                r"[\u4e00-\u9fff]\s*\d{6}\s*[);；]"),
-    re.compile(r"^同志们[:：]|在[^。]{2,40}(?:会议|大会|座谈会|典礼)上的(?:讲话|报告|发言|致辞)|^——在"),
+    re.compile(r"^同志们[:：]|在[^。]{2,40}(?:会议|大会|座谈会|典礼)上的(?:讲话|报告|发言|致辞)|^——在|^——写在"),
     re.compile(r"本期嘉宾|官方账号|^第\d+章|最新章节"),
+    # an essay sums up or argues in its own voice; a report or a news item does not
+    re.compile(r"^(?:总的来说|总而言之|综上所述|总之|笔者认为|笔者以为)[,，:：]"),
 )
 FARM_TITLE = re.compile(r"小编[^。,]{0,8}整理的(.{4,60}?)[,,。]\s*(?:供|仅供|希望|欢迎)")
 DOWNLOAD_SUFFIX = re.compile(r"(?:Word文档|PDF文档)?(?:下载推荐|下载)?\.(?:docx?|pdf|wps)$|(?:Word|PDF)文档(?:下载推荐)?$", re.I)
 SUBTITLE = re.compile(r"^——")
-ISSUER_BEFORE_ABOUT = re.compile(r"^(.{4,60}?)关于")
+ADOPTION = re.compile(
+    rf"于\s*((?:19|20)\d{{2}}年\d{{1,2}}月\d{{1,2}}日)\s*(?:经)?([\u4e00-\u9fff]{{2,20}}?{ORG_SUFFIX})"
+    r"第?[\d一二三四五六七八九十百]+次[\u4e00-\u9fff]{0,6}会议(?:审议)?通过"
+)
+ARTICLE = re.compile(r"^第[一二三四五六七八九十百]+条")
+ISSUER_BEFORE_ABOUT = re.compile(r"^(.{4,60}?)(?:关于|(?=(?:19|20)\d{2}年(?:度)?[^\d]))")
 # A date on its own line in brackets under a speech's or report's title: when it was given.
 DELIVERY_DATE = re.compile(r"^[(（]\s*((?:19|20)\d{2}年\d{1,2}月\d{1,2}日)\s*[)）]$")
 # A clock time marks a page's stamp (发布时间:2024-01-16 12:06), never a date a text gives itself.
 PAGE_STAMP = re.compile(r"((?:19|20)\d{2})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?\s*\d{1,2}:\d{2}")
 LEADING_DATE = re.compile(r"^((?:19|20)\d{2})-(\d{1,2})-(\d{1,2})(?!\d)")
+# A day-first stamp with its clock (03.03.2015 10:46, 哈尔滨10:16 05.03.2016 新浪黑龙江), as some sites print it.
+DAY_FIRST_STAMP = re.compile(r"(?<![\d.])(\d{1,2})\.(\d{1,2})\.((?:19|20)\d{2})(?![\d.])")
 HEAD_FIELD = re.compile(r"(?:^|\s)(?:时间|日期|发布时间|发布日期|更新时间|上传时间)\s*[:：]\s*((?:19|20)\d{2}\s*[-/.年]\s*\d{1,2}\s*[-/.月]\s*\d{1,2})")
 HEAD_SOURCE = re.compile(r"(?:^|\s)来源\s*[:：]\s*([\u4e00-\u9fff]{2,30})")
 TRAILING_FIELDS = re.compile(r"\s+(?:时间|日期|发布时间|发布日期|来源)\s*[:：].*$")
@@ -185,16 +198,23 @@ def head_fields(raw_text: str) -> dict[str, str]:
     """What a page's head says in passing: a stamp with a clock time (`时间:2024-01-16 12:06`, `…~2019-04-08 21:20`),
     a line opening with a date (`2014-03-14 来源:记者站`), a `来源:` organisation after a headline."""
     found: dict[str, str] = {}
+    in_body = False  # below the first paragraph a bare date opens a link to another item, not this page's stamp
     for line in raw_text.split("\n")[:40]:
         folded = fold_line(line)
         if not folded or "。" in folded:
+            in_body = in_body or "。" in folded
             continue
         for pattern in (HEAD_FIELD, PAGE_STAMP, LEADING_DATE):
             match = pattern.search(folded)
-            if match and "page_date" not in found:
+            if match and "page_date" not in found and not (pattern is LEADING_DATE and in_body):
                 date = parse_date(match.group() if pattern is not HEAD_FIELD else match.group(1))
                 if date:
                     found["page_date"] = date
+        day_first = DAY_FIRST_STAMP.search(folded)
+        if day_first and "page_date" not in found and re.search(r"\d{1,2}:\d{2}", folded) and len(folded) <= 40:
+            found["page_date"] = _iso(int(day_first.group(3)), int(day_first.group(2)), int(day_first.group(1))) or ""
+            if not found["page_date"]:
+                del found["page_date"]
         source = HEAD_SOURCE.search(folded)
         if source and ORG_LINE.match(source.group(1)):
             found.setdefault("来源", source.group(1))
@@ -248,7 +268,8 @@ def _joined_head(lines: list[str]) -> list[str]:
             parts = head[i : i + size]
             if len(parts) == size and not any(re.search(r"[。;:,!?]", _compact(p)) for p in parts) and (
                 WRAPPER.match(candidate) or TITLE_SHAPE.match(candidate)) and not TITLE_SHAPE.match(_compact(parts[0])) \
-                    and not ORG_LINE.match(_compact(parts[0])) and not DOC_NUMBER.search(candidate):
+                    and not ORG_LINE.match(_compact(parts[0])) and not DOC_NUMBER.search(candidate) \
+                    and not (DATE.fullmatch(_compact(parts[0])) or CN_DATE.fullmatch(_compact(parts[0]))):
                 joined = candidate
                 break
         first = _compact(head[i])
@@ -316,12 +337,19 @@ def _headline_part(line: str) -> str:
     or a footnote mark (`…基本经验*`)."""
     line = TRAILING_FIELDS.sub("", line) if len(line) > 12 else line
     line = re.sub(r"^\s*原标题\s*[:：]\s*", "", line)
+    # a stored <title> names its site after an underscore (`标题_风闻`, `标题_新浪新闻`); headlines have no `_`
+    line = re.sub(r"(?<=\S)\s*_\s*[^\s_。，,]{1,16}\s*$", "", line) if len(line) > 12 else line
     return re.sub(r"(?<=[\u4e00-\u9fff”》)])[*＊]+\s*$", "", line)
+
+
+# A picture's caption above a news item (锦江学校位置示意图, 图为…, 记者 张三 摄) is not its headline.
+CAPTION = re.compile(r"(?:示意图|效果图|规划图|照片|图片|摄)\)?$|^图为")
 
 
 def _looks_like_headline(line: str) -> bool:
     text = line.strip()
     return (6 <= len(text) <= 60 and "。" not in text and text[-1:] not in ":：;；" and not DATELINE.match(text)
+            and not CAPTION.search(text)
             and not BYLINE.search(text) and not NUMBERED.match(text) and not text.startswith(("<", "【")))
 
 
@@ -385,6 +413,8 @@ def detect_kind(raw_fields: dict[str, str], raw_text: str, lines: list[str], doc
     policy = policy_signs(lines, doc_number, signature)
     if other > max(news, policy):
         return "other"
+    if policy == news == 0:
+        return "other"  # an outline with no 文号, signature, genre title or salutation, and no news: an explainer
     return "news" if news > policy else "policy"
 
 
@@ -395,6 +425,7 @@ def policy_signs(lines: list[str], doc_number: str | None, signature: Signature)
     policy += 2 * any(WRAPPER.match(line) for line in _joined_head(lines))  # 关于印发《…讲话》的通知 is a policy
     policy += any(SALUTATION.match(_compact(line)) for line in lines[:HEAD_LINES])
     policy += any(_compact(line) in ("特此通知。", "特此通知") for line in lines)
+    policy += 2 * (sum(1 for line in lines if ARTICLE.match(_compact(line))) >= 2)  # 第一条 … 第二条 …
     policy += any(re.match(r"^(?:请各|根据[^《。]{0,10}《[^》]+》[^。]{0,40}精神)", _compact(line)) for line in lines[:HEAD_LINES])
     return policy
 
@@ -403,6 +434,9 @@ def find_issuer(signature: Signature, raw_fields: dict[str, str], lines: list[st
     """The signing organisation, else the page's publisher field, else (for news) the organisation reported on."""
     if signature.issuers:
         return "、".join(signature.issuers)
+    adopted = _adoption(lines) if kind == "policy" else None
+    if adopted:
+        return adopted[1]
     named = _issuer_in_title(lines) if kind == "policy" else None
     if named:
         return named
@@ -412,9 +446,18 @@ def find_issuer(signature: Signature, raw_fields: dict[str, str], lines: list[st
             return value
     if kind == "news":
         for line in lines[:6]:
-            match = NEWS_SOURCE.search(line) or NEWS_DOC_SOURCE.search(line)
+            match = NEWS_INFORMANT.search(line) or NEWS_SOURCE.search(line) or NEWS_DOC_SOURCE.search(line)
             if match:
                 return match.group(1)
+    return None
+
+
+def _adoption(lines: list[str]) -> tuple[str, str] | None:
+    """(date, body) of a regulation's adoption line near its head (…于2011年6月13日云南省教育厅第8次厅务会议通过)."""
+    for line in lines[:HEAD_LINES]:
+        match = ADOPTION.search(_compact(line))
+        if match and (date := parse_date(match.group(1))):
+            return date, match.group(2)
     return None
 
 
@@ -429,7 +472,8 @@ def _issuer_in_title(lines: list[str]) -> str | None:
         names = [name for name in re.split(r"[\s、]+", match.group(1).strip()) if name]
         if names and all(ORG_LINE.match(name) for name in names):
             return "、".join(names)
-        if line.strip().startswith("关于") and index > 0:
+        if not line.strip()[match.end():].startswith(tuple("0123456789")) and line.strip().startswith("关于") \
+                and index > 0:
             above = _org_names(head[index - 1])
             if above:
                 return "、".join(above)
@@ -446,6 +490,45 @@ HEADLINE_LINES = 3
 ISSUER_WEIGHT, TITLE_WEIGHT, NUMBER_WEIGHT, HEADLINE_WEIGHT = 10.0, 6.0, 4.0, 2.0
 BODY_CAP = 5.0
 NATIONAL_ISSUER = re.compile(r"^(?:中共中央|国务院|教育部|国家|全国|中华人民共和国|财政部|人力资源社会保障部)")
+
+
+SUBJECT_LINES = 3
+# A news lead saying where the event took place (…研讨会在重庆市永川区兴隆湖中学召开) names what the item is about,
+# even when another city's office published it (来源:泸州市教育体育局).
+EVENT_PLACE = re.compile(r"在[\u4e00-\u9fff]{2,20}?(?:区|县|旗|市)[\u4e00-\u9fff]{0,20}?(?:召开|举行|举办|开幕|启动)")
+EVENT_WEIGHT = ISSUER_WEIGHT + 2.0
+
+
+def _event_place(lines: list[str], context: set[str]) -> Region | None:
+    """The county or district a news lead holds its event in (its full name, as the lead writes it)."""
+    for line in lines[:HEADLINE_LINES]:
+        for match in EVENT_PLACE.finditer(line):
+            chain = gazetteer.leading_regions(match.group(0)[1:])  # 重庆市永川区…: the chain down to the county
+            place = chain[0] if chain else None
+            for inner in chain[1:]:  # 兴隆湖中学 after 永川区 is a school, not 兴隆县
+                if place is None or place.region_id not in gazetteer.parent_ids(inner):
+                    break
+                place = inner
+            if place is not None and place.level in ("district", "county"):
+                return place
+    return None
+
+
+
+def _sole_subject(body: str) -> bool:
+    """An essay or explainer that names one place only, paragraph after paragraph (山西的教育…然而,山西教育…), is
+    about that place; one naming several places uses them as examples."""
+    named: dict[str, Region] = {}
+    lines_naming = 0
+    for line in CITATIONS.sub("", body).split("\n"):
+        found = {m.candidates[0].region_id: m.candidates[0] for m in gazetteer.find_mentions(line)
+                 if len(m.candidates) == 1}
+        named.update(found)
+        lines_naming += bool(found)
+    # places inside the subject (太原 in an essay on 山西) do not make it an example
+    subjects = [rid for rid in named
+                if all(other == rid or rid in gazetteer.parent_ids(region) for other, region in named.items())]
+    return len(subjects) == 1 and lines_naming >= SUBJECT_LINES
 
 
 def _context_of(regions: list[Region]) -> set[str]:
@@ -501,7 +584,7 @@ def detect_region(issuer: str | None, title: str | None, doc_number: str | None,
     text names places (headline lines count double, names in enumerations and cited documents barely). A page of
     another kind (a 范文, paper, essay) is about a place only when its title or issuer names one: the places in its
     body are examples, affiliations and anecdotes."""
-    if kind == "other":
+    if kind == "other" and not _sole_subject(body):
         body = ""
     lines = body.split("\n")
     text = CITATIONS.sub("", body)  # cited documents (《省政府关于…》, (苏政发〔2017〕1号)) name other authorities
@@ -521,6 +604,8 @@ def detect_region(issuer: str | None, title: str | None, doc_number: str | None,
 
     vote(_named_in(issuer, context) if issuer else None, ISSUER_WEIGHT)
     vote(_named_in(title, context) if title else None, TITLE_WEIGHT)
+    if kind == "news":
+        vote(_event_place(lines, context), EVENT_WEIGHT)
     if doc_number:
         vote(number_regions(doc_number, context), NUMBER_WEIGHT)
     head_end = len("\n".join(lines[:HEADLINE_LINES]))
@@ -614,7 +699,8 @@ def find_date(kind: str, raw_fields: dict[str, str], lines: list[str], signature
     """The text's own date first (a policy's signature, a speech's delivery date, a news dateline), then the
     page's labelled dates; a template's page date (a content farm's post time) only when the text has no date of its
     own and it does not contradict the 文号's year."""
-    own = [signature.date if kind == "policy" else None, _delivery_date(lines)]
+    adopted = _adoption(lines) if kind == "policy" else None
+    own = [signature.date if kind == "policy" else None, adopted[0] if adopted else None, _delivery_date(lines)]
     if kind == "news":
         own.append(_dateline_date(lines, raw_fields))
     found = next((d for d in own if d), None)
@@ -670,7 +756,10 @@ def sidecar_path(source_path: Path) -> Path:
     return source_path.with_name(source_path.stem + ".meta.toml")
 
 
-OVERRIDABLE = tuple(f.name for f in fields(Metadata))
+# A sidecar or upload may also say where the page was scraped from: not metadata of the text, but the site whose
+# template lines it shares (policykb.templates), kept with the version's overrides.
+SOURCE_FIELDS = ("source_url",)
+OVERRIDABLE = (*(f.name for f in fields(Metadata)), *SOURCE_FIELDS)
 
 
 def read_sidecar(source_path: Path) -> dict[str, Any]:
@@ -694,6 +783,7 @@ def apply_overrides(meta: Metadata, overrides: dict[str, Any]) -> Metadata:
     if unknown:
         raise ValueError(f"unknown metadata field(s) {', '.join(unknown)}; allowed: {', '.join(OVERRIDABLE)}")
     values = {key: _override_value(key, value) for key, value in overrides.items()}
+    values = {key: value for key, value in values.items() if key not in SOURCE_FIELDS}
     if "region" in values or "region_id" in values:
         region = _override_region(values.get("region"), values.get("region_id"))
         derived: dict[str, Any] = {

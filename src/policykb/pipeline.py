@@ -33,11 +33,14 @@ def clean_file(
 
 
 def clean_loaded(
-    loaded: loading.LoadedText, source_path: str | Path, overrides: dict | None = None, sidecar: bool = True
+    loaded: loading.LoadedText, source_path: str | Path, overrides: dict | None = None, sidecar: bool = True,
+    template: frozenset[str] = frozenset(),
 ) -> Document:
-    """Clean a loaded file: loading's own changes come first, its form's fields (a red header) feed metadata."""
+    """Clean a loaded file: loading's own changes come first, its form's fields (a red header) feed metadata.
+
+    `template`: keys of the lines its site repeats (see policykb.templates), removed as template."""
     document = clean_raw_text(loaded.text, source_path, overrides, fields=loaded.fields, html=loaded.markup,
-                              sidecar=sidecar)
+                              sidecar=sidecar, template=template)
     document.changes = [*loaded.changes, *document.changes]
     document.metadata.source_format = loaded.source_format
     document.metadata.ocr_confidence = loaded.ocr_confidence
@@ -57,7 +60,7 @@ def read_checked_sidecar(source_path: str | Path) -> dict[str, Any]:
 
 def clean_raw_text(
     raw_text: str, source_path: str | Path, overrides: dict | None = None, fields: dict[str, str] | None = None,
-    html: str | None = None, sidecar: bool = True,
+    html: str | None = None, sidecar: bool = True, template: frozenset[str] = frozenset(),
 ) -> Document:
     """Clean already-decoded raw text; `overrides` (and a NAME.meta.toml sidecar) win over extracted metadata.
 
@@ -66,7 +69,7 @@ def clean_raw_text(
     from the library brings the overrides it was ingested with.
     """
     source_path = Path(source_path)
-    result = cleaning.clean_text(raw_text, html=html)
+    result = cleaning.clean_text(raw_text, html=html, template=template)
     meta = metadata.extract_metadata(raw_text, result.text, source_path, fields=fields)
     if sidecar:
         meta = metadata.apply_overrides(meta, read_checked_sidecar(source_path))

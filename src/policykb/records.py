@@ -7,7 +7,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
 ChangeKind = Literal[
-    "spam", "chrome", "html", "pinyin", "mojibake", "mojibake_unrepaired", "traditional",
+    "spam", "chrome", "template", "html", "pinyin", "mojibake", "mojibake_unrepaired", "traditional",
     "whitespace", "punctuation", "duplicate", "metadata",
     "encoding", "pagination", "frame", "ocr", "ocr_low_confidence",  # made while loading a file
 ]

@@ -377,7 +377,7 @@ def _mark_front(lines: list[_Line]) -> int:
             line.role, in_attachment = "attachment", True
         elif in_attachment and _is_attachment_item(line):
             line.role = "attachment"
-        elif line.marker is not None:
+        elif line.marker is not None and line.marker.kind not in _ITEM_KINDS:  # options (A.…) open no outline
             body = i
             break
         else:
@@ -388,6 +388,13 @@ def _mark_front(lines: list[_Line]) -> int:
         i for i, line in enumerate(front) if _NOTICE_CUE.search(line.text) or _NOTICE_TITLE.match(line.text)
     ]
     rest = 0
+    if cues and body == len(lines) and all(
+        front[i].role == "attachment" or i in signatures or _NOTICE_END.match(front[i].text)
+        for i in range(cues[-1] + 1, len(front))
+    ):
+        # No outline and nothing forwarded after the last cue (现将…通知如下: … 特此通知。 and the signature): the
+        # notice is the document itself, and its paragraphs are its searchable text.
+        cues = []
     if cues:
         rest = cues[-1] + 1
         while rest < len(front) and (front[rest].role == "attachment" or rest in signatures):
@@ -529,6 +536,12 @@ def _heading_label(s: str) -> str:
     return s.strip().rstrip("。！？!?；;：:，, \u3000").strip()
 
 
+def _is_list_item(text: str) -> bool:
+    """A lettered or circled item (A.共享优质师资, ①…): an option or a point, never a heading."""
+    marker = parse_marker(text)
+    return marker is not None and marker.kind in _ITEM_KINDS
+
+
 def _inline_headings(lines: list[_Line], body: int) -> set[int]:
     """Short unpunctuated lines followed by a longer paragraph, in a text without outline markers."""
     found: set[int] = set()
@@ -543,6 +556,7 @@ def _inline_headings(lines: list[_Line], body: int) -> set[int]:
             and not _QUANTITY.search(t)
             and not _is_date_line(t)
             and _non_space_len(nxt) > _non_space_len(t)
+            and not _is_list_item(t)
         ):
             found.add(i)
     return found
@@ -607,7 +621,8 @@ def segment_text(text: str, doc_id: str, region_id: str) -> list[Clause]:
     for line in lines:
         line.marker = parse_marker(line.text)
     body = _mark_front(lines)
-    has_outline = any(line.marker is not None and line.role is None for line in lines[body:])
+    has_outline = any(line.marker is not None and line.marker.kind not in _ITEM_KINDS and line.role is None
+                      for line in lines[body:])
     if has_outline:
         _mark_back(lines, body)
     else:

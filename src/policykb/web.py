@@ -62,7 +62,7 @@ LOOPBACK_NAMES = ("127.0.0.1", "localhost", "::1")
 # An absolute POSIX path of two or more parts (what a server must never show): its last part is kept.
 _ABSOLUTE_PATH = re.compile(r"(?<![\w.:/])/(?:[^\s/:：，,;'\"“”()（）]+/)+([^\s/:：，,;'\"“”()（）]*)")
 CHANGE_KINDS = {
-    "spam": "垃圾广告", "chrome": "网页框架", "html": "HTML 标签", "pinyin": "拼音注音", "mojibake": "乱码修复",
+    "spam": "垃圾广告", "chrome": "网页框架", "template": "网站模板行", "html": "HTML 标签", "pinyin": "拼音注音", "mojibake": "乱码修复",
     "mojibake_unrepaired": "未能修复的乱码", "traditional": "繁体转简体", "whitespace": "空白", "punctuation": "标点",
     "duplicate": "重复段落", "metadata": "元数据", "encoding": "编码错误", "pagination": "页码页眉", "frame": "公文版头版记",
     "ocr": "文字识别（OCR）", "ocr_low_confidence": "识别可信度低，请核对",

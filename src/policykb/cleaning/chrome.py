@@ -139,13 +139,15 @@ NAV_WORDS = frozenset(
     "相关阅读 相关文章 相关链接 推荐阅读 相关推荐 无障碍 长者模式 关怀版 简体 繁体 english 分享 分享到 点赞 评论 "
     "更多 没有更多了 大 中 小 默认 手机版 微博 微信 qq qq空间 朋友圈 新浪微博 腾讯微博 摘要 导读 保存 字号 字体 "
     "rss rss订阅 订阅 适老化 适老模式 关怀模式 读屏 读屏专用 无障碍浏览 智能问答 搜索 站内搜索 移动版 电脑版 "
-    "app app下载 下载app 客户端 下载客户端 打开app 我要投稿 投稿 我要纠错 登录注册 网站导航 频道 专题 "
+    "app app下载 下载app 客户端 下载客户端 打开app 我要投稿 投稿 我要纠错 登录注册 网站导航 频道 专题 qzone "
     "文档简介 内容简介 部分内容阅读 论文部分内容阅读 全文阅读 在线阅读 内容预览"
     .split()
 )
 NAV_SPLIT = re.compile(r"[|｜丨/·•>»\s【】\[\]()<>:]+")
+# `当前位置:`, `您当前的位置 :`, `您的当前位置:`, `你现在所在的位置:`: who (您), when (当前/现在) and where (所在).
 BREADCRUMB = re.compile(
-    r"^(?:当前位置|您的位置|您现在的位置|所在位置|现在位置)\s*:|^(?:首页|主页)\s*(?:[>»/→]|-\s*>)"
+    r"^(?:[您你]的?)?(?:(?:当前|现在|目前|所在)的?){1,2}位置\s*:|^[您你]的?(?:所在)?位置\s*:"
+    r"|^(?:首页|主页)\s*(?:[>»/→]|-\s*>)"
     r"|^(?:上一篇|下一篇|上一条|下一条)\s*:"
 )
 
@@ -185,7 +187,8 @@ DISCLAIMER = re.compile(
     r"copyright|all rights reserved|©"
 )
 URL = re.compile(r"(?:https?://|www\.)[\w.-]+(?:/[\w./?=&%#-]*)?", re.IGNORECASE)
-SITE_NAME = re.compile(r"^[\w\u4e00-\u9fff]{2,12}(?:网|网站|官网|门户|频道|在线)$")
+_SITE = r"[\w\u4e00-\u9fff]{2,12}(?:网|网站|官网|门户|频道|在线)"
+SITE_NAME = re.compile(rf"^{_SITE}(?:\s*[-_|·]\s*{_SITE})*$")  # 哈尔滨新闻网-东北网: a channel and its site
 SENTENCE_END = re.compile(r"[。!?;]")
 ORG_SUFFIX = re.compile(r"(?:局|委员会|委|政府|办公室|办公厅|厅|部|中心|院|学校|公司|协会)$")
 STANDALONE_DATE = re.compile(r"^(?:\d{4}|[〇零一二三四五六七八九○]{4})年[\d一二三四五六七八九十]{1,3}月[\d一二三四五六七八九十]{1,3}日$")
@@ -219,11 +222,17 @@ def is_navigation(folded: str) -> bool:
     return bool(tokens) and all(t in NAV_WORDS for t in tokens)
 
 
+# `[责任编辑 李珍 ]`: a byline label in brackets with the name after a space instead of a colon.
+BRACKETED_BYLINE = re.compile(r"^(?:责任编辑|编辑|责编|作者|记者|通讯员|摄影|审核|校对)\s+[\u4e00-\u9fff]{2,4}(?:\s+[\u4e00-\u9fff]{2,4}){0,2}$")
+
+
 def is_field_line(folded: str) -> bool:
     """A line made only of page metadata fields (来源: 发布时间: 编辑: 阅读: 字号:) and dates."""
     body = folded.strip()
     if body[:1] + body[-1:] in ("()", "[]", "【】"):
         body = body[1:-1].strip()  # `(责任编辑:张三)`: the whole line in brackets
+        if BRACKETED_BYLINE.match(body):
+            return True
     if not body or "。" in body:
         return False
     if len(body) <= 80:
@@ -278,7 +287,11 @@ def is_url_line(folded: str) -> bool:
 
 # A page's own time stamp: a numeric date (2024-01-16, 2024/1/16), usually with a clock; official texts write
 # their dates as 2024年1月16日, so a numeric date beside a few short words is the site's byline, not the text's.
-NUMERIC_DATE = re.compile(r"(?<!\d)\d{4}\s*[-/.]\s*\d{1,2}\s*[-/.]\s*\d{1,2}(?!\d)(?:\s*\d{1,2}:\d{2}(?::\d{2})?)?")
+# 2024-01-16 and, on sites with a European template, 05.03.2016 (day first, dots only).
+NUMERIC_DATE = re.compile(
+    r"(?<!\d)(?:\d{4}\s*[-/.]\s*\d{1,2}\s*[-/.]\s*\d{1,2}|\d{1,2}\.\d{1,2}\.(?:19|20)\d{2})(?!\d)"
+    r"(?:\s*\d{1,2}:\d{2}(?::\d{2})?)?"
+)
 CLOCK = re.compile(r"\d{1,2}:\d{2}")
 RANGE_WORDS = re.compile(r"至|到|截止|之前|以前|起|期间")
 STAMP_RESIDUE_CHARS = 24  # what may stand beside the date: a source, an author, a counter label
@@ -290,10 +303,12 @@ def is_page_stamp(folded: str) -> bool:
     dates = NUMERIC_DATE.findall(folded)
     if len(dates) != 1 or SENTENCE_END.search(folded) or RANGE_WORDS.search(folded):
         return False
-    residue = re.sub(r"[\s:|·,/()\-~]+", "", NUMERIC_DATE.sub("", folded))
+    clock = bool(CLOCK.search(folded))
+    residue = re.sub(r"[\s:|·,/()\-~]+", "", CLOCK.sub("", NUMERIC_DATE.sub("", folded)))
     if not residue:
-        return False  # a bare date line may be the signature's date: left to the segmenter
-    limit = STAMP_WITH_CLOCK_CHARS if CLOCK.search(dates[0]) else STAMP_RESIDUE_CHARS
+        # A bare date may be the signature's date (left to the segmenter); a signature never gives the hour.
+        return clock
+    limit = STAMP_WITH_CLOCK_CHARS if clock else STAMP_RESIDUE_CHARS
     return len(residue) <= limit
 
 
@@ -430,6 +445,7 @@ LINE_RULES: tuple[tuple[str, str, LineRule], ...] = (
     ("chrome", "disclaimer", is_disclaimer),
     ("chrome", "web address", is_url_line),
     ("chrome", "page stamp", is_page_stamp),
+    ("chrome", "related links", lambda folded: is_dated_link(folded)),
     ("chrome", "content-farm intro", is_farm_intro),
     ("chrome", "recommendations", is_recommendation),
     ("chrome", "widget instruction", is_widget_instruction),
@@ -500,6 +516,8 @@ def strip_chrome(text: str) -> CleanResult:
     _mark_recommendation_blocks(lines, kept, verdict)
     kept = [i for i in kept if i not in verdict]
     _mark_far_from_main_text(lines, kept, verdict)
+    kept = [i for i in kept if i not in verdict]
+    _mark_dated_links(lines, kept, verdict)
     changes: list[Change] = []
     for i, (offset, line, _) in enumerate(lines):
         if i in verdict:
@@ -510,6 +528,34 @@ def strip_chrome(text: str) -> CleanResult:
             # The truncated paragraph stays; only the site's marker after it goes.
             changes.append(Change("chrome", tail.group(), "", offset + tail.start(), "paywall"))
     return CleanResult(apply_changes(text, changes), changes)
+
+
+# A list of links to other items, as a news site prints it under the article: a numeric date, then the headline
+# (on the same line after a column tag, `2022-05-16 【健康】打赢…`, or on the next line).
+DATED_LINK = re.compile(r"^\d{4}-\d{1,2}-\d{1,2}\s*【[^】]{1,8}】")
+BARE_NUMERIC_DATE = re.compile(r"^\d{4}-\d{1,2}-\d{1,2}$")
+MAX_LINK_TITLE = 40
+
+
+def is_dated_link(folded: str) -> bool:
+    """`2022-05-16 【健康】打赢…`: a dated link to another item under its column, with its teaser."""
+    return bool(DATED_LINK.match(folded.strip())) and "。" not in folded
+
+
+def _mark_dated_links(
+    lines: list[tuple[int, str, str]], kept: list[int], verdict: dict[int, tuple[str, str]]
+) -> None:
+    """Below the last running text, dated links to other items are the site's, not the text's."""
+    last_body = max((i for i in kept if is_body_like(lines[i][2])), default=None)
+    if last_body is None:
+        return
+    after = [i for i in kept if i > last_body]
+    for position, i in enumerate(after):
+        folded = lines[i][2].strip()
+        if BARE_NUMERIC_DATE.match(folded) and position + 1 < len(after):
+            title = lines[after[position + 1]][2].strip()
+            if len(title) <= MAX_LINK_TITLE and not is_text_line(title, titles=False):
+                verdict[i] = verdict[after[position + 1]] = ("chrome", "related links")
 
 
 def _mark_footer(lines: list[tuple[int, str, str]], kept: list[int], verdict: dict[int, tuple[str, str]]) -> None:
@@ -638,5 +684,14 @@ def _mark_far_from_main_text(
         between = range(position + 1, first) if position < first else range(last + 1, position)
         folded = lines[i][2]
         far = len(between) + 1 >= FAR_LINES and (sum(sizes[k] for k in between) >= FAR_CHARS or len(folded) <= NAV_ITEM_CHARS)
-        if far and len(folded) <= MAX_FAR_LINE_CHARS and not is_text_line(folded):
+        if far and len(folded) <= MAX_FAR_LINE_CHARS and not is_text_line(folded) \
+                and not _between_text_lines(lines, kept, position):
             verdict[i] = ("chrome", "far from the main text")
+
+
+def _between_text_lines(lines: list[tuple[int, str, str]], kept: list[int], position: int) -> bool:
+    """A short line with the document's own lines right above and below it (a notice's unnumbered subheading 高中
+    between its 放假时间: items) is inside the document, however far from its densest paragraph."""
+    if position == 0 or position + 1 >= len(kept):
+        return False
+    return all(is_text_line(lines[kept[k]][2], titles=False) for k in (position - 1, position + 1))

@@ -26,11 +26,16 @@ def line_key(line: str) -> str:
     return NOT_WORD.sub("", fold_line(line)).casefold()
 
 
-def _template_candidates(page: str) -> set[str]:
+def template_candidates(page: str) -> set[str]:
+    """Keys of the lines of a raw page that may be template: short lines that are not the document's own.
+
+    Sentences never count (two notices of one issuer share 请各单位认真贯彻执行。 as content), nor do outline
+    headings, dates, 文号, issuer lines, titles or 特此通知。; labelled fields may (主办:…, 技术支持:…).
+    """
     keys: set[str] = set()
     for _, line in iter_lines(page):
         folded = fold_line(line)
-        if folded and (is_body_like(folded) or not is_text_line(folded, cells=False)):
+        if folded and not is_text_line(folded, cells=False):
             if key := line_key(line):
                 keys.add(key)
     return keys
@@ -48,7 +53,7 @@ def find_template_lines(
     total = 0
     for page in pages:
         total += 1
-        counts.update(_template_candidates(page))
+        counts.update(template_candidates(page))
     needed = max(min_pages, min_share * total)
     return frozenset(key for key, n in counts.items() if n >= needed)
 
@@ -58,9 +63,9 @@ def strip_template_lines(text: str, template: frozenset[str]) -> CleanResult:
     changes: list[Change] = []
     for offset, line in iter_lines(text):
         folded = fold_line(line)
-        if folded and line_key(line) in template and (is_body_like(folded) or not is_text_line(folded, cells=False)):
+        if folded and line_key(line) in template and not is_text_line(folded, cells=False):
             start, content = stripped_span(offset, line)
-            changes.append(Change("chrome", content, "", start, "site template"))
+            changes.append(Change("template", content, "", start, "site template"))
     return CleanResult(apply_changes(text, changes), changes)
 
 

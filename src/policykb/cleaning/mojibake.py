@@ -88,6 +88,10 @@ LIST_MARKER = re.compile(
     r"\d{1,2}[.、]|[(（][一二三四五六七八九十\d]{1,3}[)）]|[一二三四五六七八九十]{1,3}、|第[一二三四五六七八九十百\d]+[条章节]"
 )
 INDENT_RUN = re.compile(r"^[ \t\u3000]*\?{2,}", re.MULTILINE)
+# A page title is often stored as `TITLE_SITE` or `TITLE | SITE`: a question mark right before that separator, with
+# only a short site name after it to the end of the line, ends the headline (`能跨越的?_風聞`), whereas the farm's
+# damage shows a trail byte such as `_` inside running text.
+TITLE_SUFFIX = re.compile(r"[ \t]*[_|][ \t]*[^\s。，,;；:：!！?？]{1,16}[ \t]*$", re.MULTILINE)
 
 
 # --- GBK tables -------------------------------------------------------------------------------------------
@@ -798,7 +802,7 @@ def _holes(text: str) -> Iterator[int]:
     indent = {i for m in INDENT_RUN.finditer(text) for i in range(m.start(), m.end())}
     for m in re.finditer(r"\?", text):
         i = m.start()
-        if i in indent:
+        if i in indent or TITLE_SUFFIX.match(text, i + 1):
             continue
         annotation = ANNOTATION_BEFORE.search(text, max(0, i - 9), i)
         before = text[annotation.start()] if annotation else text[i - 1] if i > 0 else "\n"

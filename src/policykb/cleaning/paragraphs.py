@@ -54,8 +54,11 @@ def drop_duplicate_paragraphs(text: str) -> CleanResult:
         if not _is_running_text(line, key):
             continue
         teaser = next((item for item in recent if _is_teaser_of(item[0], item[2], key)), None)
+        # Paragraphs that differ in a number (放假时间:7月10日 / 7月17日) say different things, however alike.
         near = any(
-            SequenceMatcher(None, key, other, autojunk=False).ratio() >= NEAR_DUPLICATE_RATIO for other, _, _ in recent
+            SequenceMatcher(None, key, other, autojunk=False).ratio() >= NEAR_DUPLICATE_RATIO
+            and DIGITS.findall(key) == DIGITS.findall(other)
+            for other, _, _ in recent
         )
         if key not in seen and teaser is not None:
             # A page's teaser (`…市教育...`) before the full paragraph: the teaser goes, the paragraph stays.
@@ -70,6 +73,7 @@ def drop_duplicate_paragraphs(text: str) -> CleanResult:
 
 
 TEASER_END = ("...", "…", "……")
+DIGITS = re.compile(r"\d+")
 
 
 def _is_teaser_of(earlier_key: str, earlier: str, later_key: str) -> bool:
