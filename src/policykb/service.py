@@ -187,11 +187,22 @@ class KnowledgeBase:
             items = read_and_embed(paths, self.settings, self.embedder(), self.index_root, report,
                                    **self._convert_limits())
         elif engine == "local":
-            items = ingesting.read_inputs(paths, float(self.settings.max_file_mb), file_progress,
-                                          **self._convert_limits())
+            prefetch = self._prefetch()
+            try:
+                items = ingesting.read_inputs(paths, float(self.settings.max_file_mb), file_progress,
+                                              prefetch=prefetch, **self._convert_limits())
+            finally:
+                if prefetch is not None:
+                    prefetch.finish()
         else:
             raise PolicyKBError(f"未知的导入引擎 {engine!r}：可选 local 或 ray")
         return self._commit(items, progress)
+
+    def _prefetch(self) -> ingesting.EmbeddingPrefetch | None:
+        """The embedding-while-reading helper, unless the `ingest_overlap` setting turns it off."""
+        if not self.settings.ingest_overlap:
+            return None
+        return ingesting.EmbeddingPrefetch(self.embedder, self.index_root)
 
     def _commit(self, items: Sequence[Any], progress: bool = False) -> IngestReport:
         with self._ingest_lock:
@@ -414,6 +425,12 @@ class KnowledgeBase:
         """Keep an uploaded file (with corrected metadata) in the library and index it, like a CLI ingest."""
         cand = ingesting.read_upload(filename, data, overrides, float(self.settings.max_file_mb),
                                      **self._convert_limits())
+        prefetch = self._prefetch()
+        if prefetch is not None:
+            try:  # its clauses are embedded while its requirements are tagged
+                ingesting.prepare(cand, prefetch)
+            finally:
+                prefetch.finish()
         return self._commit([cand])
 
 
