@@ -100,10 +100,15 @@ class KnowledgeBase:
             self._engine, self._engine_build = None, None  # never keep serving a build that is gone
             raise
         backend = self._milvus_backend(store, manifest) if check_backend(self.settings) == "milvus" else None
+        replaced = self._engine is not None
         self._engine = SearchEngine(store, keyword_index, vector_index, self.embedder, self.settings, backend=backend)
         self._engine.manifest = manifest
         self._engine_build = name
         self.index_problem = problem
+        if replaced:  # the previous build's engine is gone (or goes with its last request): hand its pages back
+            from policykb.malloc import release_freed
+
+            release_freed()
 
     # ----- the Milvus backend: the collection follows the current build -------------------------------------
     def milvus_index(self, dimension: int) -> Any:
