@@ -12,11 +12,13 @@ Run alone: `PYTHONPATH=src .venv/bin/python bench/growth.py --sizes 1000,100000 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import shutil
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -66,9 +68,48 @@ def one_document_file(folder: Path, texts: list[str]) -> Path:
     return path
 
 
-def measure(sizes: list[int], model: str | None = None, report: Any = None) -> list[dict[str, Any]]:
+@contextlib.contextmanager
+def timed_parts(embedder: Any) -> Iterator[dict[str, float]]:
+    """Seconds spent in each stage of an ingest (stages overlapping on the prefetch thread are counted in full)."""
+    from policykb import extract, indexer, ingesting, pipeline, segment
+
+    parts: dict[str, float] = {}
+    patched: list[tuple[Any, str, Any]] = []
+
+    def wrap(owner: Any, attr: str, label: str) -> None:
+        original = getattr(owner, attr)
+
+        def timed(*args: Any, **kwargs: Any) -> Any:
+            started = time.perf_counter()
+            try:
+                return original(*args, **kwargs)
+            finally:
+                parts[label] = parts.get(label, 0.0) + time.perf_counter() - started
+
+        patched.append((owner, attr, original))
+        setattr(owner, attr, timed)
+
+    wrap(ingesting, "read_file", "read+clean")
+    wrap(segment, "segment_document", "segment")
+    wrap(extract, "extract_requirements", "tag requirements")
+    wrap(embedder, "encode_passages", "embed")
+    wrap(indexer.Store, "write_documents", "write store")
+    wrap(indexer.VectorIndex, "build", "faiss")
+    wrap(indexer.KeywordIndex, "build", "bm25")
+    wrap(indexer, "_fsync_tree", "fsync")
+    wrap(ingesting, "publish", "publish")
+    wrap(pipeline, "process_document", "process again in commit")
+    try:
+        yield parts
+    finally:
+        for owner, attr, original in reversed(patched):
+            setattr(owner, attr, original)
+
+
+def measure(sizes: list[int], model: str | None = None, report: Any = None,
+            overlap: bool | None = None) -> list[dict[str, Any]]:
     """One row per size; `report` (if given) is called with each row as soon as it is measured."""
-    from policykb import ingesting, pipeline
+    from policykb import pipeline
     from policykb.embed import EmbeddingCache, load_embedder
     from policykb.indexer import CACHE_FILE, build_index, embedder_key, embedding_text
     from policykb.service import KnowledgeBase
@@ -99,21 +140,23 @@ def measure(sizes: list[int], model: str | None = None, report: Any = None) -> l
         base_s = time.perf_counter() - started
         path = one_document_file(work, corpus_texts)
         print(f"growth: {size} clauses built in {base_s:.0f} s; adding one document", file=sys.stderr, flush=True)
-        started = time.perf_counter()
-        items = ingesting.read_inputs([path], float(settings.max_file_mb))
-        ingest_report = ingesting.commit(root, items, lambda: embedder, settings)
-        add_s = time.perf_counter() - started
+        kb = KnowledgeBase(Settings.load(index_dir=str(root), **({"model": model} if model else {}),
+                                         **({"ingest_overlap": overlap} if overlap is not None else {})),
+                           embedder_factory=lambda s: embedder)
+        with timed_parts(embedder) as parts:
+            started = time.perf_counter()
+            ingest_report = kb.ingest([path])  # the service path: clean, segment, tag, embed, segment, publish
+            add_s = time.perf_counter() - started
         [outcome] = ingest_report.files
         assert outcome.outcome == "added", outcome
-        kb = KnowledgeBase(Settings.load(index_dir=str(root), **({"model": model} if model else {})),
-                           embedder_factory=lambda s: embedder)
         processed = kb.store.processed_documents()
         started = time.perf_counter()
         build_index(processed, root, embedder, settings)  # same cache: nothing is embedded again
         rebuild_s = time.perf_counter() - started
         kb.close()
         rows.append({"size": sum(len(p.clauses) for p in collection), "added_clauses": outcome.clauses,
-                     "add_s": add_s, "rebuild_s": rebuild_s, "base_build_s": base_s, "model": str(embedder.name)})
+                     "add_s": add_s, "parts_s": {k: round(v, 3) for k, v in parts.items()},
+                     "rebuild_s": rebuild_s, "base_build_s": base_s, "model": str(embedder.name)})
         if report is not None:
             report(rows[-1])
         shutil.rmtree(work, ignore_errors=True)
@@ -124,8 +167,10 @@ def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--sizes", default="1000,100000")
     ap.add_argument("--model", default=None, help="e.g. `hash` for the test embedder")
+    ap.add_argument("--overlap", choices=("on", "off"), default=None, help="the ingest_overlap setting")
     args = ap.parse_args()
-    measure([int(s) for s in args.sizes.split(",") if s], args.model,
+    overlap = None if args.overlap is None else args.overlap == "on"
+    measure([int(s) for s in args.sizes.split(",") if s], args.model, overlap=overlap,
             report=lambda row: print(json.dumps(row, ensure_ascii=False), flush=True))
     return 0
 

@@ -126,8 +126,16 @@ def main() -> int:
     ap.add_argument("--skip-load", action="store_true")
     ap.add_argument("--skip-growth", action="store_true")
     ap.add_argument("--skip-scaleout", action="store_true")
+    ap.add_argument("--skip-memory", action="store_true")
+    ap.add_argument("--skip-throughput", action="store_true")
+    ap.add_argument("--memory-cycles", type=int, default=100)
+    ap.add_argument("--throughput-docs", type=int, default=200)
+    ap.add_argument("--results", type=Path, default=ROOT / "bench" / "results.md",
+                    help="where the markdown table is written (the README quotes it)")
     args = ap.parse_args()
     sizes = [1000, 100000] if args.quick else [int(s) for s in args.sizes.split(",") if s]
+    if os.environ.get("POLICYKB_BENCH_10M") == "1" and 10_000_000 not in sizes:
+        sizes.append(10_000_000)  # opt-in: hours of building and about 8 GB on this machine
 
     from policykb import pipeline
     from policykb.embed import load_embedder
@@ -274,6 +282,8 @@ def main() -> int:
                     f"{r['add_s']:.2f} s", f"full rebuild {r['rebuild_s']:.1f} s (vectors cached); {r['model']}",
                     target, ("yes" if r["add_s"] < 3 else "no") if target else "",
                 ))
+                rows.append(Row("growth", f"  its stages at {r['size']:,} clauses (embedding overlaps tagging)",
+                                ", ".join(f"{k} {v:.2f}" for k, v in r["parts_s"].items()) + " s"))
         except Exception as exc:
             rows.append(Row("growth", "add one document", f"failed: {exc}"))
 
@@ -338,19 +348,76 @@ def main() -> int:
         except Exception as exc:
             rows.append(Row("cli", "cold CLI", f"failed: {exc}"))
 
+    # --- memory: 100 upload-and-commit cycles through the web app ------------------------------------------
+    if not args.skip_memory:
+        try:
+            from memory import measure as measure_memory
+
+            rows.extend(memory_rows(measure_memory(args.memory_cycles, checkpoints=(10, args.memory_cycles))))
+        except Exception as exc:
+            rows.append(Row("memory", "upload-and-commit cycles", f"failed: {exc}"))
+
+    # --- ingest throughput end to end against the raw embedding rate ---------------------------------------
+    if not args.skip_throughput:
+        try:
+            from throughput import measure as measure_throughput
+
+            rows.extend(throughput_rows(measure_throughput(args.throughput_docs)))
+        except Exception as exc:
+            rows.append(Row("ingest", "end-to-end throughput", f"failed: {exc}"))
+
     print_table(rows)
+    write_results(args.results, rows, sys.argv[1:])
     return 0
 
 
-def print_table(rows: list[Row]) -> None:
-    headers = ("section", "measure", "value", "context", "target", "met")
-    cells = [headers] + [(r.section, r.measure, r.value, r.baseline, r.target, r.ok) for r in rows]
+def memory_rows(r: dict[str, Any]) -> list[Row]:
+    """RSS of the web app at the start, after the first checkpoint and after the last upload-and-commit cycle
+    (bench/memory.py's result)."""
+    growth = r["growth_after_warmup"]
+    first, last = sorted(c for c in r["rss_mb"] if c > 1)[0], max(r["rss_mb"])
+    return [Row("memory", f"web app RSS: start / after {first} / after {last} upload-and-commit cycles",
+                f"{r['rss_mb'][0]:.0f} / {r['rss_mb'][first]:.0f} / {r['rss_mb'][last]:.0f} MB",
+                f"{growth * 100:+.1f}% after warm-up ({r['per_commit_mb']:.2f} MB per commit), "
+                f"{r['documents']} documents; model {r['model']}",
+                f"growth <= 10% after {first}", "yes" if growth <= 0.10 else "no")]
+
+
+def throughput_rows(r: dict[str, Any]) -> list[Row]:
+    """Whole-ingest clauses/s against the raw embedding rate on the same clauses (bench/throughput.py's result)."""
+    return [Row("ingest", f"end to end: {r['docs']} real-sized documents, {r['clauses']:,} clauses (overlapped)",
+                f"{r['pipeline_clauses_per_s']:.1f} clauses/s",
+                f"raw embedding {r['raw_clauses_per_s']:.1f} clauses/s ({r['backend']}), ratio {r['ratio']:.2f}",
+                ">= 0.8 of raw", "yes" if r["ratio"] >= 0.8 else "no")]
+
+
+def table_lines(rows: list[Row]) -> list[str]:
+    from cpu import cpu_label
+
+    cpu = cpu_label()
+    headers = ("section", "measure", "value", "context", "target", "met", "cpu")
+    cells = [headers] + [(r.section, r.measure, r.value, r.baseline, r.target, r.ok, cpu) for r in rows]
     widths = [max(len(str(row[i])) for row in cells) for i in range(len(headers))]
-    line = "| " + " | ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)) + " |"
-    print(line)
-    print("|" + "|".join("-" * (w + 2) for w in widths) + "|")
+    lines = ["| " + " | ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)) + " |",
+             "|" + "|".join("-" * (w + 2) for w in widths) + "|"]
     for row in cells[1:]:
-        print("| " + " | ".join(str(c).ljust(w) for c, w in zip(row, widths, strict=True)) + " |")
+        lines.append("| " + " | ".join(str(c).replace("|", "/").ljust(w) for c, w in zip(row, widths, strict=True))
+                     + " |")
+    return lines
+
+
+def print_table(rows: list[Row]) -> None:
+    print("\n".join(table_lines(rows)))
+
+
+def write_results(path: Path, rows: list[Row], argv: list[str]) -> None:
+    """The table as markdown, with the date, the CPU and the options of the run (the README quotes this file)."""
+    from cpu import cpu_label
+
+    head = [f"# Benchmark results ({time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())})", "",
+            f"`bench/run.py {' '.join(argv)}` on {cpu_label()}, {os.cpu_count()} cores (shared with other jobs: "
+            "absolute figures are noisy; ratios measured side by side are the reliable part).", ""]
+    path.write_text("\n".join(head + table_lines(rows)) + "\n", encoding="utf-8")
 
 
 if __name__ == "__main__":

@@ -26,9 +26,12 @@ from policykb import metadata, pipeline, templates
 from policykb.cleaning.punctuation import fold_for_matching
 from policykb.errors import IndexError_, InputFileError, NotFoundError, PolicyKBError
 from policykb.indexer import (
+    CACHE_FILE,
     MERGE_AT,
     Manifest,
     check_embedder,
+    embedder_key,
+    embedding_text,
     publish,
     read_current_manifest,
     segment_infos,
@@ -101,6 +104,9 @@ class Candidate:
     source_path: str
     overrides: dict[str, Any]
     document: Document
+    # Segmented and tagged ahead of the commit (with its clauses already handed to the embedding prefetch) when
+    # the catalog at reading time said it would be added or updated; the commit reuses it if the doc id holds.
+    processed: pipeline.ProcessedDocument | None = None
     loaded: Any = None  # the LoadedText, to clean again with its site's template
     template: list[str] = field(default_factory=list)  # line keys removed as its site's template
 
@@ -182,20 +188,125 @@ def read_upload(
 
 def read_inputs(
     paths: Sequence[str | Path], max_file_mb: float,
-    progress: Callable[[Iterable[Path]], Iterable[Path]] | None = None, **limits: Any,
+    progress: Callable[[Iterable[Path]], Iterable[Path]] | None = None,
+    prefetch: EmbeddingPrefetch | None = None, **limits: Any,
 ) -> list[Candidate | FileOutcome]:
-    """Each file as a Candidate, or as a `skipped` outcome with the reason (a bad file never stops the others)."""
+    """Each file as a Candidate, or as a `skipped` outcome with the reason (a bad file never stops the others).
+
+    With `prefetch`, each file that will be indexed is also segmented and tagged here, and its clauses are
+    embedded on the prefetch's thread while the next file is cleaned; the caller calls `prefetch.finish()`."""
     files = expand_paths(paths)
     out: list[Candidate | FileOutcome] = []
     for path in progress(files) if progress else files:
         try:
-            out.append(read_file(path, max_file_mb, **limits))
+            cand = read_file(path, max_file_mb, **limits)
+            if prefetch is not None:
+                prepare(cand, prefetch)
+            out.append(cand)
         except PolicyKBError as exc:
             out.append(FileOutcome(str(path), "skipped", reason=str(exc)))
         except Exception as exc:  # a bug on one file must not lose the others
             log.exception("failed on %s", path)
             out.append(FileOutcome(str(path), "skipped", reason=f"{path}: internal error: {exc}"))
     return out
+
+
+# ----- embedding while reading --------------------------------------------------------------------------------
+
+
+class EmbeddingPrefetch:
+    """Embeds clause texts into the embedding cache on a background thread while the caller cleans more files.
+
+    Cleaning, segmenting and tagging are Python (they hold the GIL); ONNX Runtime and the tokenizer release it,
+    so on a machine with a core to spare the embedding of one file runs beside the cleaning of the next. The
+    commit then finds every vector in the cache. The texts not yet cached are embedded in the order they come,
+    CACHE_COMMIT_EVERY at a time, which is exactly how `cached_encode_passages` would split them: the same
+    batches give the same vectors as the sequential path. A failure here is only logged: the commit then embeds
+    (and reports) as it would have without a prefetch.
+    """
+
+    def __init__(self, embedder_source: Callable[[], Any], index_root: Path, catalog: Catalog | None = None) -> None:
+        import queue
+        import threading
+
+        self._source = embedder_source
+        self._cache_path = Path(index_root) / CACHE_FILE
+        if catalog is None:
+            try:
+                catalog = _base(Path(index_root))[1]
+            except IndexError_:  # a damaged current build: the commit decides (and reports) under the lock
+                catalog = Catalog()
+        self.catalog = catalog
+        self._queue: queue.Queue[list[str] | None] = queue.Queue()
+        self._thread: threading.Thread | None = None
+        self._threading = threading
+        self.error: BaseException | None = None
+        self.embedded = 0
+
+    def add(self, texts: Sequence[str]) -> None:
+        if not texts:
+            return
+        if self._thread is None:
+            self._thread = self._threading.Thread(target=self._run, name="policykb-embed-prefetch", daemon=True)
+            self._thread.start()
+        self._queue.put(list(texts))
+
+    def finish(self) -> None:
+        """Wait until everything handed over is in the cache."""
+        if self._thread is None:
+            return
+        self._queue.put(None)
+        self._thread.join()
+        self._thread = None
+        if self.error is not None:
+            log.warning("embedding ahead of the commit failed (%s); the commit embeds instead", self.error)
+
+    def _run(self) -> None:
+        from policykb.embed import CACHE_COMMIT_EVERY, EmbeddingCache
+
+        try:
+            embedder = self._source()
+            if hasattr(embedder, "warm_up"):
+                embedder.warm_up()  # the int8 self-check fixes the backend, hence the cache key
+            prompt = str(getattr(embedder, "passage_prompt", ""))
+            seen: set[str] = set()
+            pending: list[str] = []
+            with EmbeddingCache(self._cache_path, embedder_key(embedder)) as cache:
+                while True:
+                    texts = self._queue.get()
+                    fresh = [t for t in dict.fromkeys(texts or ()) if t not in seen]
+                    seen.update(fresh)
+                    if fresh:
+                        cached = cache.get_many(fresh, prompt)
+                        pending.extend(t for i, t in enumerate(fresh) if i not in cached)
+                    while len(pending) >= CACHE_COMMIT_EVERY or (texts is None and pending):
+                        chunk, pending = pending[:CACHE_COMMIT_EVERY], pending[CACHE_COMMIT_EVERY:]
+                        cache.put_many(chunk, embedder.encode_passages(chunk), prompt)
+                        self.embedded += len(chunk)
+                    if texts is None:
+                        return
+        except BaseException as exc:  # reported by finish(); the commit embeds what is missing
+            self.error = exc
+            while self._queue.get() is not None:  # drain, so finish() never blocks
+                pass
+
+
+def prepare(cand: Candidate, prefetch: EmbeddingPrefetch) -> None:
+    """Segment and tag a candidate that the catalog says will be indexed, handing its clauses to the prefetch
+    between the two steps (so that they are embedded while the requirements are tagged)."""
+    from policykb import extract, segment
+    from policykb.store import SEARCHABLE_ROLES
+
+    outcome, doc_id, _ = decide(cand, prefetch.catalog)
+    if outcome not in ("added", "updated"):
+        return
+    doc = dataclasses.replace(cand.document, doc_id=doc_id)
+    try:
+        clauses = segment.segment_document(doc)
+        prefetch.add([embedding_text(c) for c in clauses if c.role in SEARCHABLE_ROLES])
+        cand.processed = pipeline.ProcessedDocument(doc, clauses, extract.extract_requirements(clauses))
+    except PolicyKBError:  # the commit processes it again and reports the problem as it always has
+        cand.processed = None
 
 
 # ----- deciding -------------------------------------------------------------------------------------------------
@@ -381,7 +492,10 @@ def commit(
                                                 region_id=entry.latest.region_id))
                     continue
                 doc = dataclasses.replace(item.document, doc_id=doc_id)
-                processed = pipeline.process_document(doc)
+                if item.processed is not None and item.processed.document.doc_id == doc_id:
+                    processed = item.processed  # segmented and tagged (and embedded) while reading
+                else:
+                    processed = pipeline.process_document(doc)
             except PolicyKBError as exc:
                 outcomes.append(FileOutcome(item.path, "skipped", reason=str(exc)))
                 continue

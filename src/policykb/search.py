@@ -13,6 +13,7 @@ import functools
 import logging
 import re
 import threading
+import weakref
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -151,6 +152,19 @@ def fuse_convex(bm25: np.ndarray, cosine: np.ndarray | None, dense_share: float)
     return fused
 
 
+def _weak_method(method: Callable[..., Any]) -> Callable[..., Any]:
+    """A bound method that does not keep its object alive."""
+    ref = weakref.WeakMethod(method)
+
+    def call(*args: Any) -> Any:
+        bound = ref()
+        if bound is None:
+            raise IndexError_("the search engine of a replaced build was used after it was released")
+        return bound(*args)
+
+    return call
+
+
 class SearchEngine:
     """Searches one opened index. Safe to call from many threads; `warm_up()` moves all first-call costs to start-up.
 
@@ -182,10 +196,14 @@ class SearchEngine:
         self._facets: dict[str, np.ndarray] | None = None
         self._lock = threading.Lock()
         # A few filters recur (a user's region, "has a requirement"); at a million clauses each mask costs ms.
-        self._allowed = functools.lru_cache(maxsize=FILTER_CACHE_SIZE)(self._compute_allowed)
-        self._query_vector = functools.lru_cache(maxsize=QUERY_VECTOR_CACHE_SIZE)(self._embed_query)
+        # Caches and the backend hold the engine weakly: a server drops the engine of a replaced build when its
+        # last request ends (reference counting), instead of keeping it, its indexes and its SQLite connections
+        # until a full garbage collection happens to find the cycle (a few MB per upload, issue 16).
+        self._allowed = functools.lru_cache(maxsize=FILTER_CACHE_SIZE)(_weak_method(self._compute_allowed))
+        self._query_vector = functools.lru_cache(maxsize=QUERY_VECTOR_CACHE_SIZE)(_weak_method(self._embed_query))
         # The rankings come from a backend (backends.py); fusion and the boost below are the same for every one.
-        self.backend: IndexBackend = backend or LocalBackend(keyword_index, vector_index, self._allowed_for)
+        self.backend: IndexBackend = backend or LocalBackend(keyword_index, vector_index,
+                                                             _weak_method(self._allowed_for))
 
     # -- lazily opened parts -------------------------------------------------------------------------------
 

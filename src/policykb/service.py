@@ -127,10 +127,15 @@ class KnowledgeBase:
             self._engine, self._engine_build = None, None  # never keep serving a build that is gone
             raise
         backend = self._milvus_backend(store, manifest) if check_backend(self.settings) == "milvus" else None
+        replaced = self._engine is not None
         self._engine = SearchEngine(store, keyword_index, vector_index, self.embedder, self.settings, backend=backend)
         self._engine.manifest = manifest
         self._engine_build = name
         self.index_problem = problem
+        if replaced:  # the previous build's engine is gone (or goes with its last request): hand its pages back
+            from policykb.malloc import release_freed
+
+            release_freed()
 
     # ----- the Milvus backend: the collection follows the current build -------------------------------------
     def milvus_index(self, dimension: int) -> Any:
@@ -218,11 +223,22 @@ class KnowledgeBase:
             items = read_and_embed(paths, self.settings, self.embedder(), self.index_root, report,
                                    **self._convert_limits())
         elif engine == "local":
-            items = _ingesting().read_inputs(paths, float(self.settings.max_file_mb), file_progress,
-                                          **self._convert_limits())
+            prefetch = self._prefetch()
+            try:
+                items = _ingesting().read_inputs(paths, float(self.settings.max_file_mb), file_progress,
+                                                 prefetch=prefetch, **self._convert_limits())
+            finally:
+                if prefetch is not None:
+                    prefetch.finish()
         else:
             raise PolicyKBError(f"未知的导入引擎 {engine!r}：可选 local 或 ray")
         return self._commit(items, progress, report)
+
+    def _prefetch(self) -> Any:
+        """The embedding-while-reading helper, unless the `ingest_overlap` setting turns it off."""
+        if not self.settings.ingest_overlap:
+            return None
+        return _ingesting().EmbeddingPrefetch(self.embedder, self.index_root)
 
     def _commit(
         self, items: Sequence[Any], progress: bool = False, report: Callable[[str], None] | None = None
@@ -455,6 +471,12 @@ class KnowledgeBase:
         """Keep an uploaded file (with corrected metadata) in the library and index it, like a CLI ingest."""
         cand = _ingesting().read_upload(filename, data, overrides, float(self.settings.max_file_mb),
                                      **self._convert_limits())
+        prefetch = self._prefetch()
+        if prefetch is not None:
+            try:  # its clauses are embedded while its requirements are tagged
+                _ingesting().prepare(cand, prefetch)
+            finally:
+                prefetch.finish()
         return self._commit([cand])
 
 

@@ -30,6 +30,8 @@ SETTINGS: tuple[Setting, ...] = (
             "fp32)."),
     Setting("embed_batch_size", 32, "Clauses per embedding batch."),
     Setting("torch_threads", 1, "Torch intra-op threads per process (1 keeps query latency stable under load)."),
+    Setting("ingest_overlap", True, "Embed each file's clauses on a background thread while the next file is cleaned "
+            "(same vectors as embedding after cleaning; false embeds after cleaning every file)."),
     Setting("max_file_mb", 20.0, "Largest raw file accepted by the loader, in megabytes."),
     Setting("max_pdf_pages", 300, "Most pages read from one PDF; a longer file is refused with its page count."),
     Setting("convert_timeout_s", 120.0, "Seconds LibreOffice may take to convert one .doc/.wps file before it is "

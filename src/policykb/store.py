@@ -185,6 +185,14 @@ class Store:
             self._connections.clear()
         self._local = threading.local()
 
+    def __del__(self) -> None:
+        # A sqlite3.Connection sits in a reference cycle with its own statement cache, so only a full garbage
+        # collection would free a dropped one, page cache and file handle included: close them with the store.
+        try:
+            self.close()
+        except Exception:  # noqa: S110 - interpreter shutdown; nothing left to free
+            pass
+
     def __enter__(self) -> Store:
         return self
 

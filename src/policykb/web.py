@@ -522,6 +522,9 @@ def create_app(kb: KnowledgeBase, announce_at: tuple[str, int] | None = None) ->
     """
     settings = kb.settings
     kb.allow_fallback = True  # a damaged current build: serve the previous complete one, with a banner
+    from policykb.malloc import limit_arenas
+
+    limit_arenas()  # before the worker threads start: RSS stays flat over uploads (policykb/malloc.py)
     max_query = int(settings.max_query_chars)
     max_upload = int(float(settings.max_upload_mb) * 1024 * 1024)
     root = web_dir()
