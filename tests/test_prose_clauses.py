@@ -64,12 +64,12 @@ def test_lettered_options_are_items_not_headings() -> None:
     doc = process_document(clean_raw_text(QUIZ, "quiz.txt"))
     assert [(c.role, c.clause_id.rsplit("/", 1)[-1], c.text) for c in doc.clauses] == [
         ("heading", "title#0", "集团化办学推进会召开"),
-        ("body", "body#1", "3月5日,全市集团化办学推进会召开。"),
-        ("body", "body#2", "目前,全市已组建教育集团56个,覆盖近80%的学校。"),
-        ("body", "body#3", "你认为集团化办学最重要的是什么?"),
+        ("body", "body#1", "3月5日，全市集团化办学推进会召开。"),
+        ("body", "body#2", "目前，全市已组建教育集团56个，覆盖近80%的学校。"),
+        ("body", "body#3", "你认为集团化办学最重要的是什么？"),
         ("body", "body#4", "A.共享优质师资"),
         ("body", "body#5", "B.统一课程管理"),
-        ("body", "body#6", "C.教师交流轮岗,每年交流比例不低于10%"),
+        ("body", "body#6", "C.教师交流轮岗，每年交流比例不低于10%"),
     ]
     assert tagged(doc) == [("body#2", "56个"), ("body#2", "近80%"), ("body#6", "不低于10%")]
 

@@ -104,11 +104,11 @@ class Candidate:
     source_path: str
     overrides: dict[str, Any]
     document: Document
+    loaded: Any = None  # the LoadedText, to clean again with its site's template
+    template: list[str] = field(default_factory=list)  # line keys removed as its site's template
     # Segmented and tagged ahead of the commit (with its clauses already handed to the embedding prefetch) when
     # the catalog at reading time said it would be added or updated; the commit reuses it if the doc id holds.
     processed: pipeline.ProcessedDocument | None = None
-    loaded: Any = None  # the LoadedText, to clean again with its site's template
-    template: list[str] = field(default_factory=list)  # line keys removed as its site's template
 
     @property
     def site(self) -> str | None:
@@ -409,6 +409,7 @@ def template_candidates(items: Sequence[Candidate | FileOutcome], catalog: Catal
         if template:
             cand.template = template
             cand.document = _clean_with_template(cand, template)
+            cand.processed = None  # segmented before the template came off: its clauses are not this text's
 
 
 def reclean_templates(
@@ -492,7 +493,8 @@ def commit(
                                                 region_id=entry.latest.region_id))
                     continue
                 doc = dataclasses.replace(item.document, doc_id=doc_id)
-                if item.processed is not None and item.processed.document.doc_id == doc_id:
+                if (item.processed is not None and item.processed.document.doc_id == doc_id
+                        and item.processed.document.text == doc.text):
                     processed = item.processed  # segmented and tagged (and embedded) while reading
                 else:
                     processed = pipeline.process_document(doc)
