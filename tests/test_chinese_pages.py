@@ -7,15 +7,14 @@ search page's screenshot goes to test-artifacts/ to be looked at.
 from __future__ import annotations
 
 import re
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
 import pytest
+
+import live_server
 
 pytestmark = [pytest.mark.browser]
 
@@ -31,31 +30,11 @@ URL = re.compile(r"(?:https?://|/)[\w\-./?=&%#:]+")
 ENGLISH_SENTENCE = re.compile(r"[A-Za-z]{2,}(?:[ ,.']+[A-Za-z]{2,}){2,}")
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def base_url(hash_kb: Any) -> Iterator[str]:
     if not CHROMIUM.exists():
         pytest.skip("Chromium is not installed at /usr/bin/chromium")
-    import uvicorn
-
-    from policykb.web import create_app
-
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(hash_kb), host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        assert time.monotonic() < deadline, "the test server did not start"
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    yield from live_server.serve(hash_kb)
 
 
 @pytest.fixture(scope="module")

@@ -8,16 +8,15 @@ Screenshots go to test-artifacts/ to be looked at.
 from __future__ import annotations
 
 import re
-import socket
 import sys
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
 import pytest
+
+import live_server
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import many_regions  # noqa: E402
@@ -37,12 +36,6 @@ ENGLISH_SENTENCE = re.compile(r"[A-Za-z]{2,}(?:[ ,.']+[A-Za-z]{2,}){2,}")
 PLANS = many_regions.plans()
 SHARE = {p.region_id: p.share for p in PLANS if p.region_id and p.region_id != many_regions.CONFLICTED}
 SHARE[many_regions.CONFLICTED] = next(p.share for p in PLANS if p.region_id == many_regions.CONFLICTED)
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture(scope="module")
@@ -65,21 +58,7 @@ def many_kb(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
 def base_url(many_kb: Any) -> Iterator[str]:
     if not CHROMIUM.exists():
         pytest.skip("Chromium is not installed at /usr/bin/chromium")
-    import uvicorn
-
-    from policykb.web import create_app
-
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(many_kb), host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        assert time.monotonic() < deadline, "the test server did not start"
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    yield from live_server.serve(many_kb)
 
 
 @pytest.fixture(scope="module")
