@@ -6,9 +6,6 @@ Each test asserts on what the page shows and saves a screenshot to test-artifact
 from __future__ import annotations
 
 import shutil
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -16,15 +13,12 @@ from urllib.parse import unquote
 
 import pytest
 
+import live_server
+
 pytestmark = [pytest.mark.browser, pytest.mark.model]
 
 ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = ROOT / "test-artifacts"
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-]
 UPLOAD = (
     "某某区教育局关于推进学区化集团化办学的实施方案\n"
     "一、工作目标\n"
@@ -35,51 +29,25 @@ UPLOAD = (
 )
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def base_url(real_kb: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """uvicorn in a thread over a private copy of the real index (the upload test adds a document to it)."""
-    if not CHROMIUM.exists():
-        pytest.skip("Chromium is not installed at /usr/bin/chromium (make system-deps installs it via apt)")
-    import uvicorn
-
+    live_server.require_chromium()
     from policykb.service import KnowledgeBase
     from policykb.settings import Settings
-    from policykb.web import create_app
 
     folder = tmp_path_factory.mktemp("browser-index") / "index"
     shutil.copytree(real_kb.index_root, folder, symlinks=True)
     kb = KnowledgeBase(Settings.load(index_dir=str(folder), models_dir=real_kb.settings.models_dir),
                        embedder_factory=lambda s: real_kb.embedder())
     kb.warm_up()
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(kb), host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        if time.monotonic() > deadline:
-            raise RuntimeError("the test server did not start")
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    yield from live_server.serve(kb)
     kb.close()
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield b
-        b.close()
+    yield from live_server.chromium()
 
 
 @pytest.fixture

@@ -20,9 +20,6 @@ pytestmark = [pytest.mark.browser]
 
 ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = ROOT / "test-artifacts"
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 # What a programmer writes and a planner does not read: comparator signs, an interval in brackets.
 PROGRAMMER_MARKS = (">=", "<=", "range [", "`")
 URL = re.compile(r"(?:https?://|/)[\w\-./?=&%#:]+")
@@ -32,20 +29,15 @@ ENGLISH_SENTENCE = re.compile(r"[A-Za-z]{2,}(?:[ ,.']+[A-Za-z]{2,}){2,}")
 
 @pytest.fixture(scope="module")
 def base_url(hash_kb: Any) -> Iterator[str]:
-    if not CHROMIUM.exists():
-        pytest.skip("Chromium is not installed at /usr/bin/chromium")
+    live_server.require_chromium()
     yield from live_server.serve(hash_kb)
 
 
 @pytest.fixture(scope="module")
 def page(base_url: str) -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+    for browser in live_server.chromium():
         context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="zh-CN")
         yield context.new_page()
-        browser.close()
 
 
 def region_ids(kb: Any) -> list[str]:

@@ -26,9 +26,6 @@ pytestmark = [pytest.mark.browser, pytest.mark.model]
 ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = ROOT / "test-artifacts"
 MODELS = ROOT / "models"
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 MEASURE = "教师交流轮岗比例"
 PROGRAMMER_MARKS = (">=", "<=", "range [", "`")
 URL = re.compile(r"(?:https?://|/)[\w\-./?=&%#:]+")
@@ -56,19 +53,13 @@ def many_kb(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
 
 @pytest.fixture(scope="module")
 def base_url(many_kb: Any) -> Iterator[str]:
-    if not CHROMIUM.exists():
-        pytest.skip("Chromium is not installed at /usr/bin/chromium")
+    live_server.require_chromium()
     yield from live_server.serve(many_kb)
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield b
-        b.close()
+    yield from live_server.chromium()
 
 
 @pytest.fixture
