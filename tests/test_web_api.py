@@ -281,6 +281,34 @@ def test_upload_size_limit_gives_413(hash_kb: Any, tmp_path: Path) -> None:
     assert r.status_code == 413 and "上传上限为 0.01 MB" in r.json()["error"]
 
 
+def test_an_upload_keeps_the_source_url_it_was_given_so_site_templates_can_use_it(hash_kb: Any, tmp_path: Path) -> None:
+    from policykb.indexer import read_current_manifest
+
+    kb = _copy_kb(hash_kb, tmp_path)
+    client = TestClient(create_app(kb), base_url=LOCAL)
+    html = client.post("/ingest", files={"file": ("notice.txt", UPLOAD.encode("utf-8"))}).text
+    assert 'name="source_url"' in html
+    token = html.split('name="token" value="', 1)[1].split('"', 1)[0]
+    url = "https://jyj.moumou.gov.cn/art/2024/3/1/art_1.html"
+    assert client.post("/ingest/commit", data={"token": token, "region": "某某区", "source_url": url}).status_code == 200
+    other = UPLOAD.replace("25%", "30%").replace("某某区", "另一区").encode("utf-8")
+    token = client.post("/api/ingest/preview", files={"file": ("other.txt", other)}).json()["token"]
+    r = client.post("/api/ingest/commit", json={"token": token, "region": "另一区",
+                                                "source_url": "http://www.lingyi.edu.cn/x?id=3"})
+    assert r.status_code == 200, r.text
+    catalog = read_current_manifest(kb.index_root).read_catalog()
+    sites = sorted(e.latest.site for e in catalog.live() if e.latest.site)
+    assert sites == ["lingyi.edu.cn", "moumou.gov.cn"]
+
+
+@pytest.mark.parametrize("url", ["jyj.moumou.gov.cn/a.html", "ftp://x.cn/a", "https://", "javascript:alert(1)",
+                                 "https://x .cn/a"])
+def test_commit_refuses_a_malformed_source_url(client: TestClient, url: str) -> None:
+    token = client.post("/api/ingest/preview", files={"file": ("a.txt", UPLOAD.encode("utf-8"))}).json()["token"]
+    r = client.post("/api/ingest/commit", json={"token": token, "region": "某某区", "source_url": url})
+    assert r.status_code == 400 and r.json()["error"].startswith("来源网址格式不正确")
+
+
 def test_commit_refuses_a_malformed_date(client: TestClient) -> None:
     token = client.post("/api/ingest/preview", files={"file": ("a.txt", UPLOAD.encode("utf-8"))}).json()["token"]
     r = client.post("/api/ingest/commit", json={"token": token, "date": "2024/3/1"})

@@ -182,6 +182,7 @@ class IngestCommitIn(BaseModel):
     region_id: str | None = Field(None, description="corrected region id (ASCII slug)")
     date: str | None = Field(None, description="corrected date, YYYY-MM-DD")
     title: str | None = None
+    source_url: str | None = Field(None, description="网页来源地址（http/https）：同一网站的模板行据此识别")
     no_region: bool = Field(False, description="该文件不属于任何地区（如全国性文件）：未识别地区时也可加入")
 
 
@@ -754,10 +755,10 @@ def create_app(kb: KnowledgeBase, announce_at: tuple[str, int] | None = None) ->
     def ingest_commit_page(
         request: Request, token: Annotated[str, Form()], region: Annotated[str, Form()] = "",
         date: Annotated[str, Form()] = "", title: Annotated[str, Form()] = "",
-        no_region: Annotated[str, Form()] = "",
+        source_url: Annotated[str, Form()] = "", no_region: Annotated[str, Form()] = "",
     ) -> HTMLResponse:
         name, data = uploads.get(token)
-        overrides = _overrides(region=region, date=date, title=title)
+        overrides = _overrides(region=region, date=date, title=title, source_url=source_url)
         uploads.check_placed(token, overrides, national=bool(no_region))
         report = kb.add_upload(name, data, overrides)
         uploads.drop(token)
@@ -872,7 +873,7 @@ def create_app(kb: KnowledgeBase, announce_at: tuple[str, int] | None = None) ->
     def api_ingest_commit(body: IngestCommitIn) -> dict[str, Any]:
         name, data = uploads.get(body.token)
         overrides = _overrides(region=body.region or "", region_id=body.region_id or "", date=body.date or "",
-                               title=body.title or "")
+                               title=body.title or "", source_url=body.source_url or "")
         uploads.check_placed(body.token, overrides, national=body.no_region)
         report = kb.add_upload(name, data, overrides)
         uploads.drop(body.token)
@@ -934,6 +935,10 @@ def _overrides(**fields: str) -> dict[str, str]:
     out = {k: v.strip() for k, v in fields.items() if v and v.strip()}
     if "date" in out and not re.fullmatch(r"\d{4}-\d{2}-\d{2}", out["date"]):
         raise HTTPException(400, f"日期格式不正确：“{out['date']}”，应为 YYYY-MM-DD，例如 2024-03-01。")
+    url = out.get("source_url")
+    if url is not None and not re.fullmatch(r"https?://[^\s/?#]+\.[^\s/?#]+(?:[/?#]\S*)?", url, flags=re.IGNORECASE):
+        shown = url if len(url) <= 60 else url[:60] + "…"
+        raise HTTPException(400, f"来源网址格式不正确：“{shown}”，应为以 http:// 或 https:// 开头的网页地址。")
     return out
 
 
