@@ -19,7 +19,7 @@ from policykb import gazetteer
 from policykb.service import KnowledgeBase
 from policykb.settings import Settings
 from policykb.web import create_app
-from policykb.web_views import aligned_title, compare_columns, header_spans, region_tree
+from policykb.web_views import aligned_title, compare_columns, header_spans, parent_choices, region_tree
 
 LOCAL = "http://127.0.0.1"
 UNPLACED = ("关于加强中小学教师队伍建设的若干意见\n一、总体要求\n全面提高教师队伍素质。\n"
@@ -102,6 +102,30 @@ def test_every_indexed_region_is_in_the_tree_exactly_once(ids: list[str]) -> Non
     assert len(flat_ids) == len(set(flat_ids))
     assert set(ids) <= set(flat_ids)
     assert sum(n["count"] for n in tree) == len(ids)
+
+
+def test_the_draft_parent_picker_groups_regions_by_province_and_indents_them(client: TestClient) -> None:
+    html = client.get("/draft").text
+    picker = html.split('id="draft-parent">', 1)[1].split("</select>", 1)[0]
+    groups = re.findall(r'<optgroup label="([^"]+)">(.*?)</optgroup>', picker)
+    shown = {label: re.findall(r'<option value="([^"]*)"(?: selected)?( disabled)?>([^<]*)</option>', body)
+             for label, body in groups}
+    assert re.findall(r'<option value="([^"]*)" selected', picker) == ["shanghai"]  # the default parent
+    assert shown == {
+        "北京市": [("beijing", " disabled", "北京市（未收录）"), ("haidian", "", "\u3000海淀区")],
+        "上海市": [("shanghai", "", "上海市"), ("hongkou", "", "\u3000虹口区")],
+        "江苏省": [("jiangsu", " disabled", "江苏省（未收录）"), ("zhenjiang", "", "\u3000镇江市")],
+        "浙江省": [("zhejiang", " disabled", "浙江省（未收录）"), ("hangzhou", " disabled", "\u3000杭州市（未收录）"),
+                 ("linping", "", "\u3000\u3000临平区")],
+    }
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.lists(st.sampled_from([r.region_id for r in gazetteer.REGIONS[:400]]), min_size=1, max_size=40, unique=True))
+def test_every_indexed_region_can_be_chosen_as_a_parent_exactly_once(ids: list[str]) -> None:
+    options = [o for g in parent_choices([_row(rid) for rid in ids]) for o in g["options"]]
+    assert sorted(o["region_id"] for o in options if o["indexed"]) == sorted(ids)
+    assert len({o["region_id"] for o in options}) == len(options)
 
 
 def test_search_page_renders_the_tree_and_a_chosen_ancestor_includes_its_districts(client: TestClient) -> None:

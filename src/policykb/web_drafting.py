@@ -16,6 +16,7 @@ from fastapi import FastAPI, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from starlette.exceptions import HTTPException
 
+from policykb import web_views
 from policykb.align import suggest_pairs
 from policykb.docx_export import numbered_headings
 
@@ -159,7 +160,7 @@ def add_routes(app: FastAPI, kb: Any, page: Page) -> None:
         context: dict[str, Any] = {
             "form": {"region": region, "parent": parent, "measures": measures, "policy": policy, "level": level,
                      "custom": custom},
-            "regions": regions, "policies": POLICY_LABELS, "levels": LEVEL_LABELS, "draft": None,
+            "regions": regions, "parent_groups": web_views.parent_choices(regions), "policies": POLICY_LABELS, "levels": LEVEL_LABELS, "draft": None,
         }
         if region or measures:
             draft = build(region, parent, measures, policy, level, custom)

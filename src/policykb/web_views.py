@@ -89,6 +89,25 @@ def region_tree(regions: Sequence[dict[str, Any]], chosen: Sequence[str] = ()) -
     return roots
 
 
+def parent_choices(regions: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The region tree as a picker's option groups, one per province (or other root): each option is a region in
+    tree order, indented by its depth; a place the index holds no document of is shown but cannot be chosen, so that
+    a district still reads under its city. Each group: `label`, `options` [{region_id, label, indexed}]."""
+    groups: list[dict[str, Any]] = []
+    for root in region_tree(regions):
+        options: list[dict[str, Any]] = []
+
+        def walk(node: dict[str, Any], depth: int, into: list[dict[str, Any]] = options) -> None:
+            into.append({"region_id": node["region_id"], "label": "\u3000" * depth + node["name"],
+                         "indexed": node["indexed"]})
+            for child in node["children"]:
+                walk(child, depth + 1)
+
+        walk(root, 0)
+        groups.append({"label": root["name"], "options": options})
+    return groups
+
+
 def chosen_names(region_ids: Sequence[str], regions: Sequence[dict[str, Any]]) -> list[str]:
     """Names for chosen ids, an ancestor the index lacks included (浙江省 when only 临平区 is indexed)."""
     known = {r["region_id"]: r.get("region") or "" for r in regions}
