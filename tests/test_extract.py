@@ -282,6 +282,30 @@ REGIONS = [
 ]
 
 
+# A plan horizon alone is the plan's span, as written, with what it achieves as its subject (a planner compares
+# it as the plan period); before other quantities of its sentence it is their period instead (see GOLDEN, 004).
+PLAN_SPANS = [
+    ("通过3年努力,在紧密型学区和集团占比进一步提高的基础上,建设一批市示范性学区和集团", [
+        ("3年", "=", 3.0, "年", None, "一批市示范性学区和集团", "requirement")]),
+    ("通过三年努力,打造一批具有一定影响力、辐射力的特色项目,形成学校品牌。", [
+        ("三年", "=", 3.0, "年", None, "特色项目", "requirement")]),
+    ("用3年左右的时间逐步提升薄弱学校办学水平,使学生在“家门口”就能享受到公平优质的教育。", [
+        ("3年左右", "~", 3.0, "年", None, "提升薄弱学校办学水平", "requirement")]),
+    # 宁夏回族自治区教育厅 (tests/compare_pages/ningxia_rotation.txt)
+    ("力争用3至5年的时间实现县(区)域内校长教师交流轮岗的制度化、常态化", [
+        ("3至5年", "range", [3.0, 5.0], "年", None, "制度化、常态化", "requirement")]),
+    ("经过五年努力,全面建成覆盖城乡的公共教育服务体系。", [
+        ("五年", "=", 5.0, "年", None, "公共教育服务体系", "requirement")]),
+    # a span of years that is no horizon stays untagged
+    ("近3年来,全区新建学校12所。", [("12所", "=", 12.0, "所", None, "全区新建学校", "statistic")]),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), PLAN_SPANS)
+def test_extract_tags_a_plan_horizon_alone_as_the_plan_span(text: str, expected: list[tuple]) -> None:
+    assert _rows(text) == expected
+
+
 @pytest.mark.parametrize(("text", "expected"), REGIONS)
 def test_extract_reads_policy_phrasings_of_other_regions(text: str, expected: list[tuple]) -> None:
     assert _rows(text) == expected
@@ -325,10 +349,6 @@ SHOULD_NOT_TAG = [
     "实施新教师三年培养星计划,强化青年名优教师培养。",
     "各校要制定“优质均衡行动”三年实施规划,校长是第一负责人",
     "研究制订各校优质均衡“一校一策”方案,细化三年总目标和学年分目标,列入学校三年发展规划。",
-    # plan horizons restate the plan's duration (001, 004, 002)
-    "通过3年努力,在紧密型学区和集团占比进一步提高的基础上,建设一批市示范性学区和集团",
-    "通过三年努力,打造一批具有一定影响力、辐射力的特色项目,形成学校品牌。",
-    "用3年左右的时间逐步提升薄弱学校办学水平,使学生在“家门口”就能享受到公平优质的教育。",
     "至2023年,实现全区中小学在现有基础上办学条件明显改善,办学品质全面提高",
     # counts of categories and levels, ordinal and idiomatic numerals (000, 004, 003)
     "形成市级培训、区级培训、学区集团培训、校本培训四级教师培训架构。",
@@ -485,8 +505,8 @@ def test_extract_properties_hold_on_any_text(text: str) -> None:
                       for r in extract_from_text(fold_for_matching(text))]
 
 
-# The real pipeline (loader, cleaner, segmenter) over the five raw files: the 40 requirements, in order, as
-# (span, comparator, value, unit, period). Skipped only while those stages are missing.
+# The real pipeline (loader, cleaner, segmenter) over the five raw files: the requirements, in order, as
+# (span, comparator, value, unit, period), 43 with the three plan spans. Skipped only while those stages are missing.
 CORPUS = {
     "000": [
         ('2年', '=', 2.0, '年', None),
@@ -505,6 +525,7 @@ CORPUS = {
         ('不低于50%', '>=', 50.0, '%', None),
     ],
     "001": [
+        ('3年', '=', 3.0, '年', None),  # 通过3年努力: the plan's span
         ('不低于符合交流轮岗条件教师总数的20%', '>=', 20.0, '%', '每年'),
         ('不低于30%', '>=', 30.0, '%', None),
         ('不少于3年', '>=', 3.0, '年', None),
@@ -524,6 +545,7 @@ CORPUS = {
         ('不超过一次', '<=', 1.0, '次', '每学期'),
     ],
     "002": [
+        ('3年左右', '~', 3.0, '年', None),  # 用3年左右的时间: the plan's span
         ('两校及以上', '>=', 2.0, '校', None),
     ],
     "003": [
@@ -535,6 +557,7 @@ CORPUS = {
         ('15%左右', '~', 15.0, '%', '每学年'),
         ('20%左右', '~', 20.0, '%', '每学年'),
         ('不得超过30%', '<=', 30.0, '%', '每学年'),
+        ('三年', '=', 3.0, '年', None),  # 通过三年努力: the plan's span
         ('50%', '=', 50.0, '%', '到2023年'),
         ('三年内', '<=', 3.0, '年', None),
     ],

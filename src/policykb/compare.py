@@ -128,7 +128,7 @@ YEAR_SENSES: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("experience", re.compile(r"经历|经验|资历")),
     # how long one has served at the present school (任职满6年, 连续任教6年及以上), which makes one due to rotate
     ("service", re.compile(r"任职|任教|同一所|连续")),
-    ("period", re.compile(r"努力|用.{0,4}时间|年内|行动计划|规划|周期|[到至]20\d\d年")),
+    ("period", re.compile(r"努力|用.{0,8}时间|年内|行动计划|规划|周期|[到至]20\d\d年")),
 )
 YEAR_UNITS = frozenset({"年", "学年"})
 # A share that picks out whom the requirement is about (后50%的学校, 前30%的学生) is not its value: 后50%的学校

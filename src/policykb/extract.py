@@ -22,7 +22,8 @@ Decisions (documented because a reader would otherwise have to guess):
   a window or plan horizon (`2年内`, `经过3年努力` → `3年内`); failing that a deadline as written (`到2025年`).
 - A window with no quantity after it is itself the requirement: `3年内实现全覆盖` → <= 3 年, subject 全覆盖;
   `3-5年内开展一次复核` → range [3, 5] 年, subject 复核. A plan horizon alone (`通过3年努力`, `用3年左右的
-  时间`) restates the plan's duration and is not tagged.
+  时间`) is the plan's span, tagged as written (= 3 年, ~ 3 年) with what it achieves as its subject; before
+  other quantities of its sentence it is their period instead.
 - A bare number (no comparator) is tagged only when its sentence carries a requirement cue (应, 要, 须,
   确保, a period, a deadline, `…经历`) or a statistic cue (已, 目前, 共, 累计, 涉及, 涵盖). A bare Chinese `一`
   (`建设一批`, `开展一次`) and a bare count of categories (`三类`, `四级`, `五方面`) are never tagged.
@@ -649,6 +650,23 @@ def _window_subject(text: str, cand: _Candidate, limit: int) -> str | None:
     return _shorten(rest)
 
 
+CIRCUMSTANCE = re.compile(r"在.{1,30}(?:基础上|前提下|过程中|背景下|条件下)")
+
+
+def _horizon_subject(text: str, start: int, limit: int) -> str | None:
+    """What a plan horizon achieves: the phrase after `通过3年努力,` / `用3年左右的时间` up to the next break
+    (`打造一批…特色项目` → 特色项目, `逐步提升薄弱学校办学水平` → 提升薄弱学校办学水平)."""
+    rest = text[start:limit].lstrip(",，;；:： ")
+    parts = [p for p in re.split(r"[,，;；:：。!?！？]", rest) if p.strip()]
+    # a circumstance (在…的基础上, 在…背景下) sets the scene; the goal is the next part
+    while len(parts) > 1 and CIRCUMSTANCE.fullmatch(parts[0]):
+        parts.pop(0)
+    rest = parts[0] if parts else ""
+    rest = re.sub(r"^(?:力争|争取|逐步|基本|全面|进一步)+", "", rest)
+    rest = LEADING_VERB.sub("", rest)
+    return _shorten(rest)
+
+
 def _kind(text: str, cand: _Candidate, sent_start: int, following: str) -> str | None:
     """`requirement`, `statistic`, or None when a bare number measures nothing."""
     # Mask past narration in place so offsets stay valid; cues may look one character past the number.
@@ -762,6 +780,17 @@ def _extract(doc: Any, written: str) -> list[dict[str, Any]]:
         if horizon:
             if later:
                 windows.append((cand.start, f"{text[cand.start:cand.end].removesuffix('左右')}内"))
+                continue
+            # Alone, the horizon is the plan's own span (通过3年努力, 力争用3至5年的时间): the value a planner
+            # compares as a plan period; what it achieves is its subject. The year sense of the phrase (努力, 用…
+            # 时间) keeps it apart from tenures and ages in the comparison.
+            results.append({
+                "span": written[cand.start:cand.end], "span_start": cand.start, "span_end": cand.end,
+                "subject": _horizon_subject(text, cand.end + HORIZON_AFTER.match(after).end(), sent_end),  # type: ignore[union-attr]
+                "comparator": cand.comparator, "value": cand.value, "unit": cand.unit, "period": None,
+                "base": None, "kind": "requirement", "_end": cand.end, "_window": True,
+                "_sentence": (sent_start, sent_end), "_duration": True,
+            })
             continue
         if cand.is_window and later:
             windows.append((cand.start, text[cand.start:cand.end]))
