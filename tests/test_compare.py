@@ -585,3 +585,33 @@ def test_the_reason_an_unspecified_cell_gives() -> None:
     assert why_not(parse_measure("骨干教师比例"), cand("推动骨干教师流动", 0.90), 0.80) == "条款未设定该指标的数值"
     assert why_not(parse_measure("评价机制"), cand("健全考核办法", 0.90), 0.80) == "条款对该指标的表述不充分"
     assert why_not(parse_measure("专项经费"), cand("落实经费支持", 0.90), 0.80) == "条款未提及专项"
+
+
+PLAN_TITLE = "上海市示范性学区和集团建设三年行动计划(2023-2025年)"
+HORIZON = "通过3年努力,在紧密型学区和集团占比进一步提高的基础上,建设一批市示范性学区和集团。"
+
+
+@pytest.mark.parametrize(
+    ("query", "title", "value"),
+    [
+        # the horizon is the span of the plan the document is: its title names what it measures
+        ("行动计划期限", PLAN_TITLE, "3年"),
+        ("三年行动计划的实施期限", PLAN_TITLE, "3年"),
+        # a document that is no plan does not make its horizon a plan period; a tenure query never takes it
+        ("行动计划期限", "关于进一步推进集团化办学的指导意见", None),
+        ("交流轮岗期限", PLAN_TITLE, None),
+    ],
+)
+def test_a_plan_horizon_is_read_against_the_document_it_plans(query: str, title: str, value: str | None) -> None:
+    from policykb.compare import decides_found, is_plan_span, judge
+    from policykb.extract import extract_from_text
+    from policykb.records import Clause, Hit
+
+    clause = Clause(clause_id="sh/1", doc_id="sh", region_id="shanghai", section=["一、总体要求", "(二)工作目标"],
+                    text=HORIZON, start=0, end=len(HORIZON))
+    found = extract_from_text(HORIZON)
+    assert [(r.span, r.comparator, r.value) for r in found] == [("3年", "=", 3.0)] and is_plan_span(found[0], HORIZON)
+    cand = judge(parse_measure(query), Hit(clause=clause, region="上海市", score=1.0, dense_score=0.9,
+                                           requirements=found), title)
+    accepted = decides_found(parse_measure(query), cand, 0.8)
+    assert (cand.value.span if accepted and cand.value else None) == value

@@ -294,6 +294,14 @@ PLAN_SPANS = [
     # 宁夏回族自治区教育厅 (tests/compare_pages/ningxia_rotation.txt)
     ("力争用3至5年的时间实现县(区)域内校长教师交流轮岗的制度化、常态化", [
         ("3至5年", "range", [3.0, 5.0], "年", None, "制度化、常态化", "requirement")]),
+    # a horizon with a goal of its own does not time the qualification of the next part
+    ("力争用3至5年的时间实现交流轮岗的制度化、常态化,教师到农村学校任教1年以上的工作经历,作为申报高一级教师职务的必备条件。", [
+        ("3至5年", "range", [3.0, 5.0], "年", None, "交流轮岗的制度化、常态化", "requirement"),
+        ("1年以上", ">=", 1.0, "年", None, "工作经历", "requirement")]),
+    # ...but one that leads its sentence times what follows
+    ("用3年时间,新建和改扩建中小学不少于20所。", [
+        ("不少于20所", ">=", 20.0, "所", "3年内", "新建和改扩建中小学", "requirement")]),
+    ("用3年时间建成不少于10所新优质学校。", [("不少于10所", ">=", 10.0, "所", "3年内", "新优质学校", "requirement")]),
     ("经过五年努力,全面建成覆盖城乡的公共教育服务体系。", [
         ("五年", "=", 5.0, "年", None, "公共教育服务体系", "requirement")]),
     # a span of years that is no horizon stays untagged

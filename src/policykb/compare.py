@@ -131,6 +131,9 @@ YEAR_SENSES: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("period", re.compile(r"努力|用.{0,8}时间|年内|行动计划|规划|周期|[到至]20\d\d年")),
 )
 YEAR_UNITS = frozenset({"年", "学年"})
+# A plan horizon: 通过/经过/用 … N年 … 努力/时间 (policykb.extract tags it as the plan's span).
+PLAN_SPAN_BEFORE = re.compile(r"(?:通过|经过|用|历时|利用|花)\s*$")
+PLAN_SPAN_AFTER = re.compile(r"(?:左右)?(?:的)?(?:时间|努力)")
 # A share that picks out whom the requirement is about (后50%的学校, 前30%的学生) is not its value: 后50%的学校
 # …全覆盖 asks for full coverage of those schools, not 50% coverage.
 SELECTOR_BEFORE = re.compile(r"[前后末]$")
@@ -572,7 +575,13 @@ def judge(measure: MeasureQuery, hit: Hit, title: str = "") -> Candidate:
     for i, req in enumerate(hit.requirements):
         if req.kind != "requirement" or not unit_fits(req, measure.units) or not answers(measure, hit.clause.text, req):
             continue
-        vc = value_coverage(measure.terms, hit.clause.text, req, headings, measure.credited_by(req.unit))
+        if is_plan_span(req, hit.clause.text):
+            # 通过3年努力 has no subject of its own: it is the span of the plan the document is, so the document's
+            # title names what it measures as its own phrase would
+            vc = coverage(measure.terms, f"{req.subject or ''} {value_phrase(hit.clause.text, req)} {title}",
+                          f"{hit.clause.text} {headings}", measure.credited_by(req.unit))
+        else:
+            vc = value_coverage(measure.terms, hit.clause.text, req, headings, measure.credited_by(req.unit))
         rank = vc + bound_bonus(measure, req)
         if best is None or rank > best[0] + 1e-9:
             best = (rank, vc, i)
@@ -591,6 +600,16 @@ def answers(measure: MeasureQuery, clause_text: str, req: Requirement) -> bool:
         if sense is not None and sense != measure.year_sense:
             return False
     return True
+
+
+def is_plan_span(req: Requirement, clause_text: str) -> bool:
+    """Whether a number of years is a plan horizon (通过3年努力, 用3至5年的时间): the span of the document's own
+    plan, rather than a window with a goal of its own (3年内实现全覆盖) or a tenure."""
+    if req.unit not in YEAR_UNITS:
+        return False
+    start = max(0, min(req.span_end, len(clause_text)))
+    return PLAN_SPAN_AFTER.match(clause_text, start) is not None and req.span_start > 0 \
+        and PLAN_SPAN_BEFORE.search(clause_text, 0, req.span_start) is not None
 
 
 def is_selector(req: Requirement, clause_text: str | None = None) -> bool:

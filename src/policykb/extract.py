@@ -778,7 +778,14 @@ def _extract(doc: Any, written: str) -> list[dict[str, Any]]:
             and HORIZON_AFTER.match(after) is not None
         )
         if horizon:
-            if later:
+            lead = cand.end + HORIZON_AFTER.match(after).end()  # type: ignore[union-attr]
+            part = PERIOD_SEGMENT_BREAK.search(text, lead, sent_end)
+            part_end = part.start() if part else sent_end
+            # `经过3年努力,` leads the sentence: the quantities after it are due within 3 years. With a goal of
+            # its own (`力争用3至5年的时间实现…常态化,教师…任教1年以上的工作经历`) it governs only its part.
+            goal_of_its_own = len(text[lead:part_end].strip()) >= 2
+            governed = [c for c in later if c.start < part_end] if goal_of_its_own else later
+            if governed:
                 windows.append((cand.start, f"{text[cand.start:cand.end].removesuffix('左右')}内"))
                 continue
             # Alone, the horizon is the plan's own span (通过3年努力, 力争用3至5年的时间): the value a planner
@@ -786,7 +793,7 @@ def _extract(doc: Any, written: str) -> list[dict[str, Any]]:
             # 时间) keeps it apart from tenures and ages in the comparison.
             results.append({
                 "span": written[cand.start:cand.end], "span_start": cand.start, "span_end": cand.end,
-                "subject": _horizon_subject(text, cand.end + HORIZON_AFTER.match(after).end(), sent_end),  # type: ignore[union-attr]
+                "subject": _horizon_subject(text, lead, sent_end),
                 "comparator": cand.comparator, "value": cand.value, "unit": cand.unit, "period": None,
                 "base": None, "kind": "requirement", "_end": cand.end, "_window": True,
                 "_sentence": (sent_start, sent_end), "_duration": True,
