@@ -548,6 +548,10 @@ def test_a_clause_missing_a_concept_of_the_measure_does_not_set_it() -> None:
     ("query", "units"),
     [("课后服务时长", {"小时", "分钟", "课时"}), ("周末托管服务天数", {"天"}),
      ("校外培训机构收费标准", {"元", "万元", "亿元", "千元"}),
+     # an amount of money asked without the word 标准 (issue 13: amounts are requirements now)
+     ("课后服务收费", {"元", "万元", "亿元", "千元"}), ("生均公用经费", {"元", "万元", "亿元", "千元"}),
+     ("课后服务每生补助多少元", {"元", "万元", "亿元", "千元"}),
+     ("专项经费", set()),  # a fund named, no amount asked: a qualitative measure
      ("教师每期交流多长时间", {"年", "学年", "月", "学期", "周", "天", "小时", "分钟"})],
 )
 def test_duration_money_and_day_cues_ask_for_their_units(query: str, units: set[str]) -> None:
