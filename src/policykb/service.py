@@ -397,6 +397,13 @@ class KnowledgeBase:
 
         return build_catalogue(self)
 
+    def meaning_vectors(self, texts: list[str]) -> Any:
+        """Passage vectors of texts through the index's embedding cache: a clause's text reuses the vector its
+        ingest made; any other text is embedded once and kept for the next call."""
+        from policykb.indexer import CACHE_FILE, _encode
+
+        return _encode(self.embedder(), list(texts), self.index_root / CACHE_FILE, progress=False)
+
     def export(self, out: str | Path) -> list[Path]:
         """Every document, clause and requirement to OUT.jsonl, .csv or .xlsx (exporting.write_export)."""
         from policykb import exporting
