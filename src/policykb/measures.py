@@ -35,6 +35,7 @@ from policykb.compare import (
     strictest_region,
     strictest_regions,
 )
+from policykb.extract import PER_BASIS
 from policykb.query import fold
 from policykb.records import Requirement
 from policykb.render import format_value
@@ -322,11 +323,14 @@ def readable_name(reqs: Sequence[Requirement]) -> str:
     holder = next((r for r in reqs if (r.subject or "").strip() == named), reqs[0])
     subject = LEADING_VERB.sub("", EDGE_WORDS.sub("", whole_words(named, holder))) if any(r.subject for r in reqs) else ""
     if len(subject) <= 2 or NOT_A_SUBJECT.match(subject):
-        lead = _phrase_before_value(reqs[0]) or _phrase_after_value(reqs[0])
+        # each value's own phrase is a candidate; the most common, then the shortest, names them all
+        leads = Counter(lead for r in reqs if len(lead := _phrase_before_value(r) or _phrase_after_value(r)) > 1)
+        lead = min(leads, key=lambda t: (-leads[t], len(t), t)) if leads else ""
         if len(lead) > len(subject) and not NOT_A_SUBJECT.match(lead):
             subject = lead
     elif GENERIC_SUBJECT.match(subject):
         subject = _widened(subject, holder)
+    subject = SCOPE_IN.sub("", subject)
     if not subject or NOT_A_SUBJECT.match(subject):
         return reqs[0].span  # nothing names the measure: show what the text says, not an invented noun
     if unit in MONEY and not QUANTITY_ENDINGS.search(subject):
@@ -371,7 +375,7 @@ def _phrase_before_value(req: Requirement) -> str:
     start = max(0, min(req.span_start, len(text)))
     for head in reversed(re.split(r"[，,；;。：:、\n]", text[:start])):
         head = EDGE_WORDS.sub("", LEADING_VERB.sub("", OUTLINE_MARK.sub("", head.strip())))
-        head = LEADING_VERB.sub("", EDGE_WORDS.sub("", SCOPE_WORDS.sub("", head)))
+        head = LEADING_VERB.sub("", EDGE_WORDS.sub("", SCOPE_WORDS.sub("", PER_BASIS.sub("", head))))
         if head.startswith("除") or FRAME.match(head) or len(head) < 2 or NOT_A_SUBJECT.match(head) or not CLEAN_NAME.fullmatch(head):
             continue  # an exception (除…外), a comparison, or a name in quotes (推行“5+2”模式) is no topic
         return head[-16:]
@@ -384,6 +388,8 @@ LEADING_VERB = re.compile(
     r"^(?:可以|按照|按|即|减少|增加|加强|加大|推进|落实|严格|积极|确保|力争|建立|开展|组织|提供|实施)+")
 # A name is words: no quotes, brackets of titles, digits or latin (推行“5+2”模式 is a slogan, not a measure).
 CLEAN_NAME = re.compile(r"^[\u4e00-\u9fff()（）]+$")
+# 在同一所学校任职…满6年: the preposition opens a place, the measure is what is done there (在校生 is a word).
+SCOPE_IN = re.compile(r"^在(?![校园读职])(?=.{4,})")
 # 在服务时间上, 在…方面: a frame around the topic, not the topic.
 FRAME = re.compile(r"^在.{1,8}(?:上|方面|中)$")
 # A subject that names only the kind of quantity, not what it is of.
