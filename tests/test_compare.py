@@ -589,3 +589,25 @@ def test_the_reason_an_unspecified_cell_gives() -> None:
     assert why_not(parse_measure("骨干教师比例"), cand("推动骨干教师流动", 0.90), 0.80) == "条款未设定该指标的数值"
     assert why_not(parse_measure("评价机制"), cand("健全考核办法", 0.90), 0.80) == "条款对该指标的表述不充分"
     assert why_not(parse_measure("专项经费"), cand("落实经费支持", 0.90), 0.80) == "条款未提及专项"
+
+
+# ----- counts and amounts (issue 13: 优质教育集团数量 was given a share while the real count 80个 was left out) ----
+@pytest.mark.parametrize(
+    ("query", "clause", "span"),
+    [
+        ("优质教育集团数量", "到2025年,培育80个优质教育集团,集团化办学覆盖率达到60%以上。", "80个"),
+        ("培育优质教育集团的个数", "到2025年,优质教育集团覆盖率达到60%以上,培育80个优质教育集团。", "80个"),
+        ("新优质学校有多少所", "新优质学校占比不低于30%,建成10所新优质学校。", "10所"),
+        ("课后服务收费标准", "课后服务收费标准为每生每课时2元,学生参与率达到90%以上。", "2元"),
+        ("生均公用经费", "义务教育学校生均公用经费不低于1200元,经费拨付率达到100%。", "不低于1200元"),
+    ],
+)
+def test_a_count_or_amount_measure_aligns_the_count_or_amount_not_a_share(query: str, clause: str, span: str) -> None:
+    from policykb.compare import judge
+    from policykb.extract import extract_from_text
+    from policykb.records import Clause, Hit
+
+    found = extract_from_text(clause)
+    hit = Hit(Clause("c1", "d1", "r", [], clause, 0, len(clause)), "r", 0.9, found, dense_score=0.9)
+    cand = judge(parse_measure(query), hit)
+    assert cand.value is not None and cand.value.span == span
