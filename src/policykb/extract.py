@@ -32,6 +32,11 @@ Decisions (documented because a reader would otherwise have to guess):
 - A Chinese numeral bound inside a word (`四川`, `一切`, `村两委`, `一体化`, `三好学生`), a lone digit before a
   character that counts nothing (`一看`), a school system (`九年义务教育`), a reference point (`以6年…为基准`), a
   lone digit before 元 (`城乡二元结构`) and a count of the parts of a plan (`三个阶段`) are never quantities.
+- A count of things to build or select is a target when a target verb opens its phrase (`培育80个优质教育集团`,
+  `建成10所新优质学校`, `组建20个学区`): subject = the counted noun. An amount with a per-basis (`每生每课时2元`,
+  `每人每年不低于500元`, `生均公用经费不低于1200元`) is a standard: the basis is its `base`, a frequency its period.
+  Neither holds when the sentence reports (`已`, `共`, `累计`, `近三年来`) or the count is an estimate (`500余个`);
+  a number glued to a programme noun (`135行动`, `双百工程`) names the programme.
 - A forecast (`预计`, `有望`) is left out unless a modal word (应, 须, 要, 确保, 力争…) outweighs it. A descriptive
   comparator (`超过`, `高于`, `低于`…) is no requirement word by itself: with no normative cue it is a statistic.
 - `kind` follows the nearest cue before the number; with no cue, `余`/`多`/`约` approximations are

@@ -41,7 +41,12 @@ from policykb.records import Requirement
 from policykb.render import format_value
 
 MIN_JACCARD = 0.5  # two subjects of one unit with at least this word overlap name the same measure
-MERGE_AT = 0.5  # a pair's score (words and meaning) from which it names one measure
+# A pair's blended score (words and meaning) from which it names one measure. Off the points where word overlap
+# alone lands (0.5 · {1, 1/2, …} when the meaning adds nothing), so no float noise decides a pair; on the corpus
+# plus the compare pages the nearest pair score is 0.0156 away on both the e5 model and the hashing stub
+# (tests/test_catalogue.py checks > 0.01). Without vectors the word overlap alone decides at MIN_JACCARD.
+MERGE_AT = 0.47
+BASELINE_SAMPLE = 2000  # values whose pairwise cosines set the collection's baseline (the median)
 WORD_WEIGHT = 0.5  # the share of the score that subject words carry when vectors are given (the rest: meaning)
 
 # Units of one family measure the same kind of quantity; a measure never mixes families.
@@ -224,18 +229,21 @@ def same_measure(a: frozenset[str], b: frozenset[str]) -> bool:
     return similarity(a, b) >= MIN_JACCARD
 
 
-def group_requirements(reqs: Sequence[Requirement], cosines: np.ndarray | None = None) -> list[list[Requirement]]:
+def group_requirements(reqs: Sequence[Requirement], cosines: np.ndarray | None = None,
+                       floor: float | None = None) -> list[list[Requirement]]:
     """Group requirements of one unit family that name the same measure, most similar pairs first.
 
-    `cosines` (n × n) are the meaning cosines of the requirements' phrases (see `meaning_texts`); without them
-    the subject words decide alone. One document rarely states one measure twice under different subjects
+    `cosines` (n × n) are the meaning cosines of the requirements' phrases (see `meaning_texts`), read against
+    `floor` (the collection's median cosine; by default this block's); without them the subject words decide
+    alone. One document rarely states one measure twice under different subjects
     (每校至少1门共享课程 and 可共享课程不低于5门 are two measures), so two groups holding different subjects
     from the same document never merge.
     """
     keys = [fold(r.subject or "") for r in reqs]
     members: dict[int, list[int]] = {i: [i] for i in range(len(reqs))}
     owner = list(range(len(reqs)))
-    pairs = [(-score, i, j) for i, j, score in pair_scores(reqs, cosines) if score >= MERGE_AT]
+    cut = MERGE_AT if cosines is not None else MIN_JACCARD
+    pairs = [(-score, i, j) for i, j, score in pair_scores(reqs, cosines, floor) if score >= cut]
     for _, i, j in sorted(pairs):
         a, b = owner[i], owner[j]
         if a == b or _conflict(reqs, keys, members[a], members[b]):
@@ -246,13 +254,14 @@ def group_requirements(reqs: Sequence[Requirement], cosines: np.ndarray | None =
     return [[reqs[k] for k in sorted(group)] for _, group in sorted(members.items())]
 
 
-def pair_scores(reqs: Sequence[Requirement], cosines: np.ndarray | None = None) -> list[tuple[int, int, float]]:
+def pair_scores(reqs: Sequence[Requirement], cosines: np.ndarray | None = None,
+                floor: float | None = None) -> list[tuple[int, int, float]]:
     """(i, j, score) for every pair of one unit family: 2 for one subject as written, else the subject words'
     similarity, blended with the relative meaning cosine when cosines are given."""
     words = [name_words(r) for r in reqs]
     keys = [fold(r.subject or "") for r in reqs]
     families = [unit_family(r.unit) for r in reqs]
-    meaning = relative_cosines(cosines) if cosines is not None else None
+    meaning = relative_cosines(cosines, floor) if cosines is not None else None
     out = []
     for i in range(len(reqs)):
         for j in range(i + 1, len(reqs)):
@@ -268,14 +277,18 @@ def pair_scores(reqs: Sequence[Requirement], cosines: np.ndarray | None = None) 
     return out
 
 
-def relative_cosines(cosines: np.ndarray) -> np.ndarray:
-    """Cosines read against the collection: the median of all pairs becomes 0 (and below it stays 0), 1 stays 1."""
-    n = len(cosines)
-    if n < 2:
-        return np.zeros_like(cosines)
-    off = cosines[~np.eye(n, dtype=bool)]
-    floor = float(np.median(off))
+def relative_cosines(cosines: np.ndarray, floor: float | None = None) -> np.ndarray:
+    """Cosines read against the collection: `floor` (by default the median of these pairs) becomes 0, and below
+    it stays 0; 1 stays 1."""
+    if floor is None:
+        floor = median_cosine(cosines)
     return np.clip((cosines - floor) / max(1e-6, 1.0 - floor), 0.0, 1.0)
+
+
+def median_cosine(cosines: np.ndarray) -> float:
+    """The median cosine of distinct pairs (0 when there is no pair)."""
+    n = len(cosines)
+    return float(np.median(cosines[~np.eye(n, dtype=bool)])) if n > 1 else 0.0
 
 
 def name_words(req: Requirement) -> frozenset[str]:
@@ -302,7 +315,8 @@ def meaning_texts(reqs: Sequence[Requirement]) -> list[str]:
 
 def _conflict(reqs: Sequence[Requirement], keys: Sequence[str], a: list[int], b: list[int]) -> bool:
     """Whether merging would put two differently named requirements of one document into one measure."""
-    return any(reqs[i].doc_id == reqs[j].doc_id and keys[i] != keys[j] for i in a for j in b)
+    # two values of one document without a subject are two statements too (其中…): nothing says they are one
+    return any(reqs[i].doc_id == reqs[j].doc_id and (keys[i] != keys[j] or not keys[i]) for i in a for j in b)
 
 
 def measure_name(reqs: Sequence[Requirement]) -> str:
@@ -412,11 +426,8 @@ def build_measures(reqs: Sequence[Requirement], region_names: dict[str, str],
     """
     measures = []
     values = [r for r in reqs if r.kind == "requirement" and not is_selector(r)]
-    cosines = None
-    if embed is not None and len(values) > 1:
-        vectors = np.asarray(embed(meaning_texts(values)), dtype=np.float32)
-        cosines = vectors @ vectors.T
-    for group in group_requirements(values, cosines):
+    vectors = np.asarray(embed(meaning_texts(values)), dtype=np.float32) if embed is not None and values else None
+    for group in group_values(values, vectors):
         name = readable_name(group)
         unit = group_unit(group)
         measures.append(Measure(measure_id(name, unit), name, unit, list(group), region_names))
@@ -427,6 +438,31 @@ def build_measures(reqs: Sequence[Requirement], region_names: dict[str, str],
             m.measure_id = f"{m.measure_id}-{seen[m.measure_id]}"
     measures.sort(key=lambda m: (-len(m.region_ids), m.name, m.unit or ""))
     return measures
+
+
+def group_values(values: Sequence[Requirement], vectors: np.ndarray | None,
+                 adjust: Callable[[np.ndarray], np.ndarray] | None = None) -> list[list[Requirement]]:
+    """`group_requirements` one unit family at a time (values of two families never meet, and one cosine block
+    per family keeps memory to the largest family); groups in the order of their first value. `adjust` may move
+    each block's cosines (the margin test moves every one by ±0.01)."""
+    families: dict[str, list[int]] = {}
+    for i, r in enumerate(values):
+        families.setdefault(unit_family(r.unit), []).append(i)
+    floor = None
+    if vectors is not None:
+        # the baseline is the whole collection's: a family of two has no median of its own worth reading
+        sample = vectors[:: max(1, len(vectors) // BASELINE_SAMPLE)]
+        cosines = sample @ sample.T
+        floor = median_cosine(adjust(cosines) if adjust is not None else cosines)
+    groups: list[tuple[int, list[Requirement]]] = []
+    for members in families.values():
+        block = vectors[members] @ vectors[members].T if vectors is not None else None
+        if block is not None and adjust is not None:
+            block = adjust(block)
+        position = {id(values[i]): i for i in members}
+        found = group_requirements([values[i] for i in members], block, floor)
+        groups.extend((position[id(g[0])], g) for g in found)
+    return [g for _, g in sorted(groups, key=lambda item: item[0])]
 
 
 def group_unit(group: Sequence[Requirement]) -> str | None:
