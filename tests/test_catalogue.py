@@ -229,3 +229,22 @@ def test_real_model_catalogue_holds_under_cosine_moves(real_kb: Any) -> None:
     catalogue = _catalogue(real_kb)
     for key in [("骨干教师比例", "%"), ("流动期限", "年"), ("联合教研次数", "次"), ("集团满意度", "%")]:
         assert catalogue[key] == ["hongkou", "shanghai"], key
+
+
+def test_without_a_model_the_catalogue_groups_by_words_and_units() -> None:
+    from policykb.errors import PolicyKBError
+    from policykb.measures import build_catalogue
+
+    class NoModel:
+        def regions(self) -> list[dict[str, Any]]:
+            return [{"region_id": "a", "region": "甲市", "level": "city"}, {"region_id": "b", "region": "乙区",
+                                                                          "level": "city"}]
+
+        def requirements(self) -> list[Requirement]:
+            return [req("a", "到2025年,培育80个优质教育集团。", "80个", "优质教育集团", "个", 80),
+                    req("b", "培育优质教育集团8所。", "8所", "优质教育集团", "所", 8)]
+
+        def meaning_vectors(self, texts: list[str]) -> np.ndarray:
+            raise PolicyKBError("model folder models/x not found")
+
+    assert [(m.name, m.region_ids) for m in build_catalogue(NoModel())] == [("优质教育集团数量", ["a", "b"])]

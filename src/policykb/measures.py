@@ -19,6 +19,7 @@ checks that every merge decision keeps its side when every cosine moves by ±0.0
 from __future__ import annotations
 
 import hashlib
+import logging
 import re
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -35,10 +36,13 @@ from policykb.compare import (
     strictest_region,
     strictest_regions,
 )
+from policykb.errors import PolicyKBError
 from policykb.extract import PER_BASIS
 from policykb.query import fold
 from policykb.records import Requirement
 from policykb.render import format_value
+
+log = logging.getLogger(__name__)
 
 MIN_JACCARD = 0.5  # two subjects of one unit with at least this word overlap name the same measure
 # A pair's blended score (words and meaning) from which it names one measure. Off the points where word overlap
@@ -475,7 +479,12 @@ def build_catalogue(kb: Any) -> list[Measure]:
     """The catalogue over everything indexed, grouped by meaning with the knowledge base's embedder."""
     names = {r["region_id"]: r.get("region") or (r["region_id"] or UNREGIONED) for r in ordered_regions(kb.regions())}
     embed = getattr(kb, "meaning_vectors", None)
-    return build_measures(kb.requirements(), names, embed)
+    reqs = kb.requirements()
+    try:
+        return build_measures(reqs, names, embed)
+    except PolicyKBError as exc:  # no model installed: the subject words and unit families still group
+        log.warning("catalogue grouped without meaning vectors: %s", exc)
+        return build_measures(reqs, names)
 
 
 UNREGIONED = "未标明地区"
