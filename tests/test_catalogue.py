@@ -248,3 +248,26 @@ def test_without_a_model_the_catalogue_groups_by_words_and_units() -> None:
             raise PolicyKBError("model folder models/x not found")
 
     assert [(m.name, m.region_ids) for m in build_catalogue(NoModel())] == [("优质教育集团数量", ["a", "b"])]
+
+
+@pytest.mark.model
+def test_real_model_golden_catalogue_over_the_corpus_and_the_compare_pages(
+        tmp_path_factory: pytest.TempPathFactory) -> None:
+    """The e5 model groups and names the collection exactly as the golden table says, under ±0.01 moves too."""
+    from conftest import CORPUS_DIR, MODEL_DIR, ROOT
+
+    if not (MODEL_DIR / "config.json").exists() and not any(MODEL_DIR.glob("*.json")):
+        pytest.skip(f"the default model is not installed in {MODEL_DIR}")
+    from policykb.service import KnowledgeBase
+    from policykb.settings import Settings
+
+    kb = KnowledgeBase(Settings.load(index_dir=str(tmp_path_factory.mktemp("catalogue-real")),
+                                     models_dir=str(ROOT / "models")))
+    try:
+        kb.ingest([CORPUS_DIR, *sorted(COMPARE_PAGES.glob("*.txt"))])
+        assert _catalogue(kb) == GOLDEN_CATALOGUE
+        base = _groups(kb)
+        for move in _moves():
+            assert _groups(kb, move) == base
+    finally:
+        kb.close()
