@@ -548,6 +548,10 @@ def test_a_clause_missing_a_concept_of_the_measure_does_not_set_it() -> None:
     ("query", "units"),
     [("课后服务时长", {"小时", "分钟", "课时"}), ("周末托管服务天数", {"天"}),
      ("校外培训机构收费标准", {"元", "万元", "亿元", "千元"}),
+     # an amount of money asked without the word 标准 (issue 13: amounts are requirements now)
+     ("课后服务收费", {"元", "万元", "亿元", "千元"}), ("生均公用经费", {"元", "万元", "亿元", "千元"}),
+     ("课后服务每生补助多少元", {"元", "万元", "亿元", "千元"}),
+     ("专项经费", set()),  # a fund named, no amount asked: a qualitative measure
      ("教师每期交流多长时间", {"年", "学年", "月", "学期", "周", "天", "小时", "分钟"})],
 )
 def test_duration_money_and_day_cues_ask_for_their_units(query: str, units: set[str]) -> None:
@@ -615,3 +619,25 @@ def test_a_plan_horizon_is_read_against_the_document_it_plans(query: str, title:
                                            requirements=found), title)
     accepted = decides_found(parse_measure(query), cand, 0.8)
     assert (cand.value.span if accepted and cand.value else None) == value
+
+
+# ----- counts and amounts (issue 13: 优质教育集团数量 was given a share while the real count 80个 was left out) ----
+@pytest.mark.parametrize(
+    ("query", "clause", "span"),
+    [
+        ("优质教育集团数量", "到2025年,培育80个优质教育集团,集团化办学覆盖率达到60%以上。", "80个"),
+        ("培育优质教育集团的个数", "到2025年,优质教育集团覆盖率达到60%以上,培育80个优质教育集团。", "80个"),
+        ("新优质学校有多少所", "新优质学校占比不低于30%,建成10所新优质学校。", "10所"),
+        ("课后服务收费标准", "课后服务收费标准为每生每课时2元,学生参与率达到90%以上。", "2元"),
+        ("生均公用经费", "义务教育学校生均公用经费不低于1200元,经费拨付率达到100%。", "不低于1200元"),
+    ],
+)
+def test_a_count_or_amount_measure_aligns_the_count_or_amount_not_a_share(query: str, clause: str, span: str) -> None:
+    from policykb.compare import judge
+    from policykb.extract import extract_from_text
+    from policykb.records import Clause, Hit
+
+    found = extract_from_text(clause)
+    hit = Hit(Clause("c1", "d1", "r", [], clause, 0, len(clause)), "r", 0.9, found, dense_score=0.9)
+    cand = judge(parse_measure(query), hit)
+    assert cand.value is not None and cand.value.span == span

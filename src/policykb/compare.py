@@ -101,7 +101,9 @@ UNIT_CUES: tuple[tuple[str, frozenset[str]], ...] = (
     ("天数", frozenset({"天"})),
     # money: a fee, a wage or a subsidy standard is an amount
     ("收费标准", MONEY_UNITS), ("工资标准", MONEY_UNITS), ("补助标准", MONEY_UNITS), ("补贴标准", MONEY_UNITS),
-    ("金额", MONEY_UNITS), ("多少钱", MONEY_UNITS),
+    ("金额", MONEY_UNITS), ("多少钱", MONEY_UNITS), ("多少元", MONEY_UNITS), ("几元", MONEY_UNITS),
+    ("经费标准", MONEY_UNITS), ("拨款标准", MONEY_UNITS), ("公用经费", MONEY_UNITS), ("生均经费", MONEY_UNITS),
+    ("收费", MONEY_UNITS), ("费用标准", MONEY_UNITS), ("资助标准", MONEY_UNITS),
     ("几天", frozenset({"天"})),
     ("多少天", frozenset({"天"})),
 )

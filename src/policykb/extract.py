@@ -33,6 +33,11 @@ Decisions (documented because a reader would otherwise have to guess):
 - A Chinese numeral bound inside a word (`四川`, `一切`, `村两委`, `一体化`, `三好学生`), a lone digit before a
   character that counts nothing (`一看`), a school system (`九年义务教育`), a reference point (`以6年…为基准`), a
   lone digit before 元 (`城乡二元结构`) and a count of the parts of a plan (`三个阶段`) are never quantities.
+- A count of things to build or select is a target when a target verb opens its phrase (`培育80个优质教育集团`,
+  `建成10所新优质学校`, `组建20个学区`): subject = the counted noun. An amount with a per-basis (`每生每课时2元`,
+  `每人每年不低于500元`, `生均公用经费不低于1200元`) is a standard: the basis is its `base`, a frequency its period.
+  Neither holds when the sentence reports (`已`, `共`, `累计`, `近三年来`) or the count is an estimate (`500余个`);
+  a number glued to a programme noun (`135行动`, `双百工程`) names the programme.
 - A forecast (`预计`, `有望`) is left out unless a modal word (应, 须, 要, 确保, 力争…) outweighs it. A descriptive
   comparator (`超过`, `高于`, `低于`…) is no requirement word by itself: with no normative cue it is a statistic.
 - `kind` follows the nearest cue before the number; with no cue, `余`/`多`/`约` approximations are
@@ -143,6 +148,8 @@ SKIP_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("party_congress", re.compile(r"[一二三四五六七八九]?十[一二三四五六七八九]?(?:届[一二三四五六七八九]中全会|大)")),
     ("five_year_plan", re.compile(r"十[一二三四五六七八九]五")),
     ("programme_plus", re.compile(r"[\dA-Za-z]+\s*\+\s*[\dA-Za-z]+")),
+    # A number glued to a programme noun with no unit between names the programme (`135行动`, `双百工程`).
+    ("programme_number", re.compile(r"\d+(?=(?:行动|工程|计划|战略|模式|体系|机制|方针|方略|举措|路径)(?!\d))")),
     ("plan_title", re.compile(
         rf"{_NUM_CN_OR_DIGIT}\s*年(?!内|以内|之内)(?=[^,;:。!?，；：]{{0,5}}?(?:计划|规划|行动|方案|工程|目标|纲要))"
     )),
@@ -184,6 +191,26 @@ QUALIFICATION = re.compile(r"经历|经验|教龄|工龄|任教")
 # A forecast (`预计…达到`, `未来3-5年…有望缩小`) is neither a requirement nor a fact: it is left out.
 MODAL_CUE = re.compile(r"(?<![适相响对供反效答])应(?![用急届聘对])|须|确保|力争|争取|不得|务必|(?<![主重需纲摘只])要(?![素点闻是])")
 FORECAST_CUE = re.compile(r"预计|预期|预测|有望|可望|估计|预估")
+
+# Verbs that set a target number of things to build or select (`培育80个优质教育集团`, `建成10所新优质学校`,
+# `组建20个学区`): in a plan they make a bare count a requirement, unless the same phrase narrates the past
+# (`已建成10所`, `共组建了20个`).
+COUNT_UNITS = frozenset({"个", "所", "家", "项", "支", "批", "座", "间", "套", "条", "门", "名", "人", "位", "篇",
+                         "部", "场", "届", "期", "节", "校", "班", "处"})
+MONEY_UNITS = frozenset({"元", "万元", "千元", "亿元"})
+TARGET_VERB = re.compile(
+    r"培育|培植|孵化|建成|建设|组建|新建|改扩建|扩建|创建|打造|遴选|认定|评选|评定|培养|新增|增设|设立|成立|命名"
+    r"|推出|建立|开设|开发|招聘|选派|选聘|引进|立项|布局|创成|挂牌|扶持"
+)
+# What an amount of money is paid per (`每生每课时2元`, `每人每年不低于500元`, `生均公用经费不低于1200元`): the
+# per-basis makes a bare amount a standard (a requirement) and is kept as its base.
+PER_BASIS = re.compile(
+    r"每(?:名|位|个)?(?:在校生|学生|生|幼儿|儿童|人|教师|校|所学校|学校|班|课时|节课|节|课|次|小时|人次)"
+)
+# `…标准为小学每生每年1000元`, `按每生每学期300元的标准`: the word that hands over from what is paid to how much.
+AMOUNT_INTRO = re.compile(r"(?:为|按照|按|以|是)(?=[^为按以是]*$)")
+NARRATION = re.compile(r"共|累计|先后|陆续|相继|今年|去年|上年")
+BASIS_RE = re.compile(rf"(?:{PER_BASIS.pattern}|生均|人均|校均|班均)+")
 
 FREQUENCY_RE = re.compile(
     r"每(?:个)?(?:学年|学期|年度|季度|年|月|周|星期|天|日)"
@@ -579,6 +606,7 @@ def _strip_context(phrase: str) -> str:
                     "", phrase)
     phrase = DEADLINE_RE.sub("", phrase)
     phrase = DISTRIBUTIVE.sub("", phrase)
+    phrase = PER_BASIS.sub("", phrase)
     for _ in range(2):
         phrase = LEADING_NOISE.sub("", phrase)
         phrase = LOCATIVE_SCOPE.sub("", phrase)
@@ -676,6 +704,7 @@ def _kind(text: str, cand: _Candidate, sent_start: int, following: str) -> str |
     req = [m.end() for m in REQUIREMENT_CUE.finditer(sentence) if m.start() < rel]
     if QUALIFICATION.search(following):
         req.append(rel)
+    req.extend(_target_cues(text, cand, sent_start, sentence, rel))
     # An explicit bound (`累计不少于360学时`) is itself a requirement word, nearer than the cue before it.
     # ...unless a past-fact word sits right before it (`已有不少于100所`).
     # A descriptive comparator (`超过41万人`) states a fact as readily: it is no requirement word by itself.
@@ -701,6 +730,51 @@ def _kind(text: str, cand: _Candidate, sent_start: int, following: str) -> str |
     if cand.pre in ESTIMATES | DESCRIPTIVE_PRE or (cand.comparator == ">" and cand.pre is None and cand.post is None):
         return "statistic"
     return "requirement"
+
+
+def _target_cues(text: str, cand: _Candidate, sent_start: int, sentence: str, rel: int) -> list[int]:
+    """Requirement cues of counts and amounts inside the number's own phrase: a target verb before a count
+    (`培育80个`, `新建学校8所`), a per-basis before an amount (`每生每课时2元`); none when that phrase narrates
+    the past (`已建成10所`, anywhere before it in the sentence) or the count is an estimate (`500余个`)."""
+    seg_rel = _segment_start(text, cand.start, sent_start) - sent_start
+    if any(m.start() < rel for m in STATISTIC_CUE.finditer(sentence)) or NARRATION.search(sentence[seg_rel:rel]):
+        return []  # a sentence that reports (`近三年来,全区共新建学校12所`) keeps its numbers as facts
+    if cand.comparator == ">" and cand.pre is None and cand.post is None:
+        return []  # `组建500余个`: a target is never written as an estimate; a count with 余/多 reports a fact
+    phrase = sentence[seg_rel:rel]
+    found = []
+    if cand.unit in COUNT_UNITS:
+        found += [seg_rel + m.end() for m in TARGET_VERB.finditer(phrase)]
+    if cand.unit in MONEY_UNITS:
+        found += [seg_rel + m.end() for m in BASIS_RE.finditer(phrase)]
+    return found[-1:]
+
+
+def per_basis(text: str, start: int, floor: int) -> str | None:
+    """What an amount starting at `start` is paid per, from its phrase: `每生每课时2元` → 每生每课时."""
+    seg = _segment_start(text, start, floor)
+    found = [m.group() for m in BASIS_RE.finditer(text, seg, start)]
+    return "".join(found) or None
+
+
+def _amount_subject(text: str, cand: _Candidate, floor: int) -> str | None:
+    """What an amount is for, when a standard states it (`补助标准为小学每生每年1000元`,
+    `课后服务经费按每生每学期300元的标准予以补助`): the words before the 为/按 that introduces the amount."""
+    following = _following_phrase(text, cand.end, len(text))
+    if following and not following.startswith("标准"):
+        return None
+    phrase = text[_segment_start(text, cand.start, floor):cand.start]
+    m = AMOUNT_INTRO.search(phrase)
+    if m is None:
+        return None
+    return _shorten(_strip_context(phrase[: m.start()]))
+
+
+def _counted_noun(subject: str) -> str:
+    """A count's subject is the thing counted: `设立党组织` → 党组织, `遴选市级新优质学校` kept as 市级新优质学校."""
+    m = TARGET_VERB.match(subject)
+    rest = subject[m.end():] if m else subject
+    return rest if len(rest) >= 2 else subject
 
 
 def _measures_something(cand: _Candidate) -> bool:
@@ -828,6 +902,11 @@ def _extract(doc: Any, written: str) -> list[dict[str, Any]]:
             subject, base = results[-1]["subject"], results[-1]["base"]
         else:
             subject, base = _subject_and_base(text, cand, floor, sent_start)
+        if cand.unit in MONEY_UNITS:
+            base = per_basis(text, cand.start, floor) or base
+            subject = _amount_subject(text, cand, floor) or subject
+        elif cand.unit in COUNT_UNITS and subject:
+            subject = _counted_noun(subject)
         results.append({
             "span": written[cand.start:cand.end], "span_start": cand.start, "span_end": cand.end,
             "subject": subject, "comparator": cand.comparator, "value": cand.value, "unit": cand.unit,

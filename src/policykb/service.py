@@ -397,6 +397,19 @@ class KnowledgeBase:
 
         return build_catalogue(self)
 
+    def meaning_vectors(self, texts: list[str]) -> Any:
+        """Passage vectors of texts through the index's embedding cache: a clause's text reuses the vector its
+        ingest made; any other text is embedded once and kept for the next call."""
+        import sqlite3
+
+        from policykb.indexer import CACHE_FILE, _encode
+
+        try:
+            return _encode(self.embedder(), list(texts), self.index_root / CACHE_FILE, progress=False)
+        except (OSError, sqlite3.Error) as exc:  # a read-only index folder: embed without keeping the vectors
+            log.warning("embedding cache unavailable (%s); embedding %d texts directly", exc, len(texts))
+            return self.embedder().encode_passages(list(texts))
+
     def export(self, out: str | Path) -> list[Path]:
         """Every document, clause and requirement to OUT.jsonl, .csv or .xlsx (exporting.write_export)."""
         from policykb import exporting
