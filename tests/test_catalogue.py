@@ -107,6 +107,7 @@ def test_measure_names_are_noun_phrases(text: str, span: str, subject: str | Non
 
 # ----- the golden catalogue: seed corpus + tests/compare_pages, hashing embedder (the real model: below) ------
 GOLDEN_CATALOGUE = {
+    ("规划实施年限", "年"): ["linping", "ningxia", "shanghai", "zhenjiang"],  # 通过3年努力, 用3至5年的时间
     ("工作经历年限", "年"): ["hongkou", "ningxia", "shanghai"],
     ("流动期限", "年"): ["beijing", "hongkou", "shanghai"],
     ("共享课程门数", "门"): ["hongkou", "shanghai"],

@@ -774,6 +774,9 @@ def _counted_noun(subject: str) -> str:
     """A count's subject is the thing counted: `设立党组织` → 党组织, `遴选市级新优质学校` kept as 市级新优质学校."""
     m = TARGET_VERB.match(subject)
     rest = subject[m.end():] if m else subject
+    if rest[:1] in COORDINATORS:  # 新建和改扩建中小学: the verbs are coordinated, the noun comes after both
+        m = TARGET_VERB.match(rest[1:])
+        rest = rest[1 + m.end():] if m else subject
     return rest if len(rest) >= 2 else subject
 
 

@@ -336,7 +336,11 @@ def readable_name(reqs: Sequence[Requirement]) -> str:
     """The measure as a noun phrase a planner would write: the common subject, trimmed of frequency and modal
     words, plus the noun of its unit (骨干教师比例, 联合教研次数); when the subject names nothing (empty, a bare
     word such as 学生, or a comparison such as 不超过一次), the words before the number in its phrase."""
+    from policykb.compare import is_plan_span
+
     unit = group_unit(reqs)
+    if all(is_plan_span(r, r.text or r.span) for r in reqs):
+        return PLAN_SPAN_NAME
     named = measure_name(reqs).strip()
     holder = next((r for r in reqs if (r.subject or "").strip() == named), reqs[0])
     subject = LEADING_VERB.sub("", EDGE_WORDS.sub("", whole_words(named, holder))) if any(r.subject for r in reqs) else ""
@@ -416,6 +420,10 @@ MONEY = frozenset({"元", "万元", "千元", "亿元"})
 SCOPE_WORDS = re.compile(r"^(?:原则上)?(?:\d+|[一二三四五两]+)?年内|^(?:到|至)20\d\d年(?:底)?|^\d+[天周月年个]")
 
 
+# The span a plan gives itself (通过3年努力, 用3至5年的时间): one measure across documents, whatever each achieves.
+PLAN_SPAN_NAME = "规划实施年限"
+
+
 def measure_id(name: str, unit: str | None) -> str:
     """A stable id from the measure's name and unit, so links survive a re-ingest."""
     return "m" + hashlib.sha1(f"{fold(name)}|{unit or ''}".encode()).hexdigest()[:10]
@@ -449,9 +457,15 @@ def group_values(values: Sequence[Requirement], vectors: np.ndarray | None,
     """`group_requirements` one unit family at a time (values of two families never meet, and one cosine block
     per family keeps memory to the largest family); groups in the order of their first value. `adjust` may move
     each block's cosines (the margin test moves every one by ±0.01)."""
+    from policykb.compare import is_plan_span
+
     families: dict[str, list[int]] = {}
+    plan_spans: list[int] = []
     for i, r in enumerate(values):
-        families.setdefault(unit_family(r.unit), []).append(i)
+        if is_plan_span(r, r.text or r.span):
+            plan_spans.append(i)  # 通过3年努力: each document's own plan span, whatever it achieves
+        else:
+            families.setdefault(unit_family(r.unit), []).append(i)
     floor = None
     if vectors is not None:
         # the baseline is the whole collection's: a family of two has no median of its own worth reading
@@ -466,6 +480,8 @@ def group_values(values: Sequence[Requirement], vectors: np.ndarray | None,
         position = {id(values[i]): i for i in members}
         found = group_requirements([values[i] for i in members], block, floor)
         groups.extend((position[id(g[0])], g) for g in found)
+    if plan_spans:
+        groups.append((plan_spans[0], [values[i] for i in plan_spans]))
     return [g for _, g in sorted(groups, key=lambda item: item[0])]
 
 
