@@ -363,11 +363,37 @@ class KnowledgeBase:
             query, k=k, region_ids=region_ids or None, doc_id=doc_id, has_requirement=has_requirement, mode=mode
         )
 
-    def _resolve_regions(self, region_ids: Sequence[str] | None) -> list[str] | None:
+    def search_columns(self, query: str, columns: Sequence[tuple[int, Sequence[str] | None, str | None]]) -> list[list[Hit]]:
+        """Many filtered searches of one query, as compare needs one per region: each (k, region_ids, doc_id)
+        ranked exactly as `search` ranks it, on one engine (one build), with the clauses and requirements of
+        every column fetched from the store in two queries instead of two per column."""
+        normalise_query(query, self.settings.max_query_chars)
+        indexed = self.regions()
+        for k, _, _ in columns:
+            if k < 1 or k > 200:
+                raise PolicyKBError(f"k must be between 1 and 200, got {k}")
+        engine = self.engine()
+        ranked = [engine.rank(query, k, region_ids=self._resolve_regions(region_ids, indexed) or None, doc_id=doc_id)
+                  for k, region_ids, doc_id in columns]
+        rowids = list(dict.fromkeys(r.rowid for column in ranked for r in column))
+        store = engine.store
+        clause_of = dict(zip(rowids, store.clauses_by_rowids(rowids), strict=True))
+        requirements = store.requirements_by_clause([c.clause_id for c in clause_of.values()])
+        return [
+            [Hit(clause=clause_of[r.rowid], region=store.region_name(clause_of[r.rowid].region_id), score=r.score,
+                 requirements=list(requirements.get(clause_of[r.rowid].clause_id, ())), dense_score=r.dense_score,
+                 keyword_score=r.keyword_score)
+             for r in column]
+            for column in ranked
+        ]
+
+    def _resolve_regions(
+        self, region_ids: Sequence[str] | None, indexed: list[dict[str, Any]] | None = None
+    ) -> list[str] | None:
         """Indexed region ids for ids or names (上海市, 海淀区, beijing), each with the regions below it."""
         if not region_ids:
             return None
-        indexed = self.regions()
+        indexed = self.regions() if indexed is None else indexed
         resolved: list[str] = []
         unknown: list[str] = []
         for value in region_ids:
