@@ -399,7 +399,11 @@ class KnowledgeBase:
         rowids = list(dict.fromkeys(r.rowid for column in ranked for r in column))
         store = engine.store
         clause_of = dict(zip(rowids, store.clauses_by_rowids(rowids), strict=True))
-        requirements = store.requirements_by_clause([c.clause_id for c in clause_of.values()])
+        requirements: dict[str, list[Requirement]] = {c.clause_id: [] for c in clause_of.values()}
+        wanted = list(requirements)
+        for start in range(0, len(wanted), 900):  # SQLite caps bound parameters
+            for req in store.requirements(clause_ids=wanted[start : start + 900]):
+                requirements[req.clause_id].append(req)
         return [
             [Hit(clause=clause_of[r.rowid], region=store.region_name(clause_of[r.rowid].region_id), score=r.score,
                  requirements=list(requirements.get(clause_of[r.rowid].clause_id, ())), dense_score=r.dense_score,

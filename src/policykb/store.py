@@ -398,16 +398,6 @@ class Store:
         sql += " ORDER BY d.ordinal, c.ordinal, r.span_start, r.id"
         return [_row_to_requirement(r) for r in self._query(sql, params)]
 
-    def requirements_by_clause(self, clause_ids: Sequence[str]) -> dict[str, list[Requirement]]:
-        """The requirements of many clauses (clause_id → its requirements, in clause order), in as few queries
-        as SQLite's parameter limit allows: compare fetches every column's clauses at once."""
-        wanted = list(dict.fromkeys(clause_ids))
-        out: dict[str, list[Requirement]] = {c: [] for c in wanted}
-        for start in range(0, len(wanted), 900):
-            for req in self.requirements(clause_ids=wanted[start : start + 900]):
-                out[req.clause_id].append(req)
-        return out
-
     def processed_documents(self) -> list[ProcessedDocument]:
         """Every document with its clauses and requirements, as the pipeline produced them (for rebuilding)."""
         from policykb.pipeline import ProcessedDocument
