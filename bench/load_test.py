@@ -177,7 +177,10 @@ def run_load_test(index_dir: str | Path, requests: int = 200, clients: int = 8,
         cpu_before = [_process_stats(p.pid)[0] for p in procs]
         wall_start = time.perf_counter()
         with ThreadPoolExecutor(max_workers=clients) as pool:
-            results = list(pool.map(lambda iw: _request(bases[iw[0] % len(bases)], *iw[1]), enumerate(work)))
+            # each server gets every kind of request in turn (plain i % servers would send all the compares of
+            # the ten-request mix to one server and all the searches to the other)
+            results = list(pool.map(lambda iw: _request(bases[(iw[0] + iw[0] // len(mix)) % len(bases)], *iw[1]),
+                                    enumerate(work)))
         wall_s = time.perf_counter() - wall_start
         after = [_process_stats(p.pid) for p in procs]
     finally:
