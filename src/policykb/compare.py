@@ -36,6 +36,7 @@ by region_id.
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections import Counter
@@ -44,7 +45,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from policykb import synonyms
-from policykb.query import fold
+from policykb.query import fold as fold_text
 from policykb.records import Hit, Requirement
 from policykb.render import format_value
 
@@ -170,6 +171,19 @@ QUANTITY_NOUNS: dict[str, frozenset[str]] = {
 
 FRAGMENT_BREAK = re.compile(r"[，,；;。！？!?：:、\n]")
 COMPARATOR_FAMILY = {">=": ">=", ">": ">=", "<=": "<=", "<": "<=", "=": "=", "~": "=", "range": "range"}
+
+
+# Judging a comparison folds the same clause texts and asks whether each names the same few terms thousands of
+# times (20 clauses × every region, each against its clause, headings and title). Both are pure functions of
+# their strings, so they are memoised across requests: a compare is repeated with the same clauses.
+FOLD_CACHE_SIZE = 1 << 14
+CREDIT_CACHE_SIZE = 1 << 16
+
+
+@functools.lru_cache(maxsize=FOLD_CACHE_SIZE)
+def fold(text: str) -> str:
+    """query.fold, memoised (clause texts recur in every compare)."""
+    return fold_text(text)
 
 
 # ----- records --------------------------------------------------------------------------------------------------
@@ -516,6 +530,7 @@ def year_sense(text: str) -> str | None:
 
 
 # ----- scoring ---------------------------------------------------------------------------------------------------
+@functools.lru_cache(maxsize=CREDIT_CACHE_SIZE)
 def _term_credit(term: str, text: str) -> float:
     """1 when the text names the term (or a synonym); partial credit when it shares characters with it."""
     if synonyms.names(term, text):
@@ -851,6 +866,29 @@ def region_hits(kb: Any, query: str, region: dict[str, Any], below: int) -> list
     return [h for h in hits if h.clause.region_id == region["region_id"]][:SEARCH_DEPTH]
 
 
+def column_search(region: dict[str, Any], below: int) -> tuple[int, list[str] | None, str | None]:
+    """The search (k, region filter, document) that finds a column's clauses: see `region_hits`."""
+    if region.get("doc_id"):
+        return SEARCH_DEPTH, None, str(region["doc_id"])
+    return min(200, SEARCH_DEPTH * (1 + below)), [str(region["region_id"])], None
+
+
+def columns_hits(kb: Any, query: str, regions: Sequence[dict[str, Any]], below: dict[str, int]) -> dict[str, list[Hit]]:
+    """Every column's best clauses (as `region_hits` finds them), in one batched search when the knowledge base
+    offers one: one engine, the query read once, two store round trips for all columns."""
+    if not hasattr(kb, "search_columns"):
+        return {r["region_id"]: region_hits(kb, query, r, below[r["region_id"]]) for r in regions}
+    searches = [column_search(r, below[r["region_id"]]) for r in regions]
+    found = kb.search_columns(query, searches)
+    out: dict[str, list[Hit]] = {}
+    for region, hits in zip(regions, found, strict=True):
+        if region.get("doc_id"):
+            out[region["region_id"]] = list(hits)
+        else:
+            out[region["region_id"]] = [h for h in hits if h.clause.region_id == region["region_id"]][:SEARCH_DEPTH]
+    return out
+
+
 def compare_measure(kb: Any, query: str, region_ids: Sequence[str] | None = None) -> Comparison:
     """One measure across regions: each region's best clauses, `found` by the calibrated rule, values aligned."""
     indexed = kb.regions()
@@ -860,7 +898,7 @@ def compare_measure(kb: Any, query: str, region_ids: Sequence[str] | None = None
         regions = [r for r in regions if r["region_id"] in wanted or r.get("doc_id") and "" in wanted]
     below = {r["region_id"]: sum(1 for o in indexed if r["region_id"] in (o.get("parent_region_ids") or []))
              for r in regions}
-    hits = {r["region_id"]: region_hits(kb, query, r, below[r["region_id"]]) for r in regions}
+    hits = columns_hits(kb, query, regions, below)
     doc_ids = {h.clause.doc_id for column in hits.values() for h in column}
     documents = {}
     if hasattr(kb, "document_headings"):  # one query for every document's title and date

@@ -34,7 +34,7 @@ log = logging.getLogger(__name__)
 
 MODES = ("hybrid", "dense", "keyword")
 FUSIONS = ("convex", "rrf")
-FILTER_CACHE_SIZE = 16
+FILTER_CACHE_SIZE = 64  # compare filters by each region in turn: 40+ regions must not evict one another
 # compare runs one search per region with the same query: its embedding is computed once, not once per region.
 QUERY_VECTOR_CACHE_SIZE = 64
 

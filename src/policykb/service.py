@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 import logging
+import pickle
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -46,8 +49,16 @@ def _pipeline() -> Any:
 
     return pipeline
 
+@functools.lru_cache(maxsize=1024)
+def _gazetteer_ids(value: str) -> frozenset[str]:
+    """gazetteer.resolve_region, memoised: the gazetteer is fixed data, and compare resolves every column's
+    region (a province's id expands to its hundreds of places) for each request."""
+    return frozenset(gazetteer.resolve_region(value))
+
+
 class KnowledgeBase:
     RETRY_DAMAGED_S = 5.0  # how often a damaged current build is tried again (it may have been repaired)
+    COMPARE_CACHE_SIZE = 256  # compare answers kept per build (pickled: 7 kB for 5 regions, 64 kB for 44)
 
     """Clean, index, search, compare and draft over one index folder.
 
@@ -68,6 +79,12 @@ class KnowledgeBase:
         # A server falls back to the previous complete build when the current one is damaged; the CLI says so.
         self.allow_fallback = False
         self._milvus: Any = None  # milvus_backend.MilvusIndex, when the backend is `milvus`
+        # compare_view's memo: (query, regions) → the pickled compare JSON of one build (see compare_view)
+        self._compare_cache: OrderedDict[tuple[str, tuple[str, ...]], bytes] = OrderedDict()
+        self._compare_generation: tuple[str | None, str | None] | None = None
+        self._compare_lock = threading.Lock()
+        self.compare_cache_hits = 0
+        self._catalogue: tuple[tuple[str | None, str | None], list[Any]] | None = None  # (build, measures)
 
     # ----- lifecycle -------------------------------------------------------------------------------------
     @property
@@ -273,6 +290,10 @@ class KnowledgeBase:
         with self._lock:
             if self._engine is not None:
                 self._engine_build = None
+        with self._compare_lock:  # a compare answer of the replaced build must never be served again
+            self._compare_cache.clear()
+            self._compare_generation = None
+        self._catalogue = None
 
     # ----- the library: documents, versions, what changed ---------------------------------------------------
     def _manifest(self) -> Any:
@@ -363,15 +384,45 @@ class KnowledgeBase:
             query, k=k, region_ids=region_ids or None, doc_id=doc_id, has_requirement=has_requirement, mode=mode
         )
 
-    def _resolve_regions(self, region_ids: Sequence[str] | None) -> list[str] | None:
+    def search_columns(self, query: str, columns: Sequence[tuple[int, Sequence[str] | None, str | None]]) -> list[list[Hit]]:
+        """Many filtered searches of one query, as compare needs one per region: each (k, region_ids, doc_id)
+        ranked exactly as `search` ranks it, on one engine (one build), with the clauses and requirements of
+        every column fetched from the store in two queries instead of two per column."""
+        normalise_query(query, self.settings.max_query_chars)
+        indexed = self.regions()
+        for k, _, _ in columns:
+            if k < 1 or k > 200:
+                raise PolicyKBError(f"k must be between 1 and 200, got {k}")
+        engine = self.engine()
+        ranked = [engine.rank(query, k, region_ids=self._resolve_regions(region_ids, indexed) or None, doc_id=doc_id)
+                  for k, region_ids, doc_id in columns]
+        rowids = list(dict.fromkeys(r.rowid for column in ranked for r in column))
+        store = engine.store
+        clause_of = dict(zip(rowids, store.clauses_by_rowids(rowids), strict=True))
+        requirements: dict[str, list[Requirement]] = {c.clause_id: [] for c in clause_of.values()}
+        wanted = list(requirements)
+        for start in range(0, len(wanted), 900):  # SQLite caps bound parameters
+            for req in store.requirements(clause_ids=wanted[start : start + 900]):
+                requirements[req.clause_id].append(req)
+        return [
+            [Hit(clause=clause_of[r.rowid], region=store.region_name(clause_of[r.rowid].region_id), score=r.score,
+                 requirements=list(requirements.get(clause_of[r.rowid].clause_id, ())), dense_score=r.dense_score,
+                 keyword_score=r.keyword_score)
+             for r in column]
+            for column in ranked
+        ]
+
+    def _resolve_regions(
+        self, region_ids: Sequence[str] | None, indexed: list[dict[str, Any]] | None = None
+    ) -> list[str] | None:
         """Indexed region ids for ids or names (上海市, 海淀区, beijing), each with the regions below it."""
         if not region_ids:
             return None
-        indexed = self.regions()
+        indexed = self.regions() if indexed is None else indexed
         resolved: list[str] = []
         unknown: list[str] = []
         for value in region_ids:
-            wanted = gazetteer.resolve_region(value) | {value} | {r["region_id"] for r in indexed if r["region"] == value}
+            wanted = _gazetteer_ids(value) | {value} | {r["region_id"] for r in indexed if r["region"] == value}
             matched = [r["region_id"] for r in indexed
                        if r["region_id"] in wanted or wanted.intersection(r["parent_region_ids"])]
             if not matched:
@@ -391,11 +442,44 @@ class KnowledgeBase:
         region_ids = self._resolve_regions(region_ids)
         return compare_measure(self, query, region_ids=region_ids or None)
 
+    def compare_view(self, query: str, region_ids: Sequence[str] | None = None) -> dict[str, Any]:
+        """`compare(...).to_dict()`, memoised for the web layer: people ask the same measures again and again.
+
+        The key is the normalised query, the region filter as given and the build being served, so a publish
+        (upload, remove, rebuild, or another process's ingest) starts afresh; the cache is bounded (LRU) and
+        emptied whenever the build changes. Each caller gets its own copy (pages add their view fields to it)."""
+        folded = normalise_query(query, self.settings.max_query_chars)
+        generation = (self._current_name(), self.index_problem)
+        key = (folded, tuple(region_ids or ()))
+        with self._compare_lock:
+            if self._compare_generation != generation:
+                self._compare_cache.clear()
+                self._compare_generation = generation
+            cached = self._compare_cache.get(key)
+            if cached is not None:
+                self._compare_cache.move_to_end(key)
+                self.compare_cache_hits += 1
+                return pickle.loads(cached)  # noqa: S301 - bytes this process pickled itself
+        data: dict[str, Any] = self.compare(query, region_ids).to_dict()
+        frozen = pickle.dumps(data, protocol=pickle.HIGHEST_PROTOCOL)
+        with self._compare_lock:
+            if self._compare_generation == generation and self.COMPARE_CACHE_SIZE > 0:
+                self._compare_cache[key] = frozen
+                while len(self._compare_cache) > self.COMPARE_CACHE_SIZE:
+                    self._compare_cache.popitem(last=False)
+        return data
+
     def measures(self) -> list[Any]:
         """The catalogue: extracted requirements grouped into measures shared across regions."""
         from policykb.measures import build_catalogue
 
-        return build_catalogue(self)
+        generation = (self._current_name(), self.index_problem)
+        cached = self._catalogue
+        if cached is not None and cached[0] == generation:
+            return list(cached[1])
+        catalogue = build_catalogue(self)
+        self._catalogue = (generation, catalogue)  # the build only changes by a publish: keep it for that build
+        return list(catalogue)
 
     def meaning_vectors(self, texts: list[str]) -> Any:
         """Passage vectors of texts through the index's embedding cache: a clause's text reuses the vector its

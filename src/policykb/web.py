@@ -653,18 +653,18 @@ def create_app(kb: KnowledgeBase, announce_at: tuple[str, int] | None = None) ->
         if not q.strip():
             return page(request, "compare.html", {"q": "", "data": None, "chosen": chosen or [],
                                                   "examples": web_views.EXAMPLE_QUERIES})
-        data = kb.compare(check_query(q), region_ids=chosen).to_dict()
+        data = kb.compare_view(check_query(q), region_ids=chosen)
         return page(request, "compare.html", _compare_context(q, data, chosen, level, sort))
 
     @app.get("/compare/export.csv", include_in_schema=False)
     def compare_csv(q: str, region: RegionParam = None) -> Response:
-        data = kb.compare(check_query(q), region_ids=regions_or_none(region)).to_dict()
+        data = kb.compare_view(check_query(q), region_ids=regions_or_none(region))
         return _download(exporting.to_csv(exporting.comparison_rows(data)), "text/csv; charset=utf-8",
                          f"比较_{q}.csv")
 
     @app.get("/compare/export.xlsx", include_in_schema=False)
     def compare_xlsx(q: str, region: RegionParam = None) -> Response:
-        data = kb.compare(check_query(q), region_ids=regions_or_none(region)).to_dict()
+        data = kb.compare_view(check_query(q), region_ids=regions_or_none(region))
         book = exporting.to_xlsx([("比较", exporting.comparison_rows(data)),
                                   ("条款", exporting.comparison_clause_rows(data))])
         return _download(book, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
@@ -797,7 +797,7 @@ def create_app(kb: KnowledgeBase, announce_at: tuple[str, int] | None = None) ->
              description="每个地区是否规定、规定的条款和数值，对齐后的数值及最严的地区（并列者均列出）；与命令行比较的 JSON 输出相同。",
              responses=ERROR_RESPONSES)
     def api_compare(q: str, region: RegionParam = None) -> dict[str, Any]:
-        return kb.compare(check_query(q), region_ids=regions_or_none(region)).to_dict()
+        return kb.compare_view(check_query(q), region_ids=regions_or_none(region))
 
     @app.get("/api/measures", response_model=list[MeasureOut], summary="指标目录",
              description="全部量化要求按指标归并，列出各地区的数值；sort 可按地区数（regions）、名称（name）或单位（unit）排序。")
@@ -1006,6 +1006,9 @@ def serve(kb: KnowledgeBase, host: str = "127.0.0.1", port: int = 8000) -> None:
 
     try:
         kb.warm_up()
+        # The catalogue page cuts subjects with jieba's full dictionary (seconds to load, holding the GIL): the
+        # first visitor of /measures must not stall every other request, so it is built now, once per build.
+        kb.measures()
     except PolicyKBError as exc:  # serve anyway: every page then says what is wrong and how to fix it
         log.error("%s", exc)
     uvicorn.run(create_app(kb, announce_at=(str(host), int(port))), host=host, port=port, log_level="info",
