@@ -361,15 +361,16 @@ class SearchEngine:
         self, folded_query: str, ids: np.ndarray, fused: np.ndarray, order: np.ndarray, weight: float
     ) -> np.ndarray:
         """The fused scores with `weight` of the query's concept coverage mixed in (policykb.rerank)."""
-        from policykb.rerank import concept_coverage, query_concepts
+        from policykb.rerank import RERANK_DEPTH, concept_coverage, query_concepts
 
         concepts = query_concepts(folded_query)
         if not concepts:
             return fused
-        clauses = self.store.clauses_by_rowids(ids[order].tolist())
-        covered = concept_coverage(concepts, [c.text for c in clauses], [" ".join(c.section) for c in clauses])
-        coverage = np.empty(ids.size, dtype=np.float64)
-        coverage[order] = covered
+        scored = order[:RERANK_DEPTH]
+        clauses = self.store.clauses_by_rowids(ids[scored].tolist())
+        coverage = np.zeros(ids.size, dtype=np.float64)
+        coverage[scored] = concept_coverage(concepts, [c.text for c in clauses],
+                                            [" ".join(c.section) for c in clauses])
         return np.asarray((1.0 - weight) * fused + weight * coverage, dtype=np.float64)
 
     def _asks_for_amount(self, folded_query: str) -> bool:
