@@ -31,13 +31,14 @@ RERANK_DEPTH = 100  # fused candidates the second stage scores (the rest keep th
 # on the dev and old held-out queries depth 80 already scored as the whole pool, depth 50 lost clauses
 BACKGROUND_DEPTH = 30  # the pool's best candidates whose shared concepts count as background
 BACKGROUND_DAMPING = 0.9  # a concept named by every one of them keeps only 1 - 0.9 of its weight
-HEADING_CREDIT = 0.5  # a concept named only in the headings above a clause counts half
+HEADING_CREDIT = 0.5
+GENERIC_WEIGHT = 0.3  # a concept named only in the headings above a clause counts half
 
 
 @functools.lru_cache(maxsize=256)
 def query_concepts(folded_query: str) -> tuple[tuple[frozenset[str], float], ...]:
     """The policy concepts of a query: each a set of words that name it (synonyms included) and an IDF weight."""
-    from policykb.compare import term_concepts
+    from policykb.compare import GENERIC_VERBS, term_concepts
     from policykb.lexicon import idf_table
 
     idf, median = idf_table()
@@ -55,7 +56,10 @@ def query_concepts(folded_query: str) -> tuple[tuple[frozenset[str], float], ...
     for terms in groups.values():
         words = frozenset(w for t in terms for w in synonyms.synonyms_of(t) if len(w) > 1)
         if words:
-            out.append((words, max(float(idf.get(t, median)) for t in terms)))
+            weight = max(float(idf.get(t, median)) for t in terms)
+            if all(t in GENERIC_VERBS for t in terms):
+                weight *= GENERIC_WEIGHT  # 建设, 建立, 推进: say that something is done, not what
+            out.append((words, weight))
     return tuple(out)
 
 
