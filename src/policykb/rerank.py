@@ -21,6 +21,7 @@ under ±0.01 cosine moves). It runs above the backend seam, the same on the loca
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Sequence
 
 import numpy as np
@@ -63,6 +64,12 @@ def query_concepts(folded_query: str) -> tuple[tuple[frozenset[str], float], ...
     return tuple(out)
 
 
+@functools.lru_cache(maxsize=1024)
+def _alternation(words: frozenset[str]) -> re.Pattern[str]:
+    """One compiled search for any of a concept's words (one regex pass per text instead of one `in` per word)."""
+    return re.compile("|".join(re.escape(w) for w in sorted(words, key=len, reverse=True)))
+
+
 def concept_coverage(
     concepts: Sequence[tuple[frozenset[str], float]], texts: Sequence[str], headings: Sequence[str]
 ) -> np.ndarray:
@@ -74,8 +81,9 @@ def concept_coverage(
     if not concepts or not n:
         return np.zeros(n, dtype=np.float64)
     folded, heads = texts, headings
-    in_text = np.array([[any(w in t for w in words) for t in folded] for words, _ in concepts], dtype=bool)
-    in_head = np.array([[any(w in h for w in words) for h in heads] for words, _ in concepts], dtype=bool)
+    patterns = [_alternation(words) for words, _ in concepts]
+    in_text = np.array([[p.search(t) is not None for t in folded] for p in patterns], dtype=bool)
+    in_head = np.array([[p.search(h) is not None for h in heads] for p in patterns], dtype=bool)
     named = np.where(in_text, 1.0, np.where(in_head, HEADING_CREDIT, 0.0))
     background = in_text[:, :BACKGROUND_DEPTH].mean(axis=1)
     weights = np.array([w for _, w in concepts], dtype=np.float64) * (1.0 - BACKGROUND_DAMPING * background)

@@ -367,10 +367,9 @@ class SearchEngine:
         if not concepts:
             return fused
         scored = order[:RERANK_DEPTH]
-        clauses = self.store.clauses_by_rowids(ids[scored].tolist())
+        rows = self.store.texts_and_headings(ids[scored].tolist())
         coverage = np.zeros(ids.size, dtype=np.float64)
-        coverage[scored] = concept_coverage(concepts, [c.text for c in clauses],
-                                            [" ".join(c.section) for c in clauses])
+        coverage[scored] = concept_coverage(concepts, [text for text, _ in rows], [heads for _, heads in rows])
         return np.asarray((1.0 - weight) * fused + weight * coverage, dtype=np.float64)
 
     def _asks_for_amount(self, folded_query: str) -> bool:
