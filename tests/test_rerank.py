@@ -148,3 +148,25 @@ def test_the_second_stage_is_off_at_weight_zero(hash_kb: Any) -> None:
     finally:
         engine.settings.values["rerank_weight"] = saved
     assert np.array_equal(before, [r.rowid for r in engine.rank(query, k=10)]) and off != before
+
+
+def test_texts_and_headings_read_the_same_clauses_across_segments(tmp_path: Any) -> None:
+    """A document added to a built index lands in a segment of its own; the second stage reads through both."""
+    import json
+
+    from conftest import CORPUS_DIR, CORPUS_FILES
+    from policykb.embed import HashEmbedder
+    from policykb.service import KnowledgeBase
+    from policykb.settings import Settings
+
+    kb = KnowledgeBase(Settings.load(index_dir=str(tmp_path / "index")), embedder_factory=lambda s: HashEmbedder())
+    files = [CORPUS_DIR / name for name in CORPUS_FILES.values()]
+    kb.ingest(files[:2])
+    kb.ingest(files[:3])
+    store = kb.engine().store
+    rowids = list(range(store.indexed_count()))[::-1]
+    assert type(store).__name__ == "SegmentedStore"
+    assert store.texts_and_headings(rowids) == [(c.text, json.dumps(c.section, ensure_ascii=False))
+                                                for c in store.clauses_by_rowids(rowids)]
+    assert kb.search("集团化办学专项经费", k=10)
+    kb.close()
