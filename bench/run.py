@@ -145,6 +145,7 @@ def main() -> int:
     rows: list[Row] = []
     queries = load_queries()
     dev_queries = load_queries("queries_dev.toml")
+    heldout2_queries = load_queries("queries_heldout2.toml")
     work = Path(tempfile.mkdtemp(prefix="policykb-bench-"))
     corpus_files = sorted((ROOT / "corpus").glob("*.txt"))
     print(f"bench: {len(queries)} queries, {len(corpus_files)} documents, work folder {work}", file=sys.stderr)
@@ -217,20 +218,28 @@ def main() -> int:
         settings = Settings.load(index_dir=str(work / f"index-{backend}"), embed_backend=backend)
         kb = KnowledgeBase(settings)
         kb.ingest([ROOT / "corpus"])
-        # queries.toml is the untouched test set; queries_dev.toml is the one fusion settings were tuned on.
-        for set_name, query_set in (("test", queries), ("dev", dev_queries)):
-            for mode in ("hybrid", "keyword", "dense") if backend == "torch" else ("hybrid",):
-                s = retrieval_scores(kb, query_set, mode)
+        # queries.toml is the untouched test set; queries_dev.toml is the one fusion settings were tuned on;
+        # queries_heldout2.toml (never tuned on) is labelled on the seed corpus plus tests/compare_pages.
+        regions_kb = KnowledgeBase(Settings.load(index_dir=str(work / f"index-regions-{backend}"),
+                                                 embed_backend=backend))
+        regions_kb.ingest([ROOT / "corpus", *sorted((ROOT / "tests" / "compare_pages").glob("*.txt"))])
+        for set_name, query_set, set_kb in (("test", queries, kb), ("dev", dev_queries, kb),
+                                            ("held-out 2, 12 regions", heldout2_queries, regions_kb)):
+            for mode in ("hybrid", "keyword", "dense") if backend == "torch" or set_kb is regions_kb else ("hybrid",):
+                s = retrieval_scores(set_kb, query_set, mode)
                 if set_name == "test":
                     quality[f"{backend}/{mode}"] = s
                 name = {"hybrid": "policykb (hybrid)", "keyword": "BM25 only", "dense": "dense only"}[mode]
-                target = ">= 0.95 / >= 0.85" if mode == "hybrid" else ""
-                ok = ("yes" if s["recall@10"] >= 0.95 and s["mrr"] >= 0.85 else "no") if mode == "hybrid" else ""
+                # issue 13: every answering region's clause in the top 10 (recall@10 >= 0.95, MRR >= 0.90)
+                least_mrr = 0.90 if set_kb is regions_kb else 0.85
+                target = f">= 0.95 / >= {least_mrr:.2f}" if mode == "hybrid" else ""
+                ok = ("yes" if s["recall@10"] >= 0.95 and s["mrr"] >= least_mrr else "no") if mode == "hybrid" else ""
                 rows.append(Row(
                     "retrieval", f"{name} [{backend}, {set_name}] recall@5 / recall@10 / MRR",
                     f"{s['recall@5']:.3f} / {s['recall@10']:.3f} / {s['mrr']:.3f}",
                     f"{len(query_set)} queries", target, ok,
                 ))
+        regions_kb.close()
         if backend == "torch":
             twins = traditional_twins(kb, queries)
             rows.append(Row("retrieval", "traditional query top-10 == simplified twin", f"{twins:.2f}", "", "1.00",

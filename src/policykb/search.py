@@ -327,6 +327,10 @@ class SearchEngine:
                 boost = float(self.settings.quantity_boost)
                 fused = (1.0 - boost) * fused + boost * self.facets()["has_requirement"][ids]
             order = np.lexsort((ids, -fused))
+            weight = float(self.settings.rerank_weight)
+            if weight > 0 and fused.size:
+                fused = self._second_stage(folded, ids, fused, order, weight)
+                order = np.lexsort((ids, -fused))
             quota = int(self.settings.region_diversity)
             if quota > 0:
                 # Diversification looks past the top k, so it needs the whole ordered pool.
@@ -352,6 +356,21 @@ class SearchEngine:
         # Hits found by BM25 alone still get their cosine, which callers use as an absolute relevance.
         cosine = self._cosines(top_ids, dense_ids, dense_scores, query_vec)
         return self._ranked(top_ids, top_scores, top_ids, cosine, keyword_ids, keyword_scores)
+
+    def _second_stage(
+        self, folded_query: str, ids: np.ndarray, fused: np.ndarray, order: np.ndarray, weight: float
+    ) -> np.ndarray:
+        """The fused scores with `weight` of the query's concept coverage mixed in (policykb.rerank)."""
+        from policykb.rerank import RERANK_DEPTH, concept_coverage, query_concepts
+
+        concepts = query_concepts(folded_query)
+        if not concepts:
+            return fused
+        scored = order[:RERANK_DEPTH]
+        rows = self.store.texts_and_headings(ids[scored].tolist())
+        coverage = np.zeros(ids.size, dtype=np.float64)
+        coverage[scored] = concept_coverage(concepts, [text for text, _ in rows], [heads for _, heads in rows])
+        return np.asarray((1.0 - weight) * fused + weight * coverage, dtype=np.float64)
 
     def _asks_for_amount(self, folded_query: str) -> bool:
         return float(self.settings.quantity_boost) > 0 and bool(QUANTITY_QUESTION.search(folded_query))

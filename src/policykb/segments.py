@@ -267,6 +267,20 @@ class SegmentedStore:
             out.append(seg.store.clauses_by_rowids([local])[0])
         return out
 
+    def texts_and_headings(self, rowids: Sequence[int]) -> list[tuple[str, str]]:
+        """Store.texts_and_headings over every segment: one query per segment, in the order given."""
+        by_segment: dict[int, tuple[Any, list[int], list[int]]] = {}
+        for pos, rowid in enumerate(rowids):
+            seg, local = self._split.to_local(int(rowid))
+            _, positions, locals_ = by_segment.setdefault(id(seg), (seg, [], []))
+            positions.append(pos)
+            locals_.append(local)
+        out: list[tuple[str, str]] = [("", "")] * len(rowids)
+        for seg, positions, locals_ in by_segment.values():
+            for pos, row in zip(positions, seg.store.texts_and_headings(locals_), strict=True):
+                out[pos] = row
+        return out
+
     def indexed_count(self) -> int:
         return self._split.total
 

@@ -51,8 +51,11 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("candidates", 100, "Candidates taken from each ranker before fusion."),
     Setting("query_expansion", False, "BM25 also looks for the policy synonyms of the query's words (考核 → 考评, "
             "评价, 评估; 经费 → 资金, 拨款 …; see synonyms.py)."),
-    Setting("region_diversity", 0, "Hybrid only: at most this many hits of one region before a hit of a region not "
+    Setting("region_diversity", 2, "Hybrid only: at most this many hits of one region before a hit of a region not "
             "yet shown (among candidates scoring at least diversity_floor of the best); 0 turns it off."),
+    Setting("rerank_weight", 0.3, "Hybrid (convex) only: share of the second stage's concept coverage (the query's policy "
+            "concepts and their synonyms named by the clause or its headings, policykb.rerank) mixed into the fused "
+            "score of every candidate; 0 turns the second stage off."),
     Setting("diversity_floor", 0.5, "With region_diversity: a deferred region's hit must score at least this share "
             "of the best hit to be lifted."),
     Setting("common_term_share", 1.0, "BM25 ignores query terms found in more than this share of the clauses "

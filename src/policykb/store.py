@@ -296,6 +296,22 @@ class Store:
             raise NotFoundError(f"no clause with dense id {missing[0]} in the index")
         return [found[r] for r in wanted]
 
+    def texts_and_headings(self, rowids: Sequence[int]) -> list[tuple[str, str]]:
+        """Each dense id's clause text and the headings above it (as stored: one JSON list), in the order given;
+        for search's second stage, which only reads words in them (cheaper than whole Clause records)."""
+        wanted = [int(r) for r in rowids]
+        found: dict[int, tuple[str, str]] = {}
+        for start in range(0, len(wanted), 900):  # SQLite caps bound parameters
+            chunk = wanted[start : start + 900]
+            for rowid, text, section in self._query(
+                f"SELECT rowid, text, section FROM clauses WHERE rowid IN ({_placeholders(chunk)})", chunk
+            ):
+                found[rowid] = (text, section)
+        missing = [r for r in wanted if r not in found]
+        if missing:
+            raise NotFoundError(f"no clause with dense id {missing[0]} in the index")
+        return [found[r] for r in wanted]
+
     def rowid(self, clause_id: str) -> int:
         rows = self._query("SELECT rowid FROM clauses WHERE clause_id = ?", (clause_id,))
         if not rows:

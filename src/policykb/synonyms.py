@@ -74,3 +74,12 @@ def expansions(words: list[str]) -> list[str]:
                 have.add(other)
                 out.append(other)
     return out
+
+
+# Colloquial words a planner types for a policy word (the search's second stage reads them as that word). Only
+# phrases whose policy sense is unambiguous in an education-policy question are listed.
+COLLOQUIAL: dict[str, str] = {
+    "钱": "经费",
+    "拨钱": "拨款",
+    "收多少钱": "收费",
+}
