@@ -189,6 +189,9 @@ def run(args: argparse.Namespace) -> int:
         ensure_lexicon()
         if args.onnx:
             print(f"int8 ONNX ready: {export_onnx_int8(path)}")
+            from policykb.modelconvert import export_single_text
+
+            print(f"single-text graph ready: {export_single_text(path)}")  # what one query runs
             from policykb.query_tokenizer import query_tokenizer
 
             query_tokenizer(path, 512)  # the vocabulary file one-query processes tokenise from
