@@ -725,14 +725,12 @@ def single_text_module(encoder: Any) -> Any:
             self.inner = inner
             self.heads = int(inner.config.num_attention_heads)
             self.head_size = int(inner.config.hidden_size) // self.heads
-            self.first_position = int(inner.config.pad_token_id) + 1
 
         def forward(self, word_rows: torch.Tensor) -> torch.Tensor:
             length, width = word_rows.shape
-            embeddings = self.inner.embeddings
-            hidden = word_rows + embeddings.token_type_embeddings.weight[0]
-            positions = embeddings.position_embeddings.weight[self.first_position : self.first_position + length]
-            hidden = embeddings.LayerNorm(hidden + positions)
+            # The model's own embedding module numbers the positions (from 2 in XLM-R, 0 in BERT) and adds the
+            # token-type and position rows to the word rows as it does to the rows it looks up itself.
+            hidden = self.inner.embeddings(inputs_embeds=word_rows.unsqueeze(0)).squeeze(0)
 
             def heads(rows: torch.Tensor) -> torch.Tensor:
                 return rows.view(length, self.heads, self.head_size).transpose(0, 1)
