@@ -218,3 +218,47 @@ def test_a_query_loads_neither_the_batch_graph_nor_the_vocabulary_table() -> Non
     assert isinstance(encoder.word_rows.table, np.memmap)  # only the query's rows are read from disk
     graph = path / mc.SINGLE_TEXT_FILE
     assert graph.stat().st_size < 40e6 < (path / mc.ONNX_INT8_FILE).stat().st_size  # the 96 MB table is out
+
+
+@pytest.fixture
+def fake_parts(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict:
+    """A folder with a single-text marker and table; exporting and session creation are fakes that count calls."""
+    (tmp_path / "onnx").mkdir()
+    np.save(tmp_path / mc.WORD_ROWS_FILE, np.zeros((4, 3), np.uint8))
+    (tmp_path / mc.SINGLE_TEXT_MARKER_FILE).write_text(json.dumps({"table": {"scale": 0.5, "zero_point": 3}}))
+    calls: dict = {"sessions": [], "dir": tmp_path}
+    monkeypatch.setattr(mc, "export_single_text", lambda model_dir, force=False: model_dir / mc.SINGLE_TEXT_FILE)
+
+    def fake_session(path: Path, threads: int) -> object:
+        calls["sessions"].append(threads)
+        return object()
+
+    monkeypatch.setattr(embed, "onnx_session", fake_session)
+    monkeypatch.setattr(embed, "_SINGLE_TEXT_PARTS", {})
+    return calls
+
+
+def test_single_text_session_is_made_once_per_process_and_thread_count(fake_parts: dict) -> None:
+    folder = fake_parts["dir"]
+    first, rows = embed.single_text_parts(folder, 1)
+    assert embed.single_text_parts(folder, 1)[0] is first and fake_parts["sessions"] == [1]
+    assert embed.single_text_parts(folder, 2)[0] is not first and fake_parts["sessions"] == [1, 2]
+    assert rows is not None and rows(np.array([1])).tolist() == [[-1.5, -1.5, -1.5]]
+
+
+def test_prefetch_loads_the_session_the_encoder_then_uses(fake_parts: dict) -> None:
+    folder = fake_parts["dir"]
+    settings = Settings.load(model=str(folder), embed_backend="onnx-int8", torch_threads=1)
+    assert Path(settings.model_path) == folder
+    thread = embed.prefetch_query_encoder(settings)
+    assert thread is not None and thread.daemon
+    thread.join(10)
+    assert fake_parts["sessions"] == [1]
+    embed.single_text_parts(folder, 1)
+    assert fake_parts["sessions"] == [1]  # the encoder found it loaded
+
+
+@pytest.mark.parametrize("overrides", [{"model": "hash"}, {"embed_backend": "torch"}])
+def test_prefetch_does_nothing_for_models_that_do_not_use_it(fake_parts: dict, overrides: dict) -> None:
+    settings = Settings.load(**{"model": str(fake_parts["dir"]), "embed_backend": "onnx-int8", **overrides})
+    assert embed.prefetch_query_encoder(settings) is None and fake_parts["sessions"] == []

@@ -273,6 +273,54 @@ class _WordRows:
         return (self.table[ids].astype(np.int32) - self.zero_point).astype(np.float32) * self.scale
 
 
+_SINGLE_TEXT_PARTS: dict[tuple[str, int], tuple[Any, _WordRows]] = {}
+_SINGLE_TEXT_LOCK = threading.Lock()
+
+
+def single_text_parts(model_path: Path, threads: int) -> tuple[Any, _WordRows | None]:
+    """(session, word rows) of the folder's single-text graph, one per process and thread count (a session is
+    safe to run from many threads); (None, None) when it cannot be had here, and then single texts run the
+    batch graph, which gives the same vectors."""
+    from policykb.modelconvert import SINGLE_TEXT_MARKER_FILE, WORD_ROWS_FILE, export_single_text
+
+    key = (str(Path(model_path).resolve()), int(threads))
+    with _SINGLE_TEXT_LOCK:  # a prefetch under way (prefetch_query_encoder) is waited for, not repeated
+        if key in _SINGLE_TEXT_PARTS:
+            return _SINGLE_TEXT_PARTS[key]
+        try:
+            graph = export_single_text(model_path)
+            table = (_read_json(model_path / SINGLE_TEXT_MARKER_FILE) or {})["table"]
+            rows = _WordRows(model_path / WORD_ROWS_FILE, float(table["scale"]), int(table["zero_point"]))
+            parts = (onnx_session(graph, threads), rows)
+        except Exception as exc:  # not remembered: a later encoder tries again
+            log.info("no single-text graph for %s (%s): single texts run the batch graph", model_path.name, exc)
+            return None, None
+        _SINGLE_TEXT_PARTS[key] = parts
+        return parts
+
+
+def prefetch_query_encoder(settings: Any) -> threading.Thread | None:
+    """Start loading the single-text session in a background thread (None when the settings do not use it).
+
+    A one-shot CLI query then creates the session (ONNX Runtime releases the GIL while it loads) while the main
+    thread imports the index libraries and opens the indexes: on two cores the two overlap."""
+    if str(settings.model) == HASH_MODEL or str(settings.embed_backend) != "onnx-int8":
+        return None
+    path = Path(settings.model_path)
+    if not (path / "onnx").is_dir():
+        return None  # never exported here: the first real use exports it, in the foreground, with its messages
+
+    def load() -> None:
+        try:
+            single_text_parts(path, max(1, int(settings.torch_threads)))
+        except Exception as exc:  # the foreground load reports any real problem
+            log.info("prefetching the query encoder failed: %s", exc)
+
+    thread = threading.Thread(target=load, name="policykb-prefetch-encoder", daemon=True)
+    thread.start()
+    return thread
+
+
 class _OnnxEncoder:
     """ONNX Runtime over the folder's int8 encoder, with the folder's tokenizer and pooling.
 
@@ -301,16 +349,7 @@ class _OnnxEncoder:
     @staticmethod
     def _single_text_parts(model_path: Path, threads: int) -> tuple[Any, _WordRows | None]:
         """(session, word rows) of the single-text graph, made once; (None, None) when it cannot be had here."""
-        from policykb.modelconvert import SINGLE_TEXT_MARKER_FILE, WORD_ROWS_FILE, export_single_text
-
-        try:
-            graph = export_single_text(model_path)
-            table = (_read_json(model_path / SINGLE_TEXT_MARKER_FILE) or {})["table"]
-            rows = _WordRows(model_path / WORD_ROWS_FILE, float(table["scale"]), int(table["zero_point"]))
-            return onnx_session(graph, threads), rows
-        except Exception as exc:  # any failure leaves the batch graph, which gives the same vectors
-            log.info("no single-text graph for %s (%s): single texts run the batch graph", model_path.name, exc)
-            return None, None
+        return single_text_parts(model_path, threads)
 
     @property
     def session(self) -> Any:
