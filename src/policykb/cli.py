@@ -173,14 +173,12 @@ def run(args: argparse.Namespace) -> int:
     # --json keeps the CLI's own record shape (the API's response models leave some fields out): always local.
     if cmd in ("search", "compare") and not as_json and _handed_over(args, settings):
         return 0
-    if cmd in ("search", "compare"):
-        from policykb.embed import prefetch_query_encoder
-
-        prefetch_query_encoder(settings)  # the model loads while the indexes open
     # Imported only now: a command answered by a running server never loads the indexes' libraries.
     from policykb.service import KnowledgeBase
 
     kb = KnowledgeBase(settings)
+    if cmd in ("search", "compare"):
+        kb.prefetch_query_encoder()  # the model loads while the indexes open
 
     if cmd == "models":
         from policykb.modelconvert import MODEL_NAME, export_onnx_int8, install_default_model
