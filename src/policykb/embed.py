@@ -7,6 +7,7 @@ import json
 import logging
 import os
 import sqlite3
+import threading
 import zlib
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -259,22 +260,105 @@ def onnx_session(onnx_path: Path, threads: int) -> Any:
     return session
 
 
+class _WordRows:
+    """The int8 vocabulary table of the export, memory-mapped: a text touches only its own tokens' rows."""
+
+    def __init__(self, path: Path, scale: float, zero_point: int) -> None:
+        self.table = np.load(path, mmap_mode="r")
+        self.scale = np.float32(scale)
+        self.zero_point = int(zero_point)
+
+    def __call__(self, ids: np.ndarray) -> np.ndarray:
+        """float32 rows of `ids`, dequantised exactly as the export's DequantizeLinear does ((q - zero) * scale)."""
+        return (self.table[ids].astype(np.int32) - self.zero_point).astype(np.float32) * self.scale
+
+
+_SINGLE_TEXT_PARTS: dict[tuple[str, int], tuple[Any, _WordRows]] = {}
+_SINGLE_TEXT_LOCK = threading.Lock()
+
+
+def single_text_parts(model_path: Path, threads: int) -> tuple[Any, _WordRows | None]:
+    """(session, word rows) of the folder's single-text graph, one per process and thread count (a session is
+    safe to run from many threads); (None, None) when it cannot be had here, and then single texts run the
+    batch graph, which gives the same vectors."""
+    from policykb.modelconvert import SINGLE_TEXT_MARKER_FILE, WORD_ROWS_FILE, export_single_text
+
+    key = (str(Path(model_path).resolve()), int(threads))
+    with _SINGLE_TEXT_LOCK:  # a prefetch under way (prefetch_query_encoder) is waited for, not repeated
+        if key in _SINGLE_TEXT_PARTS:
+            return _SINGLE_TEXT_PARTS[key]
+        try:
+            graph = export_single_text(model_path)
+            table = (_read_json(model_path / SINGLE_TEXT_MARKER_FILE) or {})["table"]
+            rows = _WordRows(model_path / WORD_ROWS_FILE, float(table["scale"]), int(table["zero_point"]))
+            parts = (onnx_session(graph, threads), rows)
+        except Exception as exc:  # not remembered: a later encoder tries again
+            log.info("no single-text graph for %s (%s): single texts run the batch graph", model_path.name, exc)
+            return None, None
+        _SINGLE_TEXT_PARTS[key] = parts
+        return parts
+
+
+def prefetch_query_encoder(settings: Any) -> threading.Thread | None:
+    """Start loading the single-text session in a background thread (None when the settings do not use it).
+
+    A one-shot CLI query then creates the session (ONNX Runtime releases the GIL while it loads) while the main
+    thread imports the index libraries and opens the indexes: on two cores the two overlap."""
+    if str(settings.model) == HASH_MODEL or str(settings.embed_backend) != "onnx-int8":
+        return None
+    path = Path(settings.model_path)
+    if not (path / "onnx").is_dir():
+        return None  # never exported here: the first real use exports it, in the foreground, with its messages
+
+    def load() -> None:
+        try:
+            single_text_parts(path, max(1, int(settings.torch_threads)))
+        except Exception as exc:  # the foreground load reports any real problem
+            log.info("prefetching the query encoder failed: %s", exc)
+
+    thread = threading.Thread(target=load, name="policykb-prefetch-encoder", daemon=True)
+    thread.start()
+    return thread
+
+
 class _OnnxEncoder:
-    """ONNX Runtime over the folder's int8 encoder, with the folder's tokenizer and pooling."""
+    """ONNX Runtime over the folder's int8 encoder, with the folder's tokenizer and pooling.
+
+    One text (a query) runs the single-text graph over its word rows, looked up in numpy (modelconvert's
+    `export_single_text`): a fifth of the batch graph to load and no packing ops to run. Batches (ingest) run
+    the batch export, loaded on the first batch, so a one-shot query never maps its 119 MB.
+    """
 
     def __init__(self, model_path: Path, threads: int, max_seq_length: int) -> None:
 
         from policykb.modelconvert import export_onnx_int8
         from policykb.query_tokenizer import query_tokenizer
 
-        onnx_path = export_onnx_int8(model_path)
-        self.model_path, self.max_seq_length = model_path, max_seq_length
+        self.onnx_path = export_onnx_int8(model_path)
+        self.model_path, self.max_seq_length, self.threads = model_path, max_seq_length, threads
         self._tokenizer: Any = None
+        self._batch_session: Any = None
+        self._batch_lock = threading.Lock()
         # One text (a query) is tokenised from the vocabulary file: loading tokenizer.json takes 1.5 s or more.
         self.single_text_tokenizer = query_tokenizer(model_path, max_seq_length)
-        self.session = onnx_session(onnx_path, threads)
         self.pooling = folder_pooling(model_path)
-        self.dimension = int(self.session.get_outputs()[0].shape[-1])
+        self.single_session, self.word_rows = self._single_text_parts(model_path, threads)
+        session = self.single_session if self.single_session is not None else self.session
+        self.dimension = int(session.get_outputs()[0].shape[-1])
+
+    @staticmethod
+    def _single_text_parts(model_path: Path, threads: int) -> tuple[Any, _WordRows | None]:
+        """(session, word rows) of the single-text graph, made once; (None, None) when it cannot be had here."""
+        return single_text_parts(model_path, threads)
+
+    @property
+    def session(self) -> Any:
+        """The batch graph's session (loaded on first use)."""
+        if self._batch_session is None:
+            with self._batch_lock:
+                if self._batch_session is None:
+                    self._batch_session = onnx_session(self.onnx_path, self.threads)
+        return self._batch_session
 
     @property
     def tokenizer(self) -> Any:
@@ -307,15 +391,19 @@ class _OnnxEncoder:
         pad = (_read_json(model_path / "tokenizer_config.json") or {}).get("pad_token", "<pad>")
         return str(pad.get("content", "<pad>")) if isinstance(pad, dict) else str(pad)
 
+    def _pool(self, hidden: np.ndarray, mask: np.ndarray) -> np.ndarray:
+        if self.pooling == "cls":
+            return hidden[:, 0]
+        weights = mask[..., None].astype(np.float32)
+        return (hidden * weights).sum(axis=1) / np.maximum(weights.sum(axis=1), 1e-9)
+
     def __call__(self, texts: list[str]) -> np.ndarray:
         ids, mask = self.token_ids(texts)
+        if len(texts) == 1 and self.single_session is not None and self.word_rows is not None:
+            hidden = self.single_session.run(None, {"word_rows": self.word_rows(ids[0])})[0]
+            return l2_normalise(self._pool(hidden[None], mask))
         hidden = self.session.run(None, {"input_ids": ids, "attention_mask": mask})[0]
-        if self.pooling == "cls":
-            pooled = hidden[:, 0]
-        else:
-            weights = mask[..., None].astype(np.float32)
-            pooled = (hidden * weights).sum(axis=1) / np.maximum(weights.sum(axis=1), 1e-9)
-        return l2_normalise(pooled)
+        return l2_normalise(self._pool(hidden, mask))
 
 
 class SentenceTransformerEmbedder:
@@ -394,6 +482,10 @@ class SentenceTransformerEmbedder:
         self.warm_up()
         assert self._encoder is not None
         out = np.zeros((len(texts), self.dimension), np.float32)
+        if not progress:  # no bar, and no tqdm import (a tenth of a second of a cold query)
+            for batch in length_batches(texts, self.batch_size):
+                out[batch] = self._encoder([prompt + texts[i] for i in batch])
+            return out
         with _progress_bar(len(texts), progress, "计算向量") as bar:
             for batch in length_batches(texts, self.batch_size):
                 out[batch] = self._encoder([prompt + texts[i] for i in batch])

@@ -14,6 +14,7 @@ and export version in `onnx/int8_check.json`, so later processes pay nothing.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import logging
@@ -67,9 +68,12 @@ def probe_texts() -> tuple[list[str], list[str]]:
     return queries, passages
 
 
+@functools.cache
 def cpu_signature() -> str:
     """The CPU model and the instruction-set flags that decide which int8 kernels ONNX Runtime uses."""
-    model, flags = platform.processor() or platform.machine(), set()
+    # platform.processor() runs `uname -p` in a subprocess (60 ms of a cold query): only asked when
+    # /proc/cpuinfo names no model.
+    model, flags = "", set()
     try:
         for line in Path("/proc/cpuinfo").read_text(encoding="utf-8", errors="replace").splitlines():
             if line.startswith("model name") and ":" in line:
@@ -79,6 +83,7 @@ def cpu_signature() -> str:
                 break
     except OSError:
         pass
+    model = model or platform.processor() or platform.machine()
     present = [f for f in CPU_FLAGS if f in flags]
     return f"{model} [{' '.join(present) or 'no avx2'}]"
 

@@ -693,3 +693,165 @@ def int8_self_check(model_dir: Path) -> Any:
     embedder = SentenceTransformerEmbedder(Path(model_dir), backend="onnx-int8")
     embedder.warm_up()  # measures int8 against the fp32 reference, once per machine, and remembers it
     return embedder.int8_check
+
+
+# --- The single-text graph: one query (or one passage) without the vocabulary table ---------------------------
+# A cold CLI query pays for loading the whole int8 export (the 250k-row vocabulary table is 96 of its 119 MB)
+# and, on every query, for the packing ops the batch graph needs for padding a single text never has. The
+# single-text graph takes the text's word rows ([tokens, hidden], looked up in numpy from a memory-mapped copy
+# of the export's own int8 table) and runs the same int8 layers (quantised by the same call from the same
+# weights, so identical) on the unpadded [tokens, hidden] matrix: every dynamic activation scale, and so the
+# vector, is the batch graph's for that text (tests/test_single_text.py checks cosines against it).
+SINGLE_TEXT_FILE = "onnx/single_qint8.onnx"
+WORD_ROWS_FILE = "onnx/word_rows_qint8.npy"
+SINGLE_TEXT_MARKER_FILE = "onnx/single_qint8.json"
+SINGLE_TEXT_VERSION = 1
+WORD_TABLE = "inner.embeddings.word_embeddings.weight"
+
+
+def single_text_module(encoder: Any) -> Any:
+    """A torch module: one text's word rows [tokens, hidden] -> its last hidden state [tokens, hidden].
+
+    The arithmetic is `packed_encoder`'s for a batch of one unpadded text (same sums in the same order; the key
+    mask it adds is all zeros there), written without the gather and scatter steps.
+    """
+    import torch
+
+    class SingleTextEncoder(torch.nn.Module):
+        inner: Any
+
+        def __init__(self, inner: Any) -> None:
+            super().__init__()
+            self.inner = inner
+            self.heads = int(inner.config.num_attention_heads)
+            self.head_size = int(inner.config.hidden_size) // self.heads
+
+        def forward(self, word_rows: torch.Tensor) -> torch.Tensor:
+            length, width = word_rows.shape
+            # The model's own embedding module numbers the positions (from 2 in XLM-R, 0 in BERT) and adds the
+            # token-type and position rows to the word rows as it does to the rows it looks up itself.
+            hidden = self.inner.embeddings(inputs_embeds=word_rows.unsqueeze(0)).squeeze(0)
+
+            def heads(rows: torch.Tensor) -> torch.Tensor:
+                return rows.view(length, self.heads, self.head_size).transpose(0, 1)
+
+            for layer in self.inner.encoder.layer:
+                attention = layer.attention.self
+                query, key, value = (
+                    heads(attention.query(hidden)),
+                    heads(attention.key(hidden)),
+                    heads(attention.value(hidden)),
+                )
+                scores = torch.matmul(query, key.transpose(-1, -2)) * self.head_size**-0.5
+                context = torch.matmul(torch.softmax(scores, dim=-1), value).transpose(0, 1)
+                hidden = layer.attention.output(context.reshape(length, width), hidden)
+                hidden = layer.output(layer.intermediate(hidden), hidden)
+            return hidden
+
+    return SingleTextEncoder(encoder).eval()
+
+
+def _export_single_text_fp32(model_dir: Path, out: Path) -> None:
+    """Trace `single_text_module` of the folder's transformer to ONNX (word_rows -> last_hidden_state)."""
+    import warnings
+
+    import torch
+    from transformers import AutoModel
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.disable_progress_bar()
+    try:
+        encoder = AutoModel.from_pretrained(str(model_dir), attn_implementation="eager").eval()
+    finally:
+        hf_logging.enable_progress_bar()
+    if not can_pack(encoder):
+        raise PolicyKBError(f"{model_dir}: not a BERT-style encoder, no single-text graph")
+    module = single_text_module(encoder)
+    rows = torch.zeros(4, int(encoder.config.hidden_size))
+    with torch.no_grad(), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(
+            module,
+            (rows,),
+            str(out),
+            input_names=["word_rows"],
+            output_names=["last_hidden_state"],
+            dynamic_axes={"word_rows": {0: "tokens"}, "last_hidden_state": {0: "tokens"}},
+            opset_version=17,
+            dynamo=False,
+        )
+
+
+def word_table_of(batch_export: Path) -> tuple[np.ndarray, float, int]:
+    """(uint8/int8 rows, scale, zero point) of the vocabulary table inside an int8 batch export."""
+    import onnx
+    from onnx import numpy_helper
+
+    graph = onnx.load(str(batch_export)).graph
+    found = {t.name: t for t in graph.initializer if t.name.startswith(WORD_TABLE)}
+    try:
+        rows = numpy_helper.to_array(found[f"{WORD_TABLE}_quantized"])
+        scale = numpy_helper.to_array(found[f"{WORD_TABLE}_scale"])
+        zero = numpy_helper.to_array(found[f"{WORD_TABLE}_zero_point"])
+    except KeyError as exc:
+        raise PolicyKBError(f"{batch_export}: no int8 vocabulary table {WORD_TABLE}") from exc
+    if scale.size != 1 or zero.size != 1 or rows.ndim != 2:
+        raise PolicyKBError(f"{batch_export}: the vocabulary table is not quantised per tensor")
+    return rows, float(scale.reshape(())), int(zero.reshape(()))
+
+
+def single_text_marker(model_dir: Path) -> dict:
+    """What an up-to-date single-text graph records: its version and the batch export it was cut from."""
+    return {"single": SINGLE_TEXT_VERSION, **onnx_marker(model_dir)}
+
+
+def single_text_is_current(model_dir: Path) -> bool:
+    """Whether `model_dir` holds a single-text graph and word table made from its present int8 export."""
+    model_dir = Path(model_dir)
+    try:
+        marker = json.loads((model_dir / SINGLE_TEXT_MARKER_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return (
+        marker.get("table") is not None
+        and {k: v for k, v in marker.items() if k != "table"} == single_text_marker(model_dir)
+        and (model_dir / SINGLE_TEXT_FILE).is_file()
+        and (model_dir / WORD_ROWS_FILE).is_file()
+    )
+
+
+def export_single_text(model_dir: Path, force: bool = False) -> Path:
+    """Create the single-text graph and its word table beside the int8 export (made first if missing).
+
+    Written like `export_onnx_int8`: built in a private folder, moved in by renames, marker last.
+    """
+    model_dir = Path(model_dir)
+    target = model_dir / SINGLE_TEXT_FILE
+    if not force and single_text_is_current(model_dir):
+        return target
+    batch_export = export_onnx_int8(model_dir)
+    work = target.parent / f".single-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+    try:
+        work.mkdir(parents=True)
+    except OSError as exc:
+        raise PolicyKBError(
+            f"cannot write the single-text graph into {target.parent} ({exc.strerror}): run once with write "
+            "access to the model folder"
+        ) from exc
+    root_filter = _DropRootWarnings()
+    logging.getLogger().addFilter(root_filter)
+    try:
+        log.info("exporting the single-text graph of %s (once)", model_dir.name)
+        rows, scale, zero = word_table_of(batch_export)
+        np.save(work / "word_rows.npy", rows)
+        _export_single_text_fp32(model_dir, work / "single.onnx")
+        quantise_int8(work / "single.onnx", work / "single_qint8.onnx")
+        marker = {**single_text_marker(model_dir), "table": {"scale": scale, "zero_point": zero}}
+        _write_json(work / "marker.json", marker)
+        os.replace(work / "word_rows.npy", model_dir / WORD_ROWS_FILE)
+        os.replace(work / "single_qint8.onnx", target)
+        os.replace(work / "marker.json", model_dir / SINGLE_TEXT_MARKER_FILE)
+    finally:
+        logging.getLogger().removeFilter(root_filter)
+        shutil.rmtree(work, ignore_errors=True)
+    return target

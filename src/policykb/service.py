@@ -87,6 +87,14 @@ class KnowledgeBase:
         self._catalogue: tuple[tuple[str | None, str | None], list[Any]] | None = None  # (build, measures)
 
     # ----- lifecycle -------------------------------------------------------------------------------------
+    def prefetch_query_encoder(self) -> None:
+        """Start loading the query model in a background thread: a one-shot CLI query loads it while the
+        indexes open (policykb.embed.prefetch_query_encoder). Nothing for a knowledge base with its own embedder."""
+        if self._embedder_factory is None:
+            from policykb.embed import prefetch_query_encoder
+
+            prefetch_query_encoder(self.settings)
+
     @property
     def index_root(self) -> Path:
         return self.settings.index_path
