@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 import tomllib
 from pathlib import Path
 
@@ -262,3 +263,37 @@ def test_prefetch_loads_the_session_the_encoder_then_uses(fake_parts: dict) -> N
 def test_prefetch_does_nothing_for_models_that_do_not_use_it(fake_parts: dict, overrides: dict) -> None:
     settings = Settings.load(**{"model": str(fake_parts["dir"]), "embed_backend": "onnx-int8", **overrides})
     assert embed.prefetch_query_encoder(settings) is None and fake_parts["sessions"] == []
+
+
+@pytest.mark.parametrize(("configured", "in_flight", "idle", "threads"), [
+    (0, 0, 1.6, 2),  # a quiet machine and no other query: both cores
+    (0, 0, 0.4, 1),  # the machine is busy (a loaded server, other programs): one
+    (0, 1, 1.6, 1),  # another query of this process is being embedded: one each
+    (1, 0, 1.6, 1),  # a fixed setting wins
+    (3, 2, 0.0, 3),
+])
+def test_a_query_uses_two_threads_only_when_a_core_is_idle_and_no_other_query_runs(
+    monkeypatch: pytest.MonkeyPatch, configured: int, in_flight: int, idle: float, threads: int,
+) -> None:
+    monkeypatch.setattr(embed, "idle_cores", lambda: idle)
+    assert embed.query_threads(configured, in_flight) == threads
+
+
+@pytest.mark.model
+def test_a_query_gets_the_same_vector_on_one_or_two_threads(monkeypatch: pytest.MonkeyPatch) -> None:
+    path = Settings.load().model_path
+    if not path.is_dir():
+        pytest.skip("model not installed")
+    monkeypatch.setattr(embed, "idle_cores", lambda: 0.0)
+    encoder = embed._OnnxEncoder(path, 1, 512, query_thread_setting=0)
+    assert set(encoder.single_sessions) == {1}
+    texts = ["query: 教师交流轮岗比例", "query: 学区集团建设的钱由谁出", "query: 課後服務時長"]
+    one = np.vstack([encoder([t]) for t in texts])
+    monkeypatch.setattr(embed, "idle_cores", lambda: 2.0)
+    encoder([texts[0]])  # the first idle query starts making the two-thread session and runs on the one it has
+    deadline = time.monotonic() + 60
+    while encoder.single_sessions[2] is encoder.single_session and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert encoder.single_sessions[2] is not encoder.single_session
+    two = np.vstack([encoder([t]) for t in texts])
+    assert float(np.min(np.sum(one * two, axis=1))) >= 0.99999

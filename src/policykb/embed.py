@@ -310,15 +310,39 @@ def prefetch_query_encoder(settings: Any) -> threading.Thread | None:
     if not (path / "onnx").is_dir():
         return None  # never exported here: the first real use exports it, in the foreground, with its messages
 
+    threads = query_threads(int(getattr(settings, "query_threads", 0)), in_flight=0)
+
     def load() -> None:
         try:
-            single_text_parts(path, max(1, int(settings.torch_threads)))
+            single_text_parts(path, threads)
         except Exception as exc:  # the foreground load reports any real problem
             log.info("prefetching the query encoder failed: %s", exc)
 
     thread = threading.Thread(target=load, name="policykb-prefetch-encoder", daemon=True)
     thread.start()
     return thread
+
+
+def idle_cores() -> float:
+    """Cores of this process's CPU set not taken by runnable work (the 1-minute load average), at least 0."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        cores = os.cpu_count() or 1
+    try:
+        load = os.getloadavg()[0]
+    except OSError:
+        return 0.0
+    return max(0.0, cores - load)
+
+
+def query_threads(configured: int, in_flight: int) -> int:
+    """Threads for one query's embedding. One query's matrix products split well over two cores (about half the
+    wall time when both are free) but two threads fight any other work for them (worse than one under a loaded
+    server), so two only when no other query of this process is being embedded and a core is idle."""
+    if configured > 0:
+        return configured
+    return 2 if in_flight == 0 and idle_cores() >= 1.0 else 1
 
 
 class _OnnxEncoder:
@@ -329,7 +353,7 @@ class _OnnxEncoder:
     the batch export, loaded on the first batch, so a one-shot query never maps its 119 MB.
     """
 
-    def __init__(self, model_path: Path, threads: int, max_seq_length: int) -> None:
+    def __init__(self, model_path: Path, threads: int, max_seq_length: int, query_thread_setting: int = 1) -> None:
 
         from policykb.modelconvert import export_onnx_int8
         from policykb.query_tokenizer import query_tokenizer
@@ -342,7 +366,12 @@ class _OnnxEncoder:
         # One text (a query) is tokenised from the vocabulary file: loading tokenizer.json takes 1.5 s or more.
         self.single_text_tokenizer = query_tokenizer(model_path, max_seq_length)
         self.pooling = folder_pooling(model_path)
-        self.single_session, self.word_rows = self._single_text_parts(model_path, threads)
+        self.configured_query_threads = query_thread_setting
+        self._in_flight = 0
+        self._in_flight_lock = threading.Lock()
+        first = query_threads(query_thread_setting, in_flight=0)
+        self.single_session, self.word_rows = self._single_text_parts(model_path, first)
+        self.single_sessions: dict[int, Any] = {first: self.single_session} if self.single_session is not None else {}
         session = self.single_session if self.single_session is not None else self.session
         self.dimension = int(session.get_outputs()[0].shape[-1])
 
@@ -350,6 +379,23 @@ class _OnnxEncoder:
     def _single_text_parts(model_path: Path, threads: int) -> tuple[Any, _WordRows | None]:
         """(session, word rows) of the single-text graph, made once; (None, None) when it cannot be had here."""
         return single_text_parts(model_path, threads)
+
+    def _query_session(self, in_flight: int) -> Any:
+        """The single-text session with the thread count this query should use; one not made yet is made in the
+        background for the next query (the same vectors either way), this one runs on a session already made."""
+        threads = query_threads(self.configured_query_threads, in_flight)
+        session = self.single_sessions.get(threads)
+        if session is not None:
+            return session
+        self.single_sessions[threads] = self.single_session  # until the background load replaces it
+
+        def load() -> None:
+            made, _ = single_text_parts(self.model_path, threads)
+            if made is not None:
+                self.single_sessions[threads] = made
+
+        threading.Thread(target=load, name=f"policykb-query-session-{threads}", daemon=True).start()
+        return self.single_session
 
     @property
     def session(self) -> Any:
@@ -400,7 +446,14 @@ class _OnnxEncoder:
     def __call__(self, texts: list[str]) -> np.ndarray:
         ids, mask = self.token_ids(texts)
         if len(texts) == 1 and self.single_session is not None and self.word_rows is not None:
-            hidden = self.single_session.run(None, {"word_rows": self.word_rows(ids[0])})[0]
+            with self._in_flight_lock:
+                session = self._query_session(self._in_flight)
+                self._in_flight += 1
+            try:
+                hidden = session.run(None, {"word_rows": self.word_rows(ids[0])})[0]
+            finally:
+                with self._in_flight_lock:
+                    self._in_flight -= 1
             return l2_normalise(self._pool(hidden[None], mask))
         hidden = self.session.run(None, {"input_ids": ids, "attention_mask": mask})[0]
         return l2_normalise(self._pool(hidden, mask))
@@ -410,7 +463,8 @@ class SentenceTransformerEmbedder:
     """A local sentence-transformers folder, run by torch (fp32) or ONNX Runtime (int8); loads on first use."""
 
     def __init__(
-        self, model_path: Path, backend: str = "torch", batch_size: int = 32, threads: int = 1
+        self, model_path: Path, backend: str = "torch", batch_size: int = 32, threads: int = 1,
+        query_threads: int = 0,
     ) -> None:
         if backend not in BACKENDS:
             raise PolicyKBError(f"unknown embedding backend {backend!r}: use one of {', '.join(BACKENDS)}")
@@ -419,6 +473,7 @@ class SentenceTransformerEmbedder:
         self.backend = backend
         self.batch_size = max(1, int(batch_size))
         self.threads = max(1, int(threads))
+        self.query_threads = max(0, int(query_threads))
         self.query_prompt, self.passage_prompt = folder_prompts(self.model_path)
         self.max_seq_length = folder_max_seq_length(self.model_path)
         self._encoder: Callable[[list[str]], np.ndarray] | None = None
@@ -450,7 +505,7 @@ class SentenceTransformerEmbedder:
             raise PolicyKBError(missing_model_message(self.model_path))
         encoder: Any
         if self.backend == "onnx-int8":
-            encoder = _OnnxEncoder(self.model_path, self.threads, self.max_seq_length)
+            encoder = _OnnxEncoder(self.model_path, self.threads, self.max_seq_length, self.query_threads)
             verdict = self._check_int8(encoder)
             if not verdict.ok:
                 log.warning(
@@ -617,4 +672,5 @@ def load_embedder(settings: Any) -> Embedder:
         backend=str(settings.embed_backend),
         batch_size=int(settings.embed_batch_size),
         threads=int(settings.torch_threads),
+        query_threads=int(getattr(settings, "query_threads", 0)),
     )
