@@ -116,3 +116,22 @@ def test_to_simplified_properties(text: str) -> None:
     for change in result.changes:
         assert text[change.offset : change.offset + len(change.before)] == change.before
     assert to_simplified(result.text).text == result.text
+
+
+def test_the_query_path_keeps_the_traditional_character_set_on_disk(tmp_path, monkeypatch) -> None:  # noqa: ANN001
+    import tempfile
+
+    from policykb import query
+    from policykb.cleaning.script import t2s_char_table
+
+    monkeypatch.setattr(tempfile, "gettempdir", lambda: str(tmp_path))
+    query._traditional_chars.cache_clear()
+    try:
+        made = query._traditional_chars()
+        files = list(tmp_path.glob("policykb-*-opencc-*-t2s.txt"))
+        assert made == frozenset(t2s_char_table()) and len(files) == 1
+        query._traditional_chars.cache_clear()
+        assert query._traditional_chars() == made  # read back from the file
+        assert query.to_simplified("縣管校聘") == "县管校聘" and query.to_simplified("县管校聘") == "县管校聘"
+    finally:
+        query._traditional_chars.cache_clear()

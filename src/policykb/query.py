@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import tempfile
 import unicodedata
 from functools import cache
+from pathlib import Path
 from typing import Any
 
 from policykb.errors import QueryError
@@ -18,10 +21,27 @@ def _opencc() -> Any:
 
 @cache
 def _traditional_chars() -> frozenset[str]:
-    """Every character that t2s conversion changes on its own: texts without one skip the (slow) converter."""
+    """Every character that t2s conversion changes on its own: texts without one skip the (slow) converter.
+
+    Deriving the set converts every CJK character (tens of ms, a share of a one-shot CLI query), so it is kept
+    in the temporary folder per OpenCC version, as the lexicon is, and read back in well under a millisecond."""
+    import opencc
+
+    cached = Path(tempfile.gettempdir()) / f"policykb-{os.getuid()}-opencc-{getattr(opencc, '__version__', '?')}-t2s.txt"
+    try:
+        return frozenset(cached.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError):
+        pass
     from policykb.cleaning.script import t2s_char_table
 
-    return frozenset(t2s_char_table())
+    chars = frozenset(t2s_char_table())
+    tmp = cached.with_name(f".{cached.name}.{os.getpid()}.tmp")
+    try:
+        tmp.write_text("".join(sorted(chars)), encoding="utf-8")
+        os.replace(tmp, cached)  # whole or absent: a reader never sees half of it
+    except OSError:
+        tmp.unlink(missing_ok=True)
+    return chars
 
 
 def to_simplified(text: str) -> str:
