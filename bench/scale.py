@@ -121,6 +121,8 @@ def main() -> int:
                     help="memory-map the index files (auto: as the service does, by size)")
     ap.add_argument("--recall-queries", type=int, default=None, help="distinct queries for the recall check")
     ap.add_argument("--rebuild", action="store_true", help="build even if the cache holds this build")
+    ap.add_argument("--build-only", action="store_true",
+                    help="build (nice it) and stop; a later run, not niced, loads and queries")
     ap.add_argument("--keep", action="store_true", help="keep the cached build (default: kept from 100k rows)")
     args = ap.parse_args()
 
@@ -153,6 +155,9 @@ def main() -> int:
     folder, record = ensure_built(n, data_path, pool, nlist, nprobe, int(settings.ann_threshold),
                                   DEFAULT_TOKENIZER, rebuild=args.rebuild, root=root)
 
+    if args.build_only:
+        sys.stdout.write(json.dumps({**record, "cache": str(folder)}) + "\n")
+        return 0
     mmap = None if args.mmap == "auto" else args.mmap == "yes"
     rss_before_load = rss_mb()
     t_load = time.perf_counter()

@@ -28,7 +28,6 @@ import os
 import shutil
 import sqlite3
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -215,8 +214,52 @@ def build_keyword(folder: Path, head_tokens: list[list[str]], tail_tokens: list[
 # -- dense --------------------------------------------------------------------------------------------------------
 
 
-def _argmax_kernel() -> Any:
+def _kernels() -> dict[str, Any]:
+    """numba kernels: the upper envelope of each pair's lines, and a direct argmax for a few rows."""
     import numba
+
+    @numba.njit(parallel=True, cache=True)
+    def envelopes(xc: np.ndarray, lo: float, hi: float, lines: np.ndarray, breaks: np.ndarray,
+                  counts: np.ndarray) -> None:
+        # For pair (a, b) a centroid's score is a line in alpha: alpha u_c + (1 - alpha) v_c with u = xc[a],
+        # v = xc[b]. Walk the upper envelope from lo to hi: from the best line, the next one is the steeper line
+        # that crosses it first.
+        pool, k = xc.shape
+        for p in numba.prange(pool * pool):
+            u, v = xc[p // pool], xc[p % pool]
+            best, cur = -np.inf, 0
+            for c in range(k):
+                s = lo * np.float64(u[c]) + (1.0 - lo) * np.float64(v[c])
+                if s > best:
+                    best, cur = s, c
+            lines[p, 0] = cur
+            n = 1
+            while n < lines.shape[1]:
+                slope = np.float64(u[cur]) - np.float64(v[cur])
+                at, nxt, nxt_slope = hi, -1, 0.0
+                for c in range(k):
+                    sc = np.float64(u[c]) - np.float64(v[c])
+                    if sc > slope:
+                        x = (np.float64(v[cur]) - np.float64(v[c])) / (sc - slope)
+                        if x < at or (x == at and nxt >= 0 and sc > nxt_slope):
+                            at, nxt, nxt_slope = x, c, sc
+                if nxt < 0:
+                    break
+                breaks[p, n - 1] = at
+                lines[p, n] = nxt
+                cur = nxt
+                n += 1
+            counts[p] = n
+
+    @numba.njit(parallel=True, cache=True)
+    def pick(lines: np.ndarray, breaks: np.ndarray, counts: np.ndarray, pair: np.ndarray, alpha: np.ndarray,
+             out: np.ndarray) -> None:
+        for i in numba.prange(pair.shape[0]):
+            p = pair[i]
+            j = 0
+            while j + 1 < counts[p] and alpha[i] > breaks[p, j]:
+                j += 1
+            out[i] = lines[p, j]
 
     @numba.njit(parallel=True, cache=True)
     def argmax_mix(xc: np.ndarray, a: np.ndarray, b: np.ndarray, alpha: np.ndarray, out: np.ndarray) -> None:
@@ -231,27 +274,52 @@ def _argmax_kernel() -> Any:
                     best, arg = s, c
             out[i] = arg
 
-    return argmax_mix
+    return {"envelopes": envelopes, "pick": pick, "argmax_mix": argmax_mix}
 
 
-def assign(vecs: np.ndarray, centroids: np.ndarray, a: np.ndarray, b: np.ndarray, alpha: np.ndarray,
-           kernel: Any) -> np.ndarray:
-    """Nearest centroid by inner product of each mixture row (its norm does not change the argmax)."""
-    xc = np.ascontiguousarray(vecs @ centroids.T, dtype=np.float32)  # pool x nlist
-    out = np.empty(len(a), dtype=np.int64)
-    kernel(xc, a, b, alpha, out)
-    return out
+class Assigner:
+    """Nearest centroid by inner product for mixture rows (a row's norm does not change the argmax).
+
+    With fewer pairs than rows, each pair's upper envelope over alpha in [0.3, 0.7] is found once (a handful of
+    lines), and a row only looks up which envelope segment its alpha falls in."""
+
+    MAX_LINES = 64
+
+    def __init__(self, vecs: np.ndarray, centroids: np.ndarray, rows_hint: int) -> None:
+        self.kernels = _kernels()
+        self.xc = np.ascontiguousarray(vecs @ centroids.T, dtype=np.float32)  # pool x nlist
+        self.pool = len(vecs)
+        self.use_envelopes = self.pool * self.pool <= rows_hint
+        if self.use_envelopes:
+            pairs = self.pool * self.pool
+            self.lines = np.zeros((pairs, self.MAX_LINES), dtype=np.int64)
+            self.breaks = np.full((pairs, self.MAX_LINES), np.inf, dtype=np.float64)
+            self.counts = np.zeros(pairs, dtype=np.int64)
+            self.kernels["envelopes"](self.xc, 0.3, 0.7, self.lines, self.breaks, self.counts)
+
+    def __call__(self, a: np.ndarray, b: np.ndarray, alpha: np.ndarray) -> np.ndarray:
+        out = np.empty(len(a), dtype=np.int64)
+        if self.use_envelopes:
+            pair = a.astype(np.int64) * self.pool + b
+            self.kernels["pick"](self.lines, self.breaks, self.counts, pair, alpha.astype(np.float64), out)
+        else:
+            self.kernels["argmax_mix"](self.xc, a, b, alpha, out)
+        return out
+
+
+def assign(vecs: np.ndarray, centroids: np.ndarray, a: np.ndarray, b: np.ndarray, alpha: np.ndarray) -> np.ndarray:
+    return Assigner(vecs, centroids, len(a))(a, b, alpha)
 
 
 def train_centroids(vecs: np.ndarray, gram: np.ndarray, a: np.ndarray, b: np.ndarray, alpha: np.ndarray,
-                    nlist: int, seed: int, kernel: Any) -> np.ndarray:
+                    nlist: int, seed: int) -> np.ndarray:
     """Lloyd's k-means (inner-product assignment, mean update, as faiss's IVF training) on mixture rows."""
     rng = np.random.default_rng(seed)
     pool = len(vecs)
     inv_norm = 1.0 / mixture_norms(gram, a, b, alpha)
     centroids = mixed(vecs, *(x[rng.choice(len(a), nlist, replace=False)] for x in (a, b, alpha)))
     for _ in range(KMEANS_ITERATIONS):
-        labels = assign(vecs, centroids, a, b, alpha, kernel)
+        labels = assign(vecs, centroids, a, b, alpha)
         coef = np.zeros(nlist * pool, dtype=np.float64)  # centroid sums as combinations of the pool's vectors
         np.add.at(coef, labels * pool + a, alpha * inv_norm)
         np.add.at(coef, labels * pool + b, (1 - alpha) * inv_norm)
@@ -281,12 +349,11 @@ def build_dense(path: Path, vecs: np.ndarray, plan: dict[str, np.ndarray], nlist
         faiss.write_index(index, str(path))
         return {"kind": "flat"}
     faiss.omp_set_num_threads(os.cpu_count() or 1)
-    kernel = _argmax_kernel()
     gram = vecs.astype(np.float64) @ vecs.astype(np.float64).T
     rng = np.random.default_rng(seed)
     train = np.sort(rng.choice(n, min(n, nlist * TRAIN_POINTS_PER_LIST), replace=False))
     started = time.perf_counter()
-    centroids = train_centroids(vecs, gram, a[train], b[train], alpha[train], nlist, seed, kernel)
+    centroids = train_centroids(vecs, gram, a[train], b[train], alpha[train], nlist, seed)
     train_s = time.perf_counter() - started
     quantizer = faiss.IndexFlatIP(d)
     quantizer.add(centroids)
@@ -295,9 +362,10 @@ def build_dense(path: Path, vecs: np.ndarray, plan: dict[str, np.ndarray], nlist
     sq_rows = train[: min(len(train), SQ_TRAIN_POINTS)]
     index.train(mixed(vecs, a[sq_rows], b[sq_rows], alpha[sq_rows]))  # the quantizer is full: SQ ranges only
     started = time.perf_counter()
+    assigner = Assigner(vecs, centroids, n)
     for s in range(0, n, CHUNK):
         sl = slice(s, min(n, s + CHUNK))
-        labels = assign(vecs, centroids, a[sl], b[sl], alpha[sl], kernel)
+        labels = assigner(a[sl], b[sl], alpha[sl])
         x = mixed(vecs, a[sl], b[sl], alpha[sl])
         ids = np.arange(sl.start, sl.stop, dtype=np.int64)
         index.add_core(len(x), faiss.swig_ptr(x), faiss.swig_ptr(ids), faiss.swig_ptr(labels))
@@ -311,53 +379,50 @@ def build_dense(path: Path, vecs: np.ndarray, plan: dict[str, np.ndarray], nlist
 # -- store --------------------------------------------------------------------------------------------------------
 
 
-def doc_id(d: int) -> str:
-    return f"syn-{d:08d}"
-
-
-def clause_id(i: int) -> str:
-    return f"{doc_id(i // CLAUSES_PER_DOCUMENT)}#{i:09d}"
-
-
 def write_store(path: Path, heads: list[str], tails: list[str], a: np.ndarray, b: np.ndarray,
                 regions: list[str], has_req: np.ndarray) -> None:
-    """A kb.sqlite with the real schema: documents, clauses (rowid = dense id), requirements and regions."""
+    """A kb.sqlite with the real schema: documents, clauses (rowid = dense id), requirements and regions.
+
+    Python hands SQLite only the halves and the plan's integers; the rows themselves are made by INSERT ... SELECT
+    joins inside SQLite, in dense-id order, so each index is appended to in order."""
     from policykb.store import SCHEMA, SCHEMA_VERSION
 
     n = len(a)
     conn = sqlite3.connect(path)
     conn.executescript("PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; PRAGMA locking_mode=EXCLUSIVE; "
-                       "PRAGMA cache_size=-262144; PRAGMA temp_store=MEMORY;" + SCHEMA)
+                       "PRAGMA cache_size=-262144; PRAGMA temp_store=FILE;" + SCHEMA)
+    conn.executescript("CREATE TEMP TABLE halves (h INTEGER PRIMARY KEY, head TEXT, tail TEXT, req INTEGER);"
+                       "CREATE TEMP TABLE docs (d INTEGER PRIMARY KEY, region TEXT);"
+                       "CREATE TEMP TABLE plan (i INTEGER PRIMARY KEY, a INTEGER, b INTEGER);")
     n_docs = (n + CLAUSES_PER_DOCUMENT - 1) // CLAUSES_PER_DOCUMENT
-    doc_region = [regions[int(x)] for x in a[::CLAUSES_PER_DOCUMENT].tolist()]
+    per = CLAUSES_PER_DOCUMENT
     with conn:
         conn.execute("INSERT INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
-        conn.executemany(
-            "INSERT INTO documents VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-            ((doc_id(d), d, doc_region[d], doc_region[d], f"文件{d}", None, "2024-01-01", None, "notice", None,
-              "[]", f"{doc_id(d)}.txt", "", "", "[]") for d in range(n_docs)),
-        )
+        conn.executemany("INSERT INTO halves VALUES (?,?,?,?)",
+                         zip(range(len(heads)), heads, tails, has_req.astype(int).tolist(), strict=True))
+        conn.executemany("INSERT INTO docs VALUES (?,?)",
+                         ((d, regions[x]) for d, x in enumerate(a[::per].tolist())))
         for s in range(0, n, CHUNK):
-            a_list, b_list = a[s:s + CHUNK].tolist(), b[s:s + CHUNK].tolist()
-
-            def rows(start: int = s, al: list[int] = a_list, bl: list[int] = b_list) -> Iterator[tuple[Any, ...]]:
-                for j, (x, y) in enumerate(zip(al, bl, strict=True)):
-                    i = start + j
-                    d = i // CLAUSES_PER_DOCUMENT
-                    text = heads[x] + tails[y]
-                    yield (i, clause_id(i), doc_id(d), doc_region[d], "[]", text, 0, len(text), "body",
-                           i % CLAUSES_PER_DOCUMENT)
-
-            conn.executemany(
-                'INSERT INTO clauses (rowid, clause_id, doc_id, region_id, section, text, start, "end", role, '
-                "ordinal) VALUES (?,?,?,?,?,?,?,?,?,?)", rows())
-        with_req = np.flatnonzero(has_req[a]).tolist()
-        conn.executemany(
+            conn.executemany("INSERT INTO plan VALUES (?,?,?)",
+                             zip(range(s, min(n, s + CHUNK)), a[s:s + CHUNK].tolist(), b[s:s + CHUNK].tolist(),
+                                 strict=True))
+        conn.execute(
+            "INSERT INTO documents SELECT printf('syn-%08d', d), d, region, region, '文件' || d, NULL, '2024-01-01', "
+            "NULL, 'notice', NULL, '[]', printf('syn-%08d.txt', d), '', '', '[]' FROM docs ORDER BY d")
+        assert conn.execute("SELECT count(*) FROM documents").fetchone()[0] == n_docs
+        conn.execute(
+            'INSERT INTO clauses (rowid, clause_id, doc_id, region_id, section, text, start, "end", role, ordinal) '
+            f"SELECT p.i, printf('syn-%08d#%09d', p.i / {per}, p.i), printf('syn-%08d', p.i / {per}), d.region, "
+            f"'[]', x.head || y.tail, 0, length(x.head) + length(y.tail), 'body', p.i % {per} "
+            f"FROM plan p JOIN halves x ON x.h = p.a JOIN halves y ON y.h = p.b JOIN docs d ON d.d = p.i / {per} "
+            "ORDER BY p.i")
+        conn.execute(
             "INSERT INTO requirements (clause_id, doc_id, region_id, span, span_start, span_end, subject, "
-            "comparator, value_low, value_high, unit, period, base, kind) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-            ((clause_id(i), doc_id(i // CLAUSES_PER_DOCUMENT), doc_region[i // CLAUSES_PER_DOCUMENT], "不低于80%",
-              0, 6, None, ">=", 80.0, 80.0, "%", None, None, "requirement") for i in with_req),
-        )
+            "comparator, value_low, value_high, unit, period, base, kind) "
+            f"SELECT printf('syn-%08d#%09d', p.i / {per}, p.i), printf('syn-%08d', p.i / {per}), d.region, ?, 0, 6, "
+            "NULL, '>=', 80.0, 80.0, '%', NULL, NULL, 'requirement' "
+            f"FROM plan p JOIN halves x ON x.h = p.a JOIN docs d ON d.d = p.i / {per} WHERE x.req = 1 ORDER BY p.i",
+            ("不低于80%",))
         conn.executemany("INSERT INTO regions VALUES (?,?,?,?)", ((r, r, None, "[]") for r in sorted(set(regions))))
     conn.close()
 

@@ -102,7 +102,7 @@ def test_structured_kmeans_assigns_rows_as_faiss_would(tmp_path: Path) -> None:
     import faiss
 
     sys.path.insert(0, str(ROOT / "bench"))
-    from synthbuild import _argmax_kernel, assign, make_plan, mixed
+    from synthbuild import Assigner, make_plan, mixed
 
     _, vectors = _pool(tmp_path)
     vectors = vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
@@ -112,9 +112,13 @@ def test_structured_kmeans_assigns_rows_as_faiss_would(tmp_path: Path) -> None:
     quantizer = faiss.IndexFlatIP(vectors.shape[1])
     quantizer.add(centroids)
     _, expected = quantizer.search(rows, 1)
-    labels = assign(vectors, centroids, plan["a"], plan["b"], plan["alpha"], _argmax_kernel())
-    # Equal up to float rounding between two centroids scoring the same.
-    assert float(np.mean(labels == expected[:, 0])) >= 0.999
+    # Each pair's envelope of lines (14,400 pairs of 120 halves), and the direct argmax.
+    for rows_hint in (20_000, 10):
+        assigner = Assigner(vectors, centroids, rows_hint)
+        assert assigner.use_envelopes is (rows_hint == 20_000)
+        labels = assigner(plan["a"], plan["b"], plan["alpha"])
+        # Equal up to float rounding between two centroids scoring the same.
+        assert float(np.mean(labels == expected[:, 0])) >= 0.999
 
 
 def test_the_10m_path_runs_at_a_tiny_size_and_a_second_run_reuses_the_build(tmp_path: Path) -> None:
