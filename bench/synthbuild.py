@@ -37,7 +37,7 @@ CLAUSES_PER_DOCUMENT = 50
 # Rows mixed, assigned and encoded at a time: 100k x 384 float32 is 150 MB.
 CHUNK = 100_000
 K1, B = 1.5, 0.75  # bm25s's defaults, which KeywordIndex.build uses
-KMEANS_ITERATIONS = 12
+KMEANS_ITERATIONS = 8
 TRAIN_POINTS_PER_LIST = 39  # faiss's own minimum without a warning
 SQ_TRAIN_POINTS = 50_000
 
@@ -236,16 +236,20 @@ def _kernels() -> dict[str, Any]:
             n = 1
             while n < lines.shape[1]:
                 slope = np.float64(u[cur]) - np.float64(v[cur])
-                at, nxt, nxt_slope = hi, -1, 0.0
+                vcur = np.float64(v[cur])
+                # The crossing of line c, (vcur - v_c) / (slope_c - slope), is compared as a fraction num / den
+                # against the best so far (no division in the loop: it runs pairs x nlist x lines times).
+                num_best, den_best, nxt, nxt_slope = hi, 1.0, -1, 0.0
                 for c in range(k):
                     sc = np.float64(u[c]) - np.float64(v[c])
                     if sc > slope:
-                        x = (np.float64(v[cur]) - np.float64(v[c])) / (sc - slope)
-                        if x < at or (x == at and nxt >= 0 and sc > nxt_slope):
-                            at, nxt, nxt_slope = x, c, sc
+                        num, den = vcur - np.float64(v[c]), sc - slope
+                        lhs, rhs = num * den_best, num_best * den
+                        if lhs < rhs or (lhs == rhs and nxt >= 0 and sc > nxt_slope):
+                            num_best, den_best, nxt, nxt_slope = num, den, c, sc
                 if nxt < 0:
                     break
-                breaks[p, n - 1] = at
+                breaks[p, n - 1] = num_best / den_best
                 lines[p, n] = nxt
                 cur = nxt
                 n += 1
