@@ -116,7 +116,8 @@ def scale_rows(r: dict[str, Any], backend: str) -> list[Row]:
         recall = r["recall@10"]
         rows.append(Row("scale", f"{size:,} clauses top-10 recall vs exact dense search [nprobe {r['nprobe']}]",
                         f"{recall:.3f}", f"exact float inner product on all rows, {r['recall_queries']} queries; "
-                        f"dense ranking alone {r['dense_recall@10']:.3f}",
+                        f"dense ranking alone {r['dense_recall@10']:.3f}; against every IVF list probed (the "
+                        f"SQ8 codes alike) {r['all_lists_recall@10']:.3f}",
                         ">= 0.99", "yes" if recall >= 0.99 else "no"))
     return rows
 
@@ -255,10 +256,16 @@ def main() -> int:
         backend = "onnx-int8" if "onnx-int8" in speeds else "torch"
         for size in sizes:
             print(f"bench: scale {size} …", file=sys.stderr)
+            command = [sys.executable, str(ROOT / "bench" / "scale.py"), "--size", str(size), "--backend", backend]
+            if size >= 5_000_000:  # exact search and every-list probing cost seconds per query there
+                command += ["--recall-queries", "20"]
+            # The synthetic collection and its real clause pool are cached (bench/synthbuild.py): a size built once
+            # is only loaded and queried by later runs. A build runs niced (the machine is shared), the timed
+            # queries not.
+            subprocess.run([*command, "--build-only"], capture_output=True, text=True,
+                           env={**os.environ, "OMP_WAIT_POLICY": "PASSIVE"}, preexec_fn=lambda: os.nice(10))
             proc = subprocess.run(
-                # The synthetic collection and its real clause pool are cached (bench/synthbuild.py): a size built
-                # once is only loaded and queried by later runs.
-                [sys.executable, str(ROOT / "bench" / "scale.py"), "--size", str(size), "--backend", backend],
+                command,
                 capture_output=True, text=True, env={**os.environ, "OMP_WAIT_POLICY": "PASSIVE"},
             )
             if proc.returncode != 0:
