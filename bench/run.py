@@ -102,12 +102,14 @@ def scale_rows(r: dict[str, Any], backend: str) -> list[Row]:
     rows = [Row(
         "scale", f"{size:,} clauses KnowledgeBase.search p50 / p95 [{index}, bm25 {r['bm25_backend']}, {backend}]",
         f"{r['p50_ms']:.1f} / {r['p95_ms']:.1f} ms, RSS {r['rss_mb']:.0f} MB",
-        f"{built}; queried at load {r['load_average']:.1f}", target, "yes" if ok else "no",
+        f"{built}; queried at load {r['load_average']:.1f}; CPU time per query p50 / p95 "
+        f"{r['cpu_p50_ms']:.1f} / {r['cpu_p95_ms']:.1f} ms", target, "yes" if ok else "no",
     ), Row(
         "scale", f"{size:,} clauses parts p50: embed / bm25 / faiss / fusion / fetch",
         f"{r['embed_p50_ms']:.1f} / {r['bm25_p50_ms']:.2f} / {r['faiss_p50_ms']:.2f} / "
         f"{max(0.0, r['rank_p50_ms'] - r['embed_p50_ms'] - r['bm25_p50_ms'] - r['faiss_p50_ms']):.2f} / "
         f"{r['fetch_p50_ms']:.2f} ms",
+        f"CPU p50 {' / '.join(f'{k} {v:.2f}' for k, v in r['cpu_parts_p50_ms'].items())} ms; "
         f"rank alone p50 {r['rank_p50_ms']:.1f} / p95 {r['rank_p95_ms']:.1f} ms; without the embedding p50 "
         f"{r['p50_ms'] - r['embed_p50_ms']:.1f} ms; bm25 p95 {r['bm25_p95_ms']:.2f}, faiss p95 "
         f"{r['faiss_p95_ms']:.2f} ms",
