@@ -145,18 +145,24 @@ def build_keyword(folder: Path, head_tokens: list[list[str]], tail_tokens: list[
 
     head_of, head_tf, head_len = counts(head_tokens)
     tail_of, tail_tf, tail_len = counts(tail_tokens)
-    dl = head_len[a] + tail_len[b]
-    empty = dl == 0
-    dl[empty] = 1  # bm25s indexes an empty row as the one token ""
-    avgdl = float(dl.mean())
-    cnt_h = np.bincount(a, minlength=pool)
-    cnt_t = np.bincount(b, minlength=pool)
-    pairs = np.bincount(a.astype(np.int64) * pool + b, minlength=pool * pool).reshape(pool, pool)
+    # A row's length, and so its BM25 length norm, is a function of its (head, tail) pair, as is its tf of
+    # any term: per term, one pool x pool table of weights, gathered by each row's pair number.
+    pair_len = head_len[:, None] + tail_len[None, :]
+    empty_pair = pair_len == 0
+    pair_len[empty_pair] = 1  # bm25s indexes an empty row as the one token ""
+    ab = a.astype(np.int64) * pool + b
+    if pool * pool < 2**31:
+        ab = ab.astype(np.int32)
+    pairs = np.bincount(ab, minlength=pool * pool).reshape(pool, pool)
+    avgdl = float((pairs * pair_len).sum() / n)
+    cnt_h = pairs.sum(axis=1)
+    cnt_t = pairs.sum(axis=0)
+    empty_count = int(pairs[empty_pair].sum())
     df = np.zeros(n_vocab, dtype=np.int64)
     for t in range(n_vocab):
         hs, ts = head_of[t], tail_of[t]
         df[t] = cnt_h[hs].sum() + cnt_t[ts].sum() - pairs[np.ix_(hs, ts)].sum()
-    df[vocab[""]] += int(empty.sum())
+    df[vocab[""]] += empty_count
     idf = np.array([math.log(1 + (n - f + 0.5) / (f + 0.5)) for f in df.tolist()], dtype=np.float32)
     indptr = np.zeros(n_vocab + 1, dtype=np.int64)
     np.cumsum(df, out=indptr[1:])
@@ -166,7 +172,8 @@ def build_keyword(folder: Path, head_tokens: list[list[str]], tail_tokens: list[
     order_t = np.argsort(b, kind="stable").astype(np.int32)
     start_h = np.concatenate([[0], np.cumsum(cnt_h)])
     start_t = np.concatenate([[0], np.cumsum(cnt_t)])
-    norm = K1 * ((1 - B) + B * dl / avgdl)  # float64, as bm25s computes it
+    empty_rows = np.flatnonzero(empty_pair.ravel()[ab]).astype(np.int32) if empty_count else None
+    norm = K1 * ((1 - B) + B * pair_len / avgdl)  # float64, as bm25s computes it
     data_f = _write_npy_stream(folder / "data.csc.index.npy", np.dtype(np.float32), total)
     indices_f = _write_npy_stream(folder / "indices.csc.index.npy", np.dtype(np.int32), total)
     try:
@@ -174,30 +181,25 @@ def build_keyword(folder: Path, head_tokens: list[list[str]], tail_tokens: list[
             if df[t] == 0:
                 continue
             hs, ts = head_of[t], tail_of[t]
-            if df[t] * 16 > n:  # a common term: one pass over the rows beats gathering most of them
-                in_h = np.zeros(pool, dtype=bool)
-                in_h[hs] = True
-                in_t = np.zeros(pool, dtype=bool)
-                in_t[ts] = True
-                mask = in_h[a] | in_t[b]
-                if t == vocab[""]:
-                    mask |= empty
-                docs = np.flatnonzero(mask).astype(np.int32)
-            else:
-                parts = [order_h[start_h[h]:start_h[h + 1]] for h in hs.tolist()]
-                parts += [order_t[start_t[s]:start_t[s + 1]] for s in ts.tolist()]
-                if t == vocab[""]:
-                    parts.append(np.flatnonzero(empty).astype(np.int32))
-                docs = np.unique(np.concatenate(parts))
             tf_h = np.zeros(pool, dtype=np.float32)
             tf_h[hs] = head_tf[t]
             tf_t = np.zeros(pool, dtype=np.float32)
             tf_t[ts] = tail_tf[t]
-            tf = tf_h[a[docs]] + tf_t[b[docs]]
+            tf = tf_h[:, None] + tf_t[None, :]
             if t == vocab[""]:
-                tf[empty[docs]] = 1.0
-            weights = idf[t] * (tf / (norm[docs] + tf))
-            weights.astype(np.float32).tofile(data_f)
+                tf = empty_pair.astype(np.float32)
+            weight_of_pair = (idf[t] * (tf / (norm + tf))).astype(np.float32).ravel()
+            if df[t] * 16 > n:  # a common term: one pass over the rows beats gathering most of them
+                docs = np.flatnonzero((tf > 0).ravel()[ab]).astype(np.int32)
+            else:
+                parts = [order_h[start_h[h]:start_h[h + 1]] for h in hs.tolist()]
+                parts += [order_t[start_t[s]:start_t[s + 1]] for s in ts.tolist()]
+                if t == vocab[""] and empty_rows is not None:
+                    parts.append(empty_rows)
+                docs = np.sort(np.concatenate(parts))
+                if len(hs) and len(ts):  # a row whose head and tail both hold the term came twice
+                    docs = docs[np.concatenate([[True], docs[1:] != docs[:-1]])]
+            weight_of_pair[ab[docs]].tofile(data_f)
             docs.tofile(indices_f)
     finally:
         data_f.close()
