@@ -95,21 +95,31 @@ def scale_rows(r: dict[str, Any], backend: str) -> list[Row]:
         target, ok = "p95 <= 10 ms, RSS <= 2048 MB", r["p95_ms"] <= 10 and r["rss_mb"] <= 2048
     else:
         target, ok = "p95 <= 10 ms", r["p95_ms"] <= 10
+    built = (f"built {r['built_at']} in {r['build_s']:.0f} s (bm25 {r['build_bm25_s']:.0f}, faiss "
+             f"{r['build_faiss_s']:.0f}, store {r['build_store_s']:.0f}; load {r['build_load_average']:.1f})"
+             + (", reused from the cache" if r["reused"] else ""))
+    index = r["index"] if r["index"] == "flat" else f"{r['index']} nlist {r['nlist']} nprobe {r['nprobe']}"
     rows = [Row(
-        "scale", f"{size:,} clauses KnowledgeBase.search p50 / p95 [{r['index']}, bm25 {r['bm25_backend']}, {backend}]",
+        "scale", f"{size:,} clauses KnowledgeBase.search p50 / p95 [{index}, bm25 {r['bm25_backend']}, {backend}]",
         f"{r['p50_ms']:.1f} / {r['p95_ms']:.1f} ms, RSS {r['rss_mb']:.0f} MB",
-        f"{r['cpu']}; build {r['build_s']:.0f} s (bm25 {r['build_bm25_s']:.0f}, faiss {r['build_faiss_s']:.0f}, "
-        f"store {r['build_store_s']:.0f})", target, "yes" if ok else "no",
+        f"{built}; queried at load {r['load_average']:.1f}; CPU time per query p50 / p95 "
+        f"{r['cpu_p50_ms']:.1f} / {r['cpu_p95_ms']:.1f} ms", target, "yes" if ok else "no",
     ), Row(
         "scale", f"{size:,} clauses parts p50: embed / bm25 / faiss / fusion / fetch",
         f"{r['embed_p50_ms']:.1f} / {r['bm25_p50_ms']:.2f} / {r['faiss_p50_ms']:.2f} / "
         f"{max(0.0, r['rank_p50_ms'] - r['embed_p50_ms'] - r['bm25_p50_ms'] - r['faiss_p50_ms']):.2f} / "
-        f"{r['fetch_p50_ms']:.2f} ms", f"{r['cpu']}; rank alone p50 {r['rank_p50_ms']:.1f} / p95 {r['rank_p95_ms']:.1f} ms",
+        f"{r['fetch_p50_ms']:.2f} ms",
+        f"CPU p50 {' / '.join(f'{k} {v:.2f}' for k, v in r['cpu_parts_p50_ms'].items())} ms; "
+        f"rank alone p50 {r['rank_p50_ms']:.1f} / p95 {r['rank_p95_ms']:.1f} ms; without the embedding p50 "
+        f"{r['p50_ms'] - r['embed_p50_ms']:.1f} ms; bm25 p95 {r['bm25_p95_ms']:.2f}, faiss p95 "
+        f"{r['faiss_p95_ms']:.2f} ms",
     )]
     if r["index"] != "flat":
         recall = r["recall@10"]
         rows.append(Row("scale", f"{size:,} clauses top-10 recall vs exact dense search [nprobe {r['nprobe']}]",
-                        f"{recall:.3f}", f"{r['cpu']}; dense ranking alone {r['dense_recall@10']:.3f}",
+                        f"{recall:.3f}", f"exact float inner product on all rows, {r['recall_queries']} queries; "
+                        f"dense ranking alone {r['dense_recall@10']:.3f}; against every IVF list probed (the "
+                        f"SQ8 codes alike) {r['all_lists_recall@10']:.3f}",
                         ">= 0.99", "yes" if recall >= 0.99 else "no"))
     return rows
 
@@ -254,22 +264,19 @@ def main() -> int:
     if not args.skip_scale:
         from cpu import cpu_label
 
-        settings = Settings.load()
-        embedder = load_embedder(settings)
-        vectors = embedder.encode_passages(clause_texts)
-        body = [c for d in processed for c in d.clauses if c.role == "body"]
-        with_requirement = {r.clause_id for d in processed for r in d.requirements if r.kind == "requirement"}
-        data = work / "scale-data.npz"
-        np.savez(data, texts=np.array(clause_texts, dtype=object), vectors=vectors,
-                 queries=np.array([q["text"] for q in queries], dtype=object),
-                 regions=np.array([c.region_id for c in body], dtype=object),
-                 has_requirement=np.array([c.clause_id in with_requirement for c in body]))
         backend = "onnx-int8" if "onnx-int8" in speeds else "torch"
         for size in sizes:
             print(f"bench: scale {size} …", file=sys.stderr)
+            command = [sys.executable, str(ROOT / "bench" / "scale.py"), "--size", str(size), "--backend", backend]
+            if size >= 5_000_000:  # exact search and every-list probing cost seconds per query there
+                command += ["--recall-queries", "20"]
+            # The synthetic collection and its real clause pool are cached (bench/synthbuild.py): a size built once
+            # is only loaded and queried by later runs. A build runs niced (the machine is shared), the timed
+            # queries not.
+            subprocess.run([*command, "--build-only"], capture_output=True, text=True,
+                           env={**os.environ, "OMP_WAIT_POLICY": "PASSIVE"}, preexec_fn=lambda: os.nice(10))
             proc = subprocess.run(
-                [sys.executable, str(ROOT / "bench" / "scale.py"), "--size", str(size), "--data", str(data),
-                 "--backend", backend, "--work", str(work)],
+                command,
                 capture_output=True, text=True, env={**os.environ, "OMP_WAIT_POLICY": "PASSIVE"},
             )
             if proc.returncode != 0:
@@ -278,6 +285,9 @@ def main() -> int:
                 continue
             r = json.loads(proc.stdout.strip().splitlines()[-1])
             rows.extend(scale_rows(r, backend))
+        if 10_000_000 not in sizes:
+            rows.append(Row("scale", "10,000,000 clauses", "not run (opt-in `POLICYKB_BENCH_10M=1`)", cpu_label(),
+                            "p95 <= 30 ms, RSS <= 8192 MB", ""))
 
     # --- growth: adding one 100-clause document to a collection, next to a full rebuild ----------------------
     if not args.skip_growth:

@@ -201,8 +201,8 @@ class KeywordIndex:
 
     @classmethod
     def load(cls, folder: Path, backend: str = "auto", mmap: bool | None = None) -> KeywordIndex:
-        """Read an index written by `save`. `csc` reads the posting lists with numpy, memory-mapped from
-        MMAP_MIN_BYTES on (or as `mmap` says); `numpy` or `numba` loads bm25s to search with its retrieval; `auto`
+        """Read an index written by `save`, its posting lists memory-mapped from MMAP_MIN_BYTES on (or as `mmap`
+        says). `csc` reads the posting lists with numpy; `numpy` or `numba` loads bm25s to search with its retrieval; `auto`
         is numba for large indexes when numba is installed (see choose_backend), else csc."""
         folder = Path(folder)
         meta = json.loads((folder / cls.META_FILE).read_text(encoding="utf-8"))
@@ -212,6 +212,8 @@ class KeywordIndex:
             # numba's compiled loop beats numpy's scatter-add at a million clauses (about 1 ms against 10): large
             # indexes keep bm25s's numba scorer, small ones (every cold CLI query there) read the posting lists.
             backend = "numba" if choose_backend(n_docs) == "numba" else "csc"
+        if mmap is None:
+            mmap = n_docs > 0 and sum((folder / name).stat().st_size for name in _POSTING_FILES) >= MMAP_MIN_BYTES
         if backend in ("numpy", "numba"):
             import bm25s
 
@@ -227,8 +229,6 @@ class KeywordIndex:
         if (folder / "nonoccurrence_array.index.npy").exists() or params.get("num_docs") != n_docs:
             raise PolicyKBError(f"{folder}: a BM25 variant with non-occurrence scores, or a size other than "
                                 f"{n_docs}, is not supported: rebuild the index")
-        if mmap is None:
-            mmap = sum((folder / name).stat().st_size for name in _POSTING_FILES) >= MMAP_MIN_BYTES
         data, indices, indptr = (np.load(folder / name, mmap_mode="r" if mmap else None) for name in _POSTING_FILES)
         vocab = json.loads((folder / _VOCAB_FILE).read_text(encoding="utf-8"))
         return cls(None, n_docs, tokenizer, postings=(data, indices, indptr), vocab=vocab)

@@ -340,23 +340,34 @@ class Store:
         """Per dense id: `region` and `doc` codes (indexes into the returned `region_ids`/`doc_ids` arrays) and
         `has_requirement` (a kind=requirement tag in the clause): the filters, as arrays for fast masking."""
         n = self.indexed_count()
-        rows = self._query(
-            "SELECT rowid, region_id, doc_id FROM clauses WHERE rowid < ? ORDER BY rowid", (n,)
+        # Streamed (codes in first-seen order, renumbered in sorted order after): ten million rows as a list of
+        # tuples would cost gigabytes that the allocator keeps after they are freed.
+        cursor = self._connect().execute(
+            "SELECT region_id, doc_id FROM clauses WHERE rowid < ? ORDER BY rowid", (n,)
         )
-        region_ids = sorted({r[1] for r in rows})
-        doc_ids = sorted({r[2] for r in rows})
-        region_code = {r: i for i, r in enumerate(region_ids)}
-        doc_code = {d: i for i, d in enumerate(doc_ids)}
-        region = np.fromiter((region_code[r[1]] for r in rows), dtype=np.int32, count=len(rows))
-        doc = np.fromiter((doc_code[r[2]] for r in rows), dtype=np.int32, count=len(rows))
+        seen_regions: dict[str, int] = {}
+        seen_docs: dict[str, int] = {}
+        region = np.empty(n, dtype=np.int32)
+        doc = np.empty(n, dtype=np.int32)
+        count = 0
+        while batch := cursor.fetchmany(100_000):
+            region[count : count + len(batch)] = [seen_regions.setdefault(r, len(seen_regions)) for r, _ in batch]
+            doc[count : count + len(batch)] = [seen_docs.setdefault(d, len(seen_docs)) for _, d in batch]
+            count += len(batch)
+        region, doc = region[:count], doc[:count]
+        region_ids = sorted(seen_regions)
+        doc_ids = sorted(seen_docs)
+        if count:
+            region = _renumber(seen_regions, region_ids)[region]
+            doc = _renumber(seen_docs, doc_ids)[doc]
         has_req = np.zeros(n, dtype=bool)
-        req_rows = self._query(
+        cursor = self._connect().execute(
             "SELECT DISTINCT c.rowid FROM requirements r JOIN clauses c ON c.clause_id = r.clause_id "
             "WHERE r.kind = 'requirement' AND c.rowid < ?",
             (n,),
         )
-        if req_rows:
-            has_req[np.fromiter((r[0] for r in req_rows), dtype=np.int64)] = True
+        while batch := cursor.fetchmany(100_000):
+            has_req[np.fromiter((r[0] for r in batch), dtype=np.int64, count=len(batch))] = True
         return {
             "region": region,
             "doc": doc,
@@ -537,3 +548,12 @@ def _write(conn: sqlite3.Connection, processed: Sequence[ProcessedDocument]) -> 
         "INSERT INTO regions VALUES (?,?,?,?)",
         ((rid, name, level, json.dumps(parents)) for rid, (name, level, parents) in sorted(regions.items())),
     )
+
+
+def _renumber(first_seen: dict[str, int], ordered: list[str]) -> np.ndarray:
+    """code in first-seen order -> code in `ordered` order."""
+    position = {key: i for i, key in enumerate(ordered)}
+    out = np.empty(len(first_seen), dtype=np.int32)
+    for key, code in first_seen.items():
+        out[code] = position[key]
+    return out
