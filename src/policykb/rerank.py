@@ -64,6 +64,23 @@ def query_concepts(folded_query: str) -> tuple[tuple[frozenset[str], float], ...
     return tuple(out)
 
 
+@functools.lru_cache(maxsize=256)
+def concept_query(folded_query: str) -> str | None:
+    """The words of the query's concepts as one BM25 query (钱由谁出 → 经费 资金 拨款 投入 财政 …), or None when they
+    add no word to the query's own: the BM25 ranking of the query already found what they would find.
+
+    Concepts that only say that something is done (建设, 推进) are left out; they would find everything."""
+    from policykb.compare import GENERIC_VERBS
+
+    words: set[str] = set()
+    for concept, _ in query_concepts(folded_query):
+        if not concept <= GENERIC_VERBS:
+            words |= concept
+    if not any(w not in folded_query for w in words):
+        return None
+    return " ".join(sorted(words))
+
+
 @functools.lru_cache(maxsize=1024)
 def _alternation(words: frozenset[str]) -> re.Pattern[str]:
     """One compiled search for any of a concept's words (one regex pass per text instead of one `in` per word)."""

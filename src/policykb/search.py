@@ -316,12 +316,21 @@ class SearchEngine:
             keyword_ids, keyword_scores = self.backend.keyword(
                 keyword_query, depth, flt, common_share=float(self.settings.common_term_share)
             )
+        concept_ids = empty_ids
         if mode == "hybrid" and self.settings.fusion == "convex":
+            concept_ids, concept_scores = self._concept_candidates(folded, flt)
             # Convex fusion weighs the cosine of every candidate, BM25-only ones included.
-            ids = np.union1d(dense_ids, keyword_ids).astype(np.int64)
+            ids = np.union1d(np.union1d(dense_ids, keyword_ids), concept_ids).astype(np.int64)
             cosine = self._cosines(ids, dense_ids, dense_scores, query_vec)
             bm25 = np.zeros(ids.size, dtype=np.float64)
             bm25[np.searchsorted(ids, keyword_ids)] = keyword_scores
+            share = float(self.settings.concept_bm25_share)
+            if share > 0 and concept_scores.size and float(concept_scores.max()) > 0:
+                best = float(bm25.max()) if bm25.size and bm25.max() > 0 else 1.0
+                bm25 /= best
+                lifted = share * concept_scores.astype(np.float64) / float(concept_scores.max())
+                at = np.searchsorted(ids, concept_ids)
+                bm25[at] = np.maximum(bm25[at], lifted)
             fused = fuse_convex(bm25, cosine, float(self.settings.dense_share))
             if fused.size and self._asks_for_amount(folded):
                 boost = float(self.settings.quantity_boost)
@@ -329,7 +338,7 @@ class SearchEngine:
             order = np.lexsort((ids, -fused))
             weight = float(self.settings.rerank_weight)
             if weight > 0 and fused.size:
-                fused = self._second_stage(folded, ids, fused, order, weight)
+                fused = self._second_stage(folded, ids, fused, order, weight, concept_ids)
                 order = np.lexsort((ids, -fused))
             quota = int(self.settings.region_diversity)
             if quota > 0:
@@ -357,16 +366,36 @@ class SearchEngine:
         cosine = self._cosines(top_ids, dense_ids, dense_scores, query_vec)
         return self._ranked(top_ids, top_scores, top_ids, cosine, keyword_ids, keyword_scores)
 
+    def _concept_candidates(self, folded_query: str, flt: ClauseFilter) -> tuple[np.ndarray, np.ndarray]:
+        """Dense ids of the best clauses by BM25 over the query's concept words (policykb.rerank.concept_query): a
+        region whose funding clause says 专项拨款, not 钱 or 集团, still reaches the second stage."""
+        empty = np.empty(0, dtype=np.int64), np.empty(0, dtype=np.float32)
+        depth = int(self.settings.concept_candidates)
+        if depth <= 0 or float(self.settings.rerank_weight) <= 0:
+            return empty
+        from policykb.rerank import concept_query
+
+        words = concept_query(folded_query)
+        if words is None:
+            return empty
+        ids, scores = self.backend.keyword(words, depth, flt, common_share=float(self.settings.common_term_share))
+        return np.asarray(ids, dtype=np.int64), np.asarray(scores)
+
     def _second_stage(
-        self, folded_query: str, ids: np.ndarray, fused: np.ndarray, order: np.ndarray, weight: float
+        self, folded_query: str, ids: np.ndarray, fused: np.ndarray, order: np.ndarray, weight: float,
+        concept_ids: np.ndarray | None = None,
     ) -> np.ndarray:
-        """The fused scores with `weight` of the query's concept coverage mixed in (policykb.rerank)."""
+        """The fused scores with `weight` of the query's concept coverage mixed in (policykb.rerank): the pool's
+        best RERANK_DEPTH and every concept candidate are scored."""
         from policykb.rerank import RERANK_DEPTH, concept_coverage, query_concepts
 
         concepts = query_concepts(folded_query)
         if not concepts:
             return fused
         scored = order[:RERANK_DEPTH]
+        if concept_ids is not None and concept_ids.size:
+            extra = np.searchsorted(ids, concept_ids)  # ids is sorted and holds every concept candidate
+            scored = np.concatenate([scored, np.setdiff1d(extra, scored, assume_unique=False)])
         rows = self.store.texts_and_headings(ids[scored].tolist())
         coverage = np.zeros(ids.size, dtype=np.float64)
         coverage[scored] = concept_coverage(concepts, [text for text, _ in rows], [heads for _, heads in rows])
