@@ -10,7 +10,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from perturb import CROSS_CPU_COSINE, perturbed_cosines
-from policykb.rerank import concept_coverage, query_concepts
+from policykb.compare import GENERIC_VERBS
+from policykb.rerank import concept_coverage, concept_query, query_concepts
 
 FUNDING = frozenset({"经费", "资金", "拨款", "投入", "财政"})
 GROUPS = frozenset({"集团化", "学区化", "集团", "学区"})
@@ -33,6 +34,49 @@ def test_query_concepts_name_the_policy_words(query: str, concept: frozenset[str
 def test_a_colloquial_phrase_is_read_once_longest_first() -> None:
     words = {w for concept, _ in query_concepts("课后服务一小时收多少钱") for w in concept}
     assert "收费" in words and "经费" not in words  # 收多少钱 is a fee, not funding
+
+
+# ----- the concept ranking: a BM25 query of the concepts' words -----------------------------------------------------
+@pytest.mark.parametrize(
+    ("query", "words"),
+    [
+        # 钱 is read as 经费 and brings its group; 建设 only says that something is done and is left out
+        ("学区集团建设的钱由谁出", "学区 学区化 投入 拨款 经费 财政 资金 集团 集团化"),
+        ("对教育集团怎么考评", "学区 学区化 教育 测评 考核 考评 评价 评估 集团 集团化"),
+        ("课后服务一小时收多少钱", "小时 收取 收费 服务 课后 费用"),  # 收多少钱 is a fee
+        ("家门口的好学校", None),  # no listed synonym: the query's own BM25 ranking already finds it
+    ],
+)
+def test_concept_query_lists_the_words_of_the_query_concepts(query: str, words: str | None) -> None:
+    assert concept_query(query) == words
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.sampled_from(["集团", "钱", "考评", "家门口", "建设", "的", "教师", "课程", "收多少钱", "怎么"]),
+                min_size=1, max_size=6).map("".join))
+def test_concept_query_is_none_exactly_when_it_adds_no_word(query: str) -> None:
+    words = concept_query(query)
+    named = {w for concept, _ in query_concepts(query) for w in concept}
+    if words is None:
+        assert all(w in query for w in named - GENERIC_VERBS)
+    else:
+        assert set(words.split()) <= named and any(w not in query for w in words.split())
+
+
+def test_a_region_named_only_in_policy_words_joins_the_pool(hash_kb: Any) -> None:
+    """临平's funding clause says 财政转移支付 and 专项拨款, never 钱, 学区 or 集团: only the concept ranking finds it."""
+    engine = hash_kb.engine()
+    query = "学区集团建设的钱由谁出"
+    saved = engine.settings.values["concept_candidates"]
+    tops = {}
+    try:
+        for depth in (saved, 0):
+            engine.settings.values["concept_candidates"] = depth
+            tops[depth] = [(h.clause.region_id, h.clause.text[:8]) for h in hash_kb.search(query, k=10)]
+    finally:
+        engine.settings.values["concept_candidates"] = saved
+    assert saved == 50
+    assert ("linping", "通过财政转移支付") in tops[saved] and ("linping", "通过财政转移支付") not in tops[0]
 
 
 # ----- coverage: literal tables ------------------------------------------------------------------------------------
