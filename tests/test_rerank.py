@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from perturb import CROSS_CPU_COSINE, perturbed_cosines
 from policykb.compare import GENERIC_VERBS
-from policykb.rerank import concept_coverage, concept_query, query_concepts
+from policykb.rerank import concept_coverage, concept_query, query_concepts, weighted_by_collection
 
 FUNDING = frozenset({"经费", "资金", "拨款", "投入", "财政"})
 GROUPS = frozenset({"集团化", "学区化", "集团", "学区"})
@@ -64,7 +64,7 @@ def test_concept_query_is_none_exactly_when_it_adds_no_word(query: str) -> None:
 
 
 def test_a_region_named_only_in_policy_words_joins_the_pool(hash_kb: Any) -> None:
-    """临平's funding clause says 财政转移支付 and 专项拨款, never 钱, 学区 or 集团: only the concept ranking finds it."""
+    """临平's funding clauses say 教育经费 and 专项拨款, never 钱, 学区 or 集团: only the concept ranking finds them."""
     engine = hash_kb.engine()
     query = "学区集团建设的钱由谁出"
     saved = engine.settings.values["concept_candidates"]
@@ -72,11 +72,26 @@ def test_a_region_named_only_in_policy_words_joins_the_pool(hash_kb: Any) -> Non
     try:
         for depth in (saved, 0):
             engine.settings.values["concept_candidates"] = depth
-            tops[depth] = [(h.clause.region_id, h.clause.text[:8]) for h in hash_kb.search(query, k=10)]
+            tops[depth] = [h.clause.text[:10] for h in hash_kb.search(query, k=10) if h.clause.region_id == "linping"]
     finally:
         engine.settings.values["concept_candidates"] = saved
     assert saved == 50
-    assert ("linping", "通过财政转移支付") in tops[saved] and ("linping", "通过财政转移支付") not in tops[0]
+    assert tops == {50: ["调整教育经费的支出结"], 0: []}
+
+
+def test_a_concept_most_of_the_collection_names_weighs_less() -> None:
+    # 99 clauses: a concept no clause names keeps its weight; one half of them name: 2 · √(ln(100/50.5) / ln 100)
+    got = weighted_by_collection(((FUNDING, 2.0), (GROUPS, 2.0)), [0.0, 0.5], 99)
+    assert [round(w, 4) for _, w in got] == [2.0, 0.7703]
+    assert weighted_by_collection(((FUNDING, 2.0),), [0.5], 1) == ((FUNDING, 2.0),)  # no collection to judge by
+
+
+def test_clause_share_reads_the_bm25_postings(hash_kb: Any) -> None:
+    from policykb.search import clause_share
+
+    index = hash_kb.engine().keyword_index
+    shares = {w: round(clause_share(index, frozenset({w})) * index.n_docs) for w in ("集团", "专项经费", "干满")}
+    assert shares == {"集团": 137, "专项经费": 12, "干满": 0}  # 专项经费 is read as 专项 + 经费: 经费 in 12
 
 
 # ----- coverage: literal tables ------------------------------------------------------------------------------------

@@ -152,6 +152,22 @@ def fuse_convex(bm25: np.ndarray, cosine: np.ndarray | None, dense_share: float)
     return fused
 
 
+def clause_share(keyword_index: Any, words: frozenset[str]) -> float:
+    """Share of the indexed clauses naming the commonest of `words`, from the BM25 postings (a segmented index,
+    documents added after the build, sums its segments); 0 for an empty index or one without postings."""
+    parts = [s.keyword_index for s in keyword_index._split.segments] if hasattr(keyword_index, "_split") \
+        else [keyword_index]
+    query = " ".join(sorted(words))
+    total = sum(int(getattr(p, "n_docs", 0) or 0) for p in parts)
+    if total <= 0 or not all(hasattr(p, "query_token_ids") for p in parts):
+        return 0.0
+    named = 0  # per segment the commonest word's clauses: a close lower bound of the clauses naming any word
+    for part in parts:
+        tokens = part.query_token_ids(query) if part.n_docs else []
+        named += int(part.document_frequencies(tokens).max()) if tokens else 0
+    return named / total
+
+
 def _weak_method(method: Callable[..., Any]) -> Callable[..., Any]:
     """A bound method that does not keep its object alive."""
     ref = weakref.WeakMethod(method)
@@ -194,6 +210,7 @@ class SearchEngine:
         self._embedder_source = embedder
         self._embedder: Any = embedder if hasattr(embedder, "encode_queries") else None
         self._facets: dict[str, np.ndarray] | None = None
+        self._shares: dict[frozenset[str], float] = {}  # concept words → share of the clauses naming them
         self._lock = threading.Lock()
         # A few filters recur (a user's region, "has a requirement"); at a million clauses each mask costs ms.
         # Caches and the backend hold the engine weakly: a server drops the engine of a replaced build when its
@@ -381,17 +398,30 @@ class SearchEngine:
         ids, scores = self.backend.keyword(words, depth, flt, common_share=float(self.settings.common_term_share))
         return np.asarray(ids, dtype=np.int64), np.asarray(scores)
 
+    def _collection_share(self, words: frozenset[str]) -> float:
+        """Share of the clauses that name the commonest of `words` (from the BM25 postings; 0 without an index),
+        cached: the index never changes."""
+        share = self._shares.get(words)
+        if share is None:
+            share = clause_share(self.keyword_index, words)
+            if len(self._shares) > 4096:
+                self._shares.clear()
+            self._shares[words] = share
+        return share
+
     def _second_stage(
         self, folded_query: str, ids: np.ndarray, fused: np.ndarray, order: np.ndarray, weight: float,
         concept_ids: np.ndarray | None = None,
     ) -> np.ndarray:
         """The fused scores with `weight` of the query's concept coverage mixed in (policykb.rerank): the pool's
         best RERANK_DEPTH and every concept candidate are scored."""
-        from policykb.rerank import RERANK_DEPTH, concept_coverage, query_concepts
+        from policykb.rerank import RERANK_DEPTH, concept_coverage, query_concepts, weighted_by_collection
 
         concepts = query_concepts(folded_query)
         if not concepts:
             return fused
+        n_docs = int(getattr(self.keyword_index, "n_docs", 0) or 0)
+        concepts = weighted_by_collection(concepts, [self._collection_share(words) for words, _ in concepts], n_docs)
         scored = order[:RERANK_DEPTH]
         if concept_ids is not None and concept_ids.size:
             extra = np.searchsorted(ids, concept_ids)  # ids is sorted and holds every concept candidate
