@@ -341,7 +341,7 @@ class SearchEngine:
             cosine = self._cosines(ids, dense_ids, dense_scores, query_vec)
             bm25 = np.zeros(ids.size, dtype=np.float64)
             bm25[np.searchsorted(ids, keyword_ids)] = keyword_scores
-            share = float(self.settings.concept_bm25_share)
+            share = float(self.settings.concept_keyword_share)
             if share > 0 and concept_scores.size and float(concept_scores.max()) > 0:
                 best = float(bm25.max()) if bm25.size and bm25.max() > 0 else 1.0
                 bm25 /= best
