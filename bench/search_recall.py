@@ -6,7 +6,8 @@ Usage: python bench/search_recall.py WORK_DIR [SETTING=VALUE ...]
     `seeds-<backend>` (the seed corpus) and `regions-<backend>` (the seed corpus plus the real pages of
     tests/compare_pages: seven more regions and one page naming none). The embedding backend is the setting's
     (POLICYKB_EMBED_BACKEND=torch for fp32). SETTING=VALUE pairs override settings for the run
-    (rerank_weight=0, query_expansion=true …), so variants can be compared on the same indexes.
+    (rerank_weight=0, query_expansion=true …), so variants can be compared on the same indexes;
+    sets=dev,heldout,test,heldout2 picks the query files (default: all four).
 Query sets: bench/queries_dev.toml (tune on it), bench/queries_heldout.toml (written before the first tuning),
 bench/queries.toml (the benchmark's test set), all on the seed corpus; bench/queries_heldout2.toml (written and
 committed before the second-stage scorer, never tuned on) on the larger collection.
@@ -54,13 +55,18 @@ def main(argv: list[str]) -> int:
     if len(argv) < 2:
         print(__doc__, file=sys.stderr)
         return 2
+    chosen = SETS
     for pair in argv[2:]:  # settings read as the environment would give them, so they are coerced alike
         key, value = pair.split("=", 1)
+        if key == "sets":  # sets=dev,heldout: only those query files (tuning must not look at heldout2)
+            names = {f"queries_{n}.toml" if n != "test" else "queries.toml" for n in value.split(",")}
+            chosen = tuple(s for s in SETS if s[0] in names)
+            continue
         os.environ[f"POLICYKB_{key.upper()}"] = value
     work = Path(argv[1])
     work.mkdir(parents=True, exist_ok=True)
     kbs: dict[str, KnowledgeBase] = {}
-    for name, collection in SETS:
+    for name, collection in chosen:
         kb = kbs.get(collection) or kbs.setdefault(collection, open_collection(work, collection))
         queries = load_queries(name)
         for mode in MODES:

@@ -10,7 +10,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from perturb import CROSS_CPU_COSINE, perturbed_cosines
-from policykb.rerank import concept_coverage, query_concepts
+from policykb.compare import GENERIC_VERBS
+from policykb.rerank import concept_coverage, concept_query, query_concepts, weighted_by_collection
 
 FUNDING = frozenset({"经费", "资金", "拨款", "投入", "财政"})
 GROUPS = frozenset({"集团化", "学区化", "集团", "学区"})
@@ -33,6 +34,64 @@ def test_query_concepts_name_the_policy_words(query: str, concept: frozenset[str
 def test_a_colloquial_phrase_is_read_once_longest_first() -> None:
     words = {w for concept, _ in query_concepts("课后服务一小时收多少钱") for w in concept}
     assert "收费" in words and "经费" not in words  # 收多少钱 is a fee, not funding
+
+
+# ----- the concept ranking: a BM25 query of the concepts' words -----------------------------------------------------
+@pytest.mark.parametrize(
+    ("query", "words"),
+    [
+        # 钱 is read as 经费 and brings its group; 建设 only says that something is done and is left out
+        ("学区集团建设的钱由谁出", "学区 学区化 投入 拨款 经费 财政 资金 集团 集团化"),
+        ("对教育集团怎么考评", "学区 学区化 教育 测评 考核 考评 评价 评估 集团 集团化"),
+        ("课后服务一小时收多少钱", "小时 收取 收费 服务 课后 费用"),  # 收多少钱 is a fee
+        ("家门口的好学校", None),  # no listed synonym: the query's own BM25 ranking already finds it
+    ],
+)
+def test_concept_query_lists_the_words_of_the_query_concepts(query: str, words: str | None) -> None:
+    assert concept_query(query) == words
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.sampled_from(["集团", "钱", "考评", "家门口", "建设", "的", "教师", "课程", "收多少钱", "怎么"]),
+                min_size=1, max_size=6).map("".join))
+def test_concept_query_is_none_exactly_when_it_adds_no_word(query: str) -> None:
+    words = concept_query(query)
+    named = {w for concept, _ in query_concepts(query) for w in concept}
+    if words is None:
+        assert all(w in query for w in named - GENERIC_VERBS)
+    else:
+        assert set(words.split()) <= named and any(w not in query for w in words.split())
+
+
+def test_a_region_named_only_in_policy_words_joins_the_pool(hash_kb: Any) -> None:
+    """临平's funding clauses say 教育经费 and 专项拨款, never 钱, 学区 or 集团: only the concept ranking finds them."""
+    engine = hash_kb.engine()
+    query = "学区集团建设的钱由谁出"
+    saved = engine.settings.values["concept_candidates"]
+    tops = {}
+    try:
+        for depth in (saved, 0):
+            engine.settings.values["concept_candidates"] = depth
+            tops[depth] = [h.clause.text[:10] for h in hash_kb.search(query, k=10) if h.clause.region_id == "linping"]
+    finally:
+        engine.settings.values["concept_candidates"] = saved
+    assert saved == 50
+    assert tops == {50: ["调整教育经费的支出结"], 0: []}
+
+
+def test_a_concept_most_of_the_collection_names_weighs_less() -> None:
+    # 99 clauses: a concept no clause names keeps its weight; one half of them name: 2 · √(ln(100/50.5) / ln 100)
+    got = weighted_by_collection(((FUNDING, 2.0), (GROUPS, 2.0)), [0.0, 0.5], 99)
+    assert [round(w, 4) for _, w in got] == [2.0, 0.7703]
+    assert weighted_by_collection(((FUNDING, 2.0),), [0.5], 1) == ((FUNDING, 2.0),)  # no collection to judge by
+
+
+def test_clause_share_reads_the_bm25_postings(hash_kb: Any) -> None:
+    from policykb.search import clause_share
+
+    index = hash_kb.engine().keyword_index
+    shares = {w: round(clause_share(index, frozenset({w})) * index.n_docs) for w in ("集团", "专项经费", "干满")}
+    assert shares == {"集团": 137, "专项经费": 12, "干满": 0}  # 专项经费 is read as 专项 + 经费: 经费 in 12
 
 
 # ----- coverage: literal tables ------------------------------------------------------------------------------------

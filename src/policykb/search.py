@@ -152,6 +152,22 @@ def fuse_convex(bm25: np.ndarray, cosine: np.ndarray | None, dense_share: float)
     return fused
 
 
+def clause_share(keyword_index: Any, words: frozenset[str]) -> float:
+    """Share of the indexed clauses naming the commonest of `words`, from the BM25 postings (a segmented index,
+    documents added after the build, sums its segments); 0 for an empty index or one without postings."""
+    parts = [s.keyword_index for s in keyword_index._split.segments] if hasattr(keyword_index, "_split") \
+        else [keyword_index]
+    query = " ".join(sorted(words))
+    total = sum(int(getattr(p, "n_docs", 0) or 0) for p in parts)
+    if total <= 0 or not all(hasattr(p, "query_token_ids") for p in parts):
+        return 0.0
+    named = 0  # per segment the commonest word's clauses: a close lower bound of the clauses naming any word
+    for part in parts:
+        tokens = part.query_token_ids(query) if part.n_docs else []
+        named += int(part.document_frequencies(tokens).max()) if tokens else 0
+    return named / total
+
+
 def _weak_method(method: Callable[..., Any]) -> Callable[..., Any]:
     """A bound method that does not keep its object alive."""
     ref = weakref.WeakMethod(method)
@@ -194,6 +210,7 @@ class SearchEngine:
         self._embedder_source = embedder
         self._embedder: Any = embedder if hasattr(embedder, "encode_queries") else None
         self._facets: dict[str, np.ndarray] | None = None
+        self._shares: dict[frozenset[str], float] = {}  # concept words → share of the clauses naming them
         self._lock = threading.Lock()
         # A few filters recur (a user's region, "has a requirement"); at a million clauses each mask costs ms.
         # Caches and the backend hold the engine weakly: a server drops the engine of a replaced build when its
@@ -316,12 +333,21 @@ class SearchEngine:
             keyword_ids, keyword_scores = self.backend.keyword(
                 keyword_query, depth, flt, common_share=float(self.settings.common_term_share)
             )
+        concept_ids = empty_ids
         if mode == "hybrid" and self.settings.fusion == "convex":
+            concept_ids, concept_scores = self._concept_candidates(folded, flt)
             # Convex fusion weighs the cosine of every candidate, BM25-only ones included.
-            ids = np.union1d(dense_ids, keyword_ids).astype(np.int64)
+            ids = np.union1d(np.union1d(dense_ids, keyword_ids), concept_ids).astype(np.int64)
             cosine = self._cosines(ids, dense_ids, dense_scores, query_vec)
             bm25 = np.zeros(ids.size, dtype=np.float64)
             bm25[np.searchsorted(ids, keyword_ids)] = keyword_scores
+            share = float(self.settings.concept_keyword_share)
+            if share > 0 and concept_scores.size and float(concept_scores.max()) > 0:
+                best = float(bm25.max()) if bm25.size and bm25.max() > 0 else 1.0
+                bm25 /= best
+                lifted = share * concept_scores.astype(np.float64) / float(concept_scores.max())
+                at = np.searchsorted(ids, concept_ids)
+                bm25[at] = np.maximum(bm25[at], lifted)
             fused = fuse_convex(bm25, cosine, float(self.settings.dense_share))
             if fused.size and self._asks_for_amount(folded):
                 boost = float(self.settings.quantity_boost)
@@ -329,7 +355,7 @@ class SearchEngine:
             order = np.lexsort((ids, -fused))
             weight = float(self.settings.rerank_weight)
             if weight > 0 and fused.size:
-                fused = self._second_stage(folded, ids, fused, order, weight)
+                fused = self._second_stage(folded, ids, fused, order, weight, concept_ids)
                 order = np.lexsort((ids, -fused))
             quota = int(self.settings.region_diversity)
             if quota > 0:
@@ -357,16 +383,49 @@ class SearchEngine:
         cosine = self._cosines(top_ids, dense_ids, dense_scores, query_vec)
         return self._ranked(top_ids, top_scores, top_ids, cosine, keyword_ids, keyword_scores)
 
+    def _concept_candidates(self, folded_query: str, flt: ClauseFilter) -> tuple[np.ndarray, np.ndarray]:
+        """Dense ids of the best clauses by BM25 over the query's concept words (policykb.rerank.concept_query): a
+        region whose funding clause says 专项拨款, not 钱 or 集团, still reaches the second stage."""
+        empty = np.empty(0, dtype=np.int64), np.empty(0, dtype=np.float32)
+        depth = int(self.settings.concept_candidates)
+        if depth <= 0 or float(self.settings.rerank_weight) <= 0:
+            return empty
+        from policykb.rerank import concept_query
+
+        words = concept_query(folded_query)
+        if words is None:
+            return empty
+        ids, scores = self.backend.keyword(words, depth, flt, common_share=float(self.settings.common_term_share))
+        return np.asarray(ids, dtype=np.int64), np.asarray(scores)
+
+    def _collection_share(self, words: frozenset[str]) -> float:
+        """Share of the clauses that name the commonest of `words` (from the BM25 postings; 0 without an index),
+        cached: the index never changes."""
+        share = self._shares.get(words)
+        if share is None:
+            share = clause_share(self.keyword_index, words)
+            if len(self._shares) > 4096:
+                self._shares.clear()
+            self._shares[words] = share
+        return share
+
     def _second_stage(
-        self, folded_query: str, ids: np.ndarray, fused: np.ndarray, order: np.ndarray, weight: float
+        self, folded_query: str, ids: np.ndarray, fused: np.ndarray, order: np.ndarray, weight: float,
+        concept_ids: np.ndarray | None = None,
     ) -> np.ndarray:
-        """The fused scores with `weight` of the query's concept coverage mixed in (policykb.rerank)."""
-        from policykb.rerank import RERANK_DEPTH, concept_coverage, query_concepts
+        """The fused scores with `weight` of the query's concept coverage mixed in (policykb.rerank): the pool's
+        best RERANK_DEPTH and every concept candidate are scored."""
+        from policykb.rerank import RERANK_DEPTH, concept_coverage, query_concepts, weighted_by_collection
 
         concepts = query_concepts(folded_query)
         if not concepts:
             return fused
+        n_docs = int(getattr(self.keyword_index, "n_docs", 0) or 0)
+        concepts = weighted_by_collection(concepts, [self._collection_share(words) for words, _ in concepts], n_docs)
         scored = order[:RERANK_DEPTH]
+        if concept_ids is not None and concept_ids.size:
+            extra = np.searchsorted(ids, concept_ids)  # ids is sorted and holds every concept candidate
+            scored = np.concatenate([scored, np.setdiff1d(extra, scored, assume_unique=False)])
         rows = self.store.texts_and_headings(ids[scored].tolist())
         coverage = np.zeros(ids.size, dtype=np.float64)
         coverage[scored] = concept_coverage(concepts, [text for text, _ in rows], [heads for _, heads in rows])

@@ -58,6 +58,11 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("rerank_weight", 0.3, "Hybrid (convex) only: share of the second stage's concept coverage (the query's policy "
             "concepts and their synonyms named by the clause or its headings, policykb.rerank) mixed into the fused "
             "score of every candidate; 0 turns the second stage off."),
+    Setting("concept_candidates", 50, "Hybrid (convex) with the second stage only: the best this many clauses of a BM25 "
+            "ranking of the query's concepts (its words' policy synonyms, 钱 → 经费 资金 …) join the candidate pool and "
+            "are scored by the second stage; 0 turns it off."),
+    Setting("concept_keyword_share", 0.3, "With concept_candidates: a concept candidate's BM25 side in the fusion is "
+            "at least this share of its concept-ranking score over the best one."),
     Setting("diversity_floor", 0.5, "With region_diversity: a deferred region's hit must score at least this share "
             "of the best hit to be lifted."),
     Setting("common_term_share", 1.0, "BM25 ignores query terms found in more than this share of the clauses "
