@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import os
 from functools import cache
 from pathlib import Path
 
 import pytest
+
+# One query's embedding on one thread in every test (and the CLI processes they start): with `query_threads` 0 the
+# thread count follows how idle the machine is, and goldens should not depend on that. The two-thread path has its
+# own equivalence test (tests/test_single_text.py).
+os.environ.setdefault("POLICYKB_QUERY_THREADS", "1")
 
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS_DIR = ROOT / "corpus"

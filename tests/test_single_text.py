@@ -249,7 +249,8 @@ def test_single_text_session_is_made_once_per_process_and_thread_count(fake_part
 
 def test_prefetch_loads_the_session_the_encoder_then_uses(fake_parts: dict) -> None:
     folder = fake_parts["dir"]
-    settings = Settings.load(model=str(folder), embed_backend="onnx-int8", torch_threads=1)
+    # query_threads fixed: with 0 (auto) the thread count would follow how idle the machine is
+    settings = Settings.load(model=str(folder), embed_backend="onnx-int8", torch_threads=1, query_threads=1)
     assert Path(settings.model_path) == folder
     thread = embed.prefetch_query_encoder(settings)
     assert thread is not None and thread.daemon

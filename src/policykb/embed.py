@@ -339,10 +339,11 @@ def idle_cores() -> float:
 def query_threads(configured: int, in_flight: int) -> int:
     """Threads for one query's embedding. One query's matrix products split well over two cores (about half the
     wall time when both are free) but two threads fight any other work for them (worse than one under a loaded
-    server), so two only when no other query of this process is being embedded and a core is idle."""
+    server), so two only when no other query of this process is being embedded and the machine has at least half a
+    core idle (a process querying in a loop keeps the 1-minute load near 1 itself: on 2 cores it must still count)."""
     if configured > 0:
         return configured
-    return 2 if in_flight == 0 and idle_cores() >= 1.0 else 1
+    return 2 if in_flight == 0 and idle_cores() >= 0.5 else 1
 
 
 class _OnnxEncoder:

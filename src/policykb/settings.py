@@ -31,7 +31,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("embed_batch_size", 32, "Clauses per embedding batch."),
     Setting("torch_threads", 1, "Torch intra-op threads per process (1 keeps query latency stable under load)."),
     Setting("query_threads", 0, "Threads for one query's int8 embedding: 0 chooses per query (2 when this process "
-            "embeds no other query and the machine has a core idle, else 1); a number fixes it."),
+            "embeds no other query and at least half a core is idle, else 1); a number fixes it."),
     Setting("ingest_overlap", True, "Embed each file's clauses on a background thread while the next file is cleaned "
             "(same vectors as embedding after cleaning; false embeds after cleaning every file)."),
     Setting("max_file_mb", 20.0, "Largest raw file accepted by the loader, in megabytes."),
