@@ -558,20 +558,26 @@ def packed_encoder(encoder: Any) -> Any:
     return PackedEncoder(encoder).eval()
 
 
-def _export_onnx_fp32(model_dir: Path, out: Path) -> None:
-    """Trace the folder's transformer (input_ids, attention_mask -> last_hidden_state) to ONNX, packed if it can."""
-    import warnings
-
-    import torch
+def _eager_encoder(model_dir: Path) -> Any:
+    """The folder's transformer with eager attention (it traces to plain ONNX ops; sdpa's masking code is harder
+    on the legacy exporter), loaded without transformers' progress bars."""
     from transformers import AutoModel
     from transformers.utils import logging as hf_logging
 
     hf_logging.disable_progress_bar()
     try:
-        # Eager attention traces to plain ONNX ops; sdpa's masking code is harder on the legacy exporter.
-        encoder = AutoModel.from_pretrained(str(model_dir), attn_implementation="eager").eval()
+        return AutoModel.from_pretrained(str(model_dir), attn_implementation="eager").eval()
     finally:
         hf_logging.enable_progress_bar()
+
+
+def _export_onnx_fp32(model_dir: Path, out: Path) -> None:
+    """Trace the folder's transformer (input_ids, attention_mask -> last_hidden_state) to ONNX, packed if it can."""
+    import warnings
+
+    import torch
+
+    encoder = _eager_encoder(model_dir)
 
     class LastHidden(torch.nn.Module):
         def __init__(self, inner: torch.nn.Module) -> None:
@@ -756,14 +762,8 @@ def _export_single_text_fp32(model_dir: Path, out: Path) -> None:
     import warnings
 
     import torch
-    from transformers import AutoModel
-    from transformers.utils import logging as hf_logging
 
-    hf_logging.disable_progress_bar()
-    try:
-        encoder = AutoModel.from_pretrained(str(model_dir), attn_implementation="eager").eval()
-    finally:
-        hf_logging.enable_progress_bar()
+    encoder = _eager_encoder(model_dir)
     if not can_pack(encoder):
         raise PolicyKBError(f"{model_dir}: not a BERT-style encoder, no single-text graph")
     module = single_text_module(encoder)
