@@ -2,7 +2,9 @@
 load test.
 
 Everything is measured side by side in one run (the machine is shared and noisy) and printed as one table.
-Options: --sizes 1000,100000,1000000 (add 10000000 to opt in to 10M)  --skip-scale  --skip-load  --quick (sizes 1000,100000 only).
+Options: --sizes 1000,100000,1000000,10000000 (the default; the 10M collection is built once, ~12 minutes and ~20 GB
+in the bench cache, and skipped with a row saying why when the disk lacks the room; POLICYKB_BENCH_10M=0 leaves it
+out)  --skip-scale  --skip-load  --quick (sizes 1000,100000 only)  --perf-only (no retrieval, OCR or embedding rows).
 """
 
 from __future__ import annotations
@@ -130,7 +132,7 @@ def percentile(values: list[float], p: float) -> float:
 
 def main() -> int:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--sizes", default="1000,100000,1000000")
+    ap.add_argument("--sizes", default="1000,100000,1000000,10000000")
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--perf-only", action="store_true",
                     help="only the scale, load, cold-CLI, memory and throughput rows (no retrieval, OCR or embedding rows)")
@@ -147,7 +149,18 @@ def main() -> int:
     args = ap.parse_args()
     sizes = [1000, 100000] if args.quick else [int(s) for s in args.sizes.split(",") if s]
     if os.environ.get("POLICYKB_BENCH_10M") == "1" and 10_000_000 not in sizes:
-        sizes.append(10_000_000)  # opt-in: hours of building and about 8 GB on this machine
+        sizes.append(10_000_000)
+    elif os.environ.get("POLICYKB_BENCH_10M") == "0" and 10_000_000 in sizes:
+        sizes.remove(10_000_000)
+    started = time.monotonic()
+    section_start = [started]
+
+    def section_done(name: str) -> None:
+        """Progress on stderr: a whole run takes about an hour, most of it in the scale, memory and throughput rows."""
+        now = time.monotonic()
+        print(f"bench: {name} done in {now - section_start[0]:.0f} s ({(now - started) / 60:.1f} min so far)",
+              file=sys.stderr, flush=True)
+        section_start[0] = now
 
     from policykb import pipeline
     from policykb.embed import load_embedder
@@ -271,6 +284,8 @@ def main() -> int:
             rows.append(Row("embedding", "onnx-int8 recall@10 change vs fp32", f"{-drop:+.3f}", "", "within 0.02",
                             "yes" if drop <= 0.02 else "no"))
 
+    section_done("ingest, printed, embedding and retrieval rows" if not args.perf_only else "seed indexes")
+
     # --- latency and memory at scale, each size in its own process, through KnowledgeBase.search ----------------
     if not args.skip_scale:
         from cpu import cpu_label
@@ -278,6 +293,10 @@ def main() -> int:
         backend = "onnx-int8" if "onnx-int8" in speeds else "torch"
         for size in sizes:
             print(f"bench: scale {size} …", file=sys.stderr)
+            room = disk_room_row(size)
+            if room is not None:
+                rows.append(room)
+                continue
             command = [sys.executable, str(ROOT / "bench" / "scale.py"), "--size", str(size), "--backend", backend]
             if size >= 5_000_000:  # exact search and every-list probing cost seconds per query there
                 command += ["--recall-queries", "20"]
@@ -296,9 +315,10 @@ def main() -> int:
                 continue
             r = json.loads(proc.stdout.strip().splitlines()[-1])
             rows.extend(scale_rows(r, backend))
+            section_done(f"scale {size:,}")
         if 10_000_000 not in sizes:
-            rows.append(Row("scale", "10,000,000 clauses", "not run (opt-in `POLICYKB_BENCH_10M=1`)", cpu_label(),
-                            "p95 <= 30 ms, RSS <= 8192 MB", ""))
+            rows.append(Row("scale", "10,000,000 clauses", "not run (left out by --sizes or POLICYKB_BENCH_10M=0)",
+                            cpu_label(), "p95 <= 30 ms, RSS <= 8192 MB", "no"))
 
     # --- growth: adding one 100-clause document to a collection, next to a full rebuild ----------------------
     if not args.skip_growth:
@@ -317,6 +337,7 @@ def main() -> int:
         except Exception as exc:
             rows.append(Row("growth", "add one document", f"failed: {exc}"))
 
+    section_done("growth")
     # --- load test: 200 searches from 8 clients against `policykb serve` ----------------------------------------
     # --- scale-out: Ray ingest against the single-process one; Milvus Lite against the local backend ----------
     if not args.skip_scaleout:
@@ -346,6 +367,7 @@ def main() -> int:
         except Exception as exc:  # the scale extra missing, or Ray failing to start: say so, keep the table
             rows.append(Row("scale-out", "Ray ingest and Milvus Lite", f"failed: {exc}"))
 
+    section_done("scale-out")
     if not args.skip_load:
         try:
             from load_test import run_load_test
@@ -384,6 +406,7 @@ def main() -> int:
         except Exception as exc:
             rows.append(Row("cli", "cold CLI", f"failed: {exc}"))
 
+    section_done("load test and cold CLI")
     # --- memory: 100 upload-and-commit cycles through the web app ------------------------------------------
     if not args.skip_memory:
         try:
@@ -393,6 +416,7 @@ def main() -> int:
         except Exception as exc:
             rows.append(Row("memory", "upload-and-commit cycles", f"failed: {exc}"))
 
+    section_done("memory")
     # --- ingest throughput end to end against the raw embedding rate ---------------------------------------
     if not args.skip_throughput:
         try:
@@ -402,9 +426,35 @@ def main() -> int:
         except Exception as exc:
             rows.append(Row("ingest", "end-to-end throughput", f"failed: {exc}"))
 
+    section_done("throughput")
     print_table(rows)
-    write_results(args.results, rows, sys.argv[1:])
+    write_results(args.results, rows, sys.argv[1:], minutes=(time.monotonic() - started) / 60)
     return 0
+
+
+# Bytes per synthetic clause in the bench cache (BM25 postings, IVF-SQ8 codes, float16 refine vectors, SQLite rows),
+# measured on the 10M build, with room to spare for the build's temporary files.
+CACHE_BYTES_PER_CLAUSE = 2000
+
+
+def disk_room_row(size: int) -> Row | None:
+    """None when the size's synthetic collection is cached or fits on the disk; else the row that says why not."""
+    if size < 5_000_000:
+        return None
+    import shutil
+
+    from cpu import cpu_label
+    from synthbuild import cache_root
+
+    root = cache_root()
+    if any(p.is_dir() and ".tmp-" not in p.name for p in root.glob(f"{size}-*")):
+        return None  # built before (a stale key only costs the rebuild the room check below would allow)
+    root.mkdir(parents=True, exist_ok=True)
+    free, need = shutil.disk_usage(root).free, size * CACHE_BYTES_PER_CLAUSE
+    if free >= need:
+        return None
+    return Row("scale", f"{size:,} clauses", f"not run: building it needs about {need / 2**30:.0f} GB free in "
+               f"{root}, {free / 2**30:.0f} GB are", cpu_label(), "p95 <= 30 ms, RSS <= 8192 MB", "no")
 
 
 def memory_rows(r: dict[str, Any]) -> list[Row]:
@@ -446,13 +496,16 @@ def print_table(rows: list[Row]) -> None:
     print("\n".join(table_lines(rows)))
 
 
-def write_results(path: Path, rows: list[Row], argv: list[str]) -> None:
+def write_results(path: Path, rows: list[Row], argv: list[str], minutes: float | None = None) -> None:
     """The table as markdown, with the date, the CPU and the options of the run (the README quotes this file)."""
     from cpu import cpu_label
 
+    took = f" in {minutes:.0f} minutes" if minutes is not None else ""
+    load = os.getloadavg()[2]
     head = [f"# Benchmark results ({time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())})", "",
-            f"`bench/run.py {' '.join(argv)}` on {cpu_label()}, {os.cpu_count()} cores (shared with other jobs: "
-            "absolute figures are noisy; ratios measured side by side are the reliable part).", ""]
+            f"`bench/run.py {' '.join(argv)}` on {cpu_label()}, {os.cpu_count()} cores, ran{took} (load average "
+            f"over the last 15 minutes at the end {load:.1f}; a shared machine makes absolute figures noisy, ratios "
+            "measured side by side are the reliable part).", ""]
     path.write_text("\n".join(head + table_lines(rows)) + "\n", encoding="utf-8")
 
 

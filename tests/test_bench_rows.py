@@ -66,3 +66,23 @@ def test_results_table_names_the_cpu_on_every_row(tmp_path: Path) -> None:
     table = [line for line in text.splitlines() if line.startswith("| ") and "section" not in line]
     assert len(table) == 2 and all(line.rstrip(" |").endswith(cpu_label()) for line in table)
     assert "a/b" in text and "`bench/run.py --quick`" in text
+
+
+def test_the_10m_row_says_why_when_the_disk_lacks_room(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import shutil
+    from collections import namedtuple
+
+    monkeypatch.setenv("POLICYKB_BENCH_CACHE", str(tmp_path))
+    usage = namedtuple("usage", "total used free")
+    monkeypatch.setattr(shutil, "disk_usage", lambda _path: usage(100 * 2**30, 95 * 2**30, 5 * 2**30))
+    assert run.disk_room_row(1_000_000) is None  # small sizes always run
+    row = run.disk_room_row(10_000_000)
+    assert row is not None and row.ok == "no" and row.target == "p95 <= 30 ms, RSS <= 8192 MB"
+    assert row.value == f"not run: building it needs about 19 GB free in {tmp_path}, 5 GB are"
+    (tmp_path / "10000000-0123456789ab.tmp-42").mkdir()  # an unfinished build is no cache
+    assert run.disk_room_row(10_000_000) is not None
+    (tmp_path / "10000000-0123456789ab").mkdir()
+    assert run.disk_room_row(10_000_000) is None
+    monkeypatch.setattr(shutil, "disk_usage", lambda _path: usage(100 * 2**30, 50 * 2**30, 50 * 2**30))
+    shutil.rmtree(tmp_path / "10000000-0123456789ab")
+    assert run.disk_room_row(10_000_000) is None
