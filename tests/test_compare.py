@@ -641,3 +641,15 @@ def test_a_count_or_amount_measure_aligns_the_count_or_amount_not_a_share(query:
     hit = Hit(Clause("c1", "d1", "r", [], clause, 0, len(clause)), "r", 0.9, found, dense_score=0.9)
     cand = judge(parse_measure(query), hit)
     assert cand.value is not None and cand.value.span == span
+
+
+@pytest.mark.parametrize(("text", "name"), [
+    ("<正>【新闻背景】2016年1月7日，省教育厅、财政厅联合出台《实施意见》。\n正文", "（无标题）2016年1月7日，省教育厅…"),
+    ("\n\n  公办中小学冠名教育集团的现象，本质上是创新举措。", "（无标题）公办中小学冠名教育集团的现象…"),
+    ("日前，市政协举办座谈会。", "（无标题）日前，市政协举办座谈会。"),
+    ("", "（无标题）"),
+])
+def test_an_untitled_document_column_is_named_by_its_opening_words(text: str, name: str) -> None:
+    from policykb.compare import untitled_name
+
+    assert untitled_name(text) == name

@@ -850,10 +850,25 @@ def document_columns(kb: Any, regions: Sequence[dict[str, Any]]) -> list[dict[st
     columns = []
     for doc in kb.documents():
         if not doc.metadata.region_id:
-            title = doc.metadata.title or doc.doc_id
+            title = doc.metadata.title or untitled_name(doc.text)
             columns.append({"region_id": DOC_COLUMN_PREFIX + doc.doc_id, "region": title, "level": None,
                             "parent_region_ids": [], "doc_id": doc.doc_id})
     return sorted(columns, key=lambda c: c["region_id"])
+
+
+# Markers a scraped text may open with that name no document: a journal's <正>, a bracketed rubric 【新闻背景】.
+_OPENING_MARKERS = re.compile(r"^(?:\s|<[^<>]{1,4}>|【[^【】]{1,8}】|\[[^\[\]]{1,8}\])+")
+UNTITLED_OPENING_CHARS = 14
+
+
+def untitled_name(text: str) -> str:
+    """A column name for a document without a title: its opening words, so a reader can tell two such columns
+    apart and recognise the text (a document id means nothing to a planner)."""
+    first = next((line.strip() for line in text.splitlines() if line.strip()), "")
+    opening = _OPENING_MARKERS.sub("", first)
+    if len(opening) > UNTITLED_OPENING_CHARS:
+        opening = opening[:UNTITLED_OPENING_CHARS].rstrip("，,、；;：:") + "…"
+    return f"（无标题）{opening}" if opening else "（无标题）"
 
 
 def region_hits(kb: Any, query: str, region: dict[str, Any], below: int) -> list[Hit]:
