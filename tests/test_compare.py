@@ -587,6 +587,8 @@ def test_the_reason_an_unspecified_cell_gives() -> None:
 
     assert why_not(parse_measure("专项经费"), cand("加强宣传引导", 0.70), 0.80) == "条款与该指标语义相关度不足"
     assert why_not(parse_measure("骨干教师比例"), cand("推动骨干教师流动", 0.90), 0.80) == "条款未设定该指标的数值"
+    assert why_not(parse_measure("教师交流轮岗比例"), cand("图为省长在学校考察", 0.90), 0.80) == (
+        "条款未提及教师、交流、轮岗，也未设定数值")
     assert why_not(parse_measure("评价机制"), cand("健全考核办法", 0.90), 0.80) == "条款对该指标的表述不充分"
     assert why_not(parse_measure("专项经费"), cand("落实经费支持", 0.90), 0.80) == "条款未提及专项"
 

@@ -731,7 +731,8 @@ def why_not(measure: MeasureQuery, cand: Candidate, threshold: float) -> str:
         return "条款与该指标语义相关度不足"
     if measure.wants_number:
         if cand.value is None:
-            return "条款未设定该指标的数值"
+            # A clause that names hardly any of the measure is not "about it without a number": say what it lacks.
+            return f"条款未提及{'、'.join(unnamed)}，也未设定数值" if len(unnamed) >= 2 else "条款未设定该指标的数值"
         if cand.missing >= MAX_MISSING_CONCEPTS or cand.value_coverage < MIN_VALUE_COVERAGE:
             return "数值所指的不是该指标" + (f"（未提及{'、'.join(unnamed)}）" if unnamed else "")
     return "条款未提及" + "、".join(unnamed) if unnamed else "条款对该指标的表述不充分"
