@@ -140,6 +140,7 @@ GOLDEN_CATALOGUE = {
     ("暂缓年限", "年"): ["beijing"],
     ("服务和下午课后服务时段标准", "元"): ["shishi"],
     ("加收标准", "元"): ["shishi"],
+    ("课后服务性收费标准", "元"): ["taiyuan"],  # 1.0元/生·小时: a rate after the amount is a standard too
     ("毕业年级交流轮岗教师比例", "%"): ["hefei"],
     ("省现代化中小学学校数量", "所"): ["linping"],
     ("知识拓展类课程比例", "%"): ["linping"],

@@ -58,6 +58,14 @@ AMOUNTS = [
     ("义务教育阶段家庭经济困难寄宿生生活补助标准为小学每生每年1000元、初中每生每年1250元。", [
         ("1000元", "=", 1000.0, "元", "每年", "困难寄宿生生活补助标准", "每生", "requirement"),
         ("1250元", "=", 1250.0, "元", "每年", "初中", "每生", "requirement")]),
+    # the basis written as a rate after the amount, as fee tables do (太原市发改委, 2024: 课后服务性收费标准)
+    ("小学阶段课后服务性收费标准为1.0元/生·小时;初中阶段课后服务性收费标准为1.5元/生·小时。", [
+        ("1.0元/生·小时", "=", 1.0, "元", None, "课后服务性收费标准", "每生每小时", "requirement"),
+        ("1.5元/生·小时", "=", 1.5, "元", None, "课后服务性收费标准", "每生每小时", "requirement")]),
+    ("寄宿生生活补助标准为1250元/生/年。", [
+        ("1250元/生/年", "=", 1250.0, "元", None, "寄宿生生活补助标准", "每生每年", "requirement")]),
+    ("乡村教师交通补贴300元/人·月。", [
+        ("300元/人·月", "=", 300.0, "元", None, "乡村教师交通补贴", "每人每月", "requirement")]),
     # an amount with no per-basis and no requirement word stays out
     ("城乡二元结构逐步破除,总投入1200元。", []),
 ]
@@ -74,6 +82,16 @@ LOOK_ALIKES = [
 @pytest.mark.parametrize(("text", "expected"), COUNTS + AMOUNTS)
 def test_counts_and_amounts_are_read_with_subject_basis_and_period(text: str, expected: list[tuple]) -> None:
     assert _rows(text) == expected
+
+
+@pytest.mark.parametrize(("text", "display"), [
+    ("课后服务收费标准为每生每课时2元。", "每生每课时2元"),
+    ("对参加课后服务的学生,每人每年补助不低于500元。", "每人每年不少于500元"),
+    ("小学课后服务性收费标准为1.0元/生·小时。", "每生每小时1元"),
+    ("义务教育学校生均公用经费不低于1200元。", "不少于1200元"),  # 生均 is in the subject already
+])
+def test_an_amount_displays_with_its_basis(text: str, display: str) -> None:
+    assert [r.to_dict()["display"] for r in extract_from_text(text)] == [display]
 
 
 @pytest.mark.parametrize("text", LOOK_ALIKES)

@@ -211,6 +211,12 @@ PER_BASIS = re.compile(
 AMOUNT_INTRO = re.compile(r"(?:为|按照|按|以|是)(?=[^为按以是]*$)")
 NARRATION = re.compile(r"共|累计|先后|陆续|相继|今年|去年|上年")
 BASIS_RE = re.compile(rf"(?:{PER_BASIS.pattern}|生均|人均|校均|班均)+")
+# The same basis written as a rate after the amount, as fee and subsidy tables do (`1.0元/生·小时`,
+# `200元/生/学期`, `5000元/人·年`, `30元/人次`): read as 每生每小时, 每生每学期, 每人每年, 每人次.
+RATE_SUFFIX = re.compile(
+    r"\s?[/／](?P<who>在校生|学生|生|幼儿|人次|人|名|校|班|课时|节|小时|学期|月|年)"
+    r"(?:\s?[·・./／](?P<per>小时|课时|节|学期|学年|月|年|天|日|次))?"
+)
 
 FREQUENCY_RE = re.compile(
     r"每(?:个)?(?:学年|学期|年度|季度|年|月|周|星期|天|日)"
@@ -627,6 +633,8 @@ def _shorten(phrase: str) -> str | None:
         while words and sum(map(len, tail)) + len(words[-1]) <= MAX_SUBJECT:
             tail.insert(0, words.pop())
         phrase = "".join(tail) or phrase[-MAX_SUBJECT:]
+        # a cut that took the stage off its 阶段 (`小学|阶段课后服务性收费标准`) drops the orphan word too
+        phrase = re.sub(r"^(?:阶段|学段|时期)", "", phrase)
     return phrase if len(phrase) >= 2 else None
 
 
@@ -747,7 +755,17 @@ def _target_cues(text: str, cand: _Candidate, sent_start: int, sentence: str, re
         found += [seg_rel + m.end() for m in TARGET_VERB.finditer(phrase)]
     if cand.unit in MONEY_UNITS:
         found += [seg_rel + m.end() for m in BASIS_RE.finditer(phrase)]
+        if RATE_SUFFIX.match(text, cand.end):
+            found.append(rel)
     return found[-1:]
+
+
+def rate_suffix(text: str, end: int) -> tuple[str, int] | None:
+    """The basis an amount ending at `end` is written per (`1.0元/生·小时` → 每生每小时) and where it ends."""
+    m = RATE_SUFFIX.match(text, end)
+    if m is None:
+        return None
+    return "".join(f"每{part}" for part in (m.group("who"), m.group("per")) if part), m.end()
 
 
 def per_basis(text: str, start: int, floor: int) -> str | None:
@@ -757,10 +775,11 @@ def per_basis(text: str, start: int, floor: int) -> str | None:
     return "".join(found) or None
 
 
-def _amount_subject(text: str, cand: _Candidate, floor: int) -> str | None:
+def _amount_subject(text: str, cand: _Candidate, floor: int, end: int | None = None) -> str | None:
     """What an amount is for, when a standard states it (`补助标准为小学每生每年1000元`,
-    `课后服务经费按每生每学期300元的标准予以补助`): the words before the 为/按 that introduces the amount."""
-    following = _following_phrase(text, cand.end, len(text))
+    `课后服务经费按每生每学期300元的标准予以补助`): the words before the 为/按 that introduces the amount.
+    `end`: where the amount's writing ends (after a rate such as `/生·小时`)."""
+    following = _following_phrase(text, end or cand.end, len(text))
     if following and not following.startswith("标准"):
         return None
     phrase = text[_segment_start(text, cand.start, floor):cand.start]
@@ -905,13 +924,21 @@ def _extract(doc: Any, written: str) -> list[dict[str, Any]]:
             subject, base = results[-1]["subject"], results[-1]["base"]
         else:
             subject, base = _subject_and_base(text, cand, floor, sent_start)
+        span_end = cand.end
         if cand.unit in MONEY_UNITS:
-            base = per_basis(text, cand.start, floor) or base
-            subject = _amount_subject(text, cand, floor) or subject
+            rate = rate_suffix(text, cand.end)
+            base = per_basis(text, cand.start, floor) or (rate[0] if rate else None) or base
+            amount_subject = _amount_subject(text, cand, floor, rate[1] if rate else None)
+            if rate:
+                span_end = rate[1]  # the span reads as the standard is written: 1.0元/生·小时
+                # the words after a rate are not what is paid (`300元/人·月`): the phrase before the amount is
+                before = text[_segment_start(text, cand.start, floor):cand.start]
+                amount_subject = amount_subject or _shorten(_strip_context(before)) or None
+            subject = amount_subject or subject
         elif cand.unit in COUNT_UNITS and subject:
             subject = _counted_noun(subject)
         results.append({
-            "span": written[cand.start:cand.end], "span_start": cand.start, "span_end": cand.end,
+            "span": written[cand.start:span_end], "span_start": cand.start, "span_end": span_end,
             "subject": subject, "comparator": cand.comparator, "value": cand.value, "unit": cand.unit,
             "period": None, "base": base, "kind": kind, "_end": cand.end,
             "_window": cand.is_window, "_sentence": (sent_start, sent_end), "_duration": cand.unit in TIME_UNITS,

@@ -213,4 +213,11 @@ def chinese_value(comparator: str, value: float | list[float], unit: str | None 
 def requirement_display(req: Any) -> str:
     """chinese_value of a Requirement or its dict (the `display` key of the JSON)."""
     d = req if isinstance(req, dict) else req.to_dict()
-    return chinese_value(d["comparator"], d["value"], d.get("unit"), d.get("period"))
+    period, base = d.get("period"), d.get("base")
+    if d.get("unit") in MONEY_UNITS and base and base.startswith("每"):
+        # a standard's basis is part of its value: 每生每课时2元, 每人每年不少于500元 (not a bare 2元)
+        period = base + (period if period and period not in base else "")
+    return chinese_value(d["comparator"], d["value"], d.get("unit"), period)
+
+
+MONEY_UNITS = frozenset({"元", "万元", "千元", "亿元"})
