@@ -655,3 +655,17 @@ def test_an_untitled_document_column_is_named_by_its_opening_words(text: str, na
     from policykb.compare import untitled_name
 
     assert untitled_name(text) == name
+
+
+@pytest.mark.parametrize(("query", "clause", "span", "unit", "ok"), [
+    # 数量 counts things; how often something happens (每学期不超过1次) does not answer it
+    ("集团成员校数量", "对集团的成员校减少进校检查，原则上每学期不超过一次。", "不超过一次", "次", False),
+    ("集团成员校数量", "每个教育集团成员校不少于3所。", "不少于3所", "所", True),
+    ("联合教研次数", "集团成员校每学期开展联合教研不少于2次。", "不少于2次", "次", True),
+])
+def test_a_count_of_things_is_not_answered_by_a_number_of_times(query: str, clause: str, span: str, unit: str,
+                                                               ok: bool) -> None:
+    from policykb.compare import answers, unit_fits
+
+    measure, requirement = parse_measure(query), req(1, ">=", unit, clause_text=clause, span=span)
+    assert (unit_fits(requirement, measure.units) and answers(measure, clause, requirement)) is ok

@@ -118,8 +118,12 @@ CEILING_WORDS = re.compile(r"最多|至多|最高|不超过|不高于|不得超�
 # "How many" of countable things (数量, 几个): any count unit answers, a percentage never does (优质教育集团数量
 # is 80个, not the share of schools in groups). No topic term is added: 数量 names no measure.
 COUNT_UNITS = frozenset({"个", "所", "家", "项", "人", "名", "门", "次", "支", "批", "类", "条", "处", "座"})
+# 数量 / 个数 count things (schools, groups, teachers); how many times something happens is 次数, so 每学期不超过1次
+# does not answer 成员校数量.
+THING_COUNT_UNITS = COUNT_UNITS - {"次"}
 COUNT_CUES: tuple[tuple[str, frozenset[str]], ...] = (
-    ("几个", frozenset({"个"})), ("多少个", frozenset({"个"})), ("个数", COUNT_UNITS), ("数量", COUNT_UNITS),
+    ("几个", frozenset({"个"})), ("多少个", frozenset({"个"})), ("个数", THING_COUNT_UNITS),
+    ("数量", THING_COUNT_UNITS),
     ("多少家", frozenset({"家"})), ("几家", frozenset({"家"})),
 )
 # What a number of years measures. A query about how long a teacher rotates (期限, 年限, 待几年) is not answered by
