@@ -669,3 +669,11 @@ def test_a_count_of_things_is_not_answered_by_a_number_of_times(query: str, clau
 
     measure, requirement = parse_measure(query), req(1, ">=", unit, clause_text=clause, span=span)
     assert (unit_fits(requirement, measure.units) and answers(measure, clause, requirement)) is ok
+
+
+def test_teachers_flowing_into_a_school_are_the_rotation() -> None:
+    from policykb import synonyms
+
+    assert synonyms.names("交流", "因需实施教师组团流入，流入教师人数不少于3人")
+    assert synonyms.names("轮岗", "帮助流入校建立可持续发展机制")
+    assert not synonyms.names("交流", "做好随迁子女流入地入学保障")  # migrant pupils are no rotation

@@ -24,7 +24,7 @@ GROUPS = frozenset({"集团化", "学区化", "集团", "学区"})
         ("学区集团建设的钱由谁出", FUNDING),  # colloquial 钱 is read as 经费
         ("政府给学区和集团拨钱吗", FUNDING | {"拨款"}),  # 拨钱 → 拨款, one concept with the funding group
         ("对教育集团怎么考评", frozenset({"考核", "考评", "评价", "评估", "测评"})),
-        ("教师轮岗的期限和比例", frozenset({"流动", "轮岗", "交流"})),
+        ("教师轮岗的期限和比例", frozenset({"流动", "轮岗", "交流", "教师流入", "流入教师", "流入校", "流出校"})),
     ],
 )
 def test_query_concepts_name_the_policy_words(query: str, concept: frozenset[str]) -> None:

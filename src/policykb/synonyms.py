@@ -15,7 +15,8 @@ import functools
 CONCEPT_GROUPS: tuple[frozenset[str], ...] = (
     frozenset({"教师", "老师", "师资", "教职工"}),
     frozenset({"考核", "考评", "评价", "评估", "测评"}),
-    frozenset({"流动", "轮岗", "交流"}),
+    # 流入/流出 alone also name migrant pupils (随迁子女流入地); with 教师 or 校 they name the rotation
+    frozenset({"流动", "轮岗", "交流", "教师流入", "流入教师", "流入校", "流出校"}),
     frozenset({"经费", "资金", "拨款", "投入", "财政"}),
     frozenset({"保障", "支持", "扶持"}),
     frozenset({"集团化", "学区化", "集团", "学区"}),
