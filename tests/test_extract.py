@@ -582,3 +582,24 @@ def test_extract_finds_every_corpus_requirement_through_the_pipeline(prefix: str
     assert found == CORPUS[prefix]
     for r in processed.requirements:
         assert r.text[r.span_start:r.span_end] == r.span
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    # a day range inside a date is a date (哈尔滨 enrolment notice): nothing to tag
+    ("今年哈市公办小学将于6月10-20日进行网上报名。", []),
+    ("2024年3月1至15日完成报名。", []),
+    # 达到 in a sentence that reports (近年来…取得) reaches a fact (呼和浩特 news page)
+    ("近年来呼和浩特市基础教育取得长足进步,九年义务教育巩固率提升到100.61%,高中阶段毛入学率达到117.25%。", [
+        ("提升到100.61%", ">=", 100.61, "%", None, "九年义务教育巩固率", "statistic"),
+        ("达到117.25%", ">=", 117.25, "%", None, "高中阶段毛入学率", "statistic"),
+    ]),
+    # ... while a modal word or a deadline keeps it a target
+    ("到2025年,高中阶段毛入学率达到95%以上。", [
+        ("达到95%以上", ">=", 95.0, "%", "到2025年", "高中阶段毛入学率", "requirement"),
+    ]),
+    ("近年来教育发展迅速,今后应确保高中阶段毛入学率达到95%。", [
+        ("达到95%", ">=", 95.0, "%", None, "高中阶段毛入学率", "requirement"),
+    ]),
+])
+def test_dates_with_day_ranges_and_reported_attainments(text: str, expected: list[tuple]) -> None:
+    assert _rows(text) == expected

@@ -134,9 +134,9 @@ SKIP_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("year_range", re.compile(r"(?:19|20)\d{2}\s*[-—–~～至到]\s*(?:(?:19|20)\d{2}|\d{2})\s*(?:年度|学年|年)?")),
     ("date", re.compile(
         r"(?:(?:19|20)\d{2}|[〇零一二三四五六七八九]{4})\s*(?:年度|学年|年)"
-        r"(?:\s*(?:\d{1,2}|[一二三四五六七八九十]{1,3})\s*月(?:\s*(?:\d{1,2}|[一二三四五六七八九十]{1,3})\s*[日号])?)?"
+        r"(?:\s*(?:\d{1,2}|[一二三四五六七八九十]{1,3})\s*月(?:\s*(?:\d{1,2}|[一二三四五六七八九十]{1,3})(?:\s*[-—–~～至到]\s*\d{1,2})?\s*[日号])?)?"
         r"(?:底|末|初|前|后|起|以来|左右|上半年|下半年)?"
-        r"|(?:\d{1,2}|[一二三四五六七八九十]{1,3})\s*月(?:\s*(?:\d{1,2}|[一二三四五六七八九十]{1,3})\s*[日号])?"
+        r"|(?:\d{1,2}|[一二三四五六七八九十]{1,3})\s*月(?:\s*(?:\d{1,2}|[一二三四五六七八九十]{1,3})(?:\s*[-—–~～至到]\s*\d{1,2})?\s*[日号])?"
         r"(?:上旬|中旬|下旬|底|初|份)?"
     )),
     ("time_of_day", re.compile(r"\d{1,2}:\d{2}(?::\d{2})?")),
@@ -235,7 +235,9 @@ PUNCT = set(SEGMENT_BOUNDARY) | set("·—-[]【】〔〕<>\"' \t")
 
 # Words that surround a subject but are not part of it.
 LEADING_NOISE = re.compile(
-    r"^(?:其中|且|并且|并|同时|另外|此外|原则上|确保|力争|要求|均|都|对|使|让|在|将|把)+"
+    r"^(?:其中|且|并且|并|同时|另外|此外|原则上|确保|力争|要求|均|都|对|使|让|在|将|把"
+    # a modal word before the subject (`应确保高中阶段毛入学率`) is the sentence's force, not what it measures
+    r"|应当|应(?![届用急])|必须|须|需要|要(?![素点闻求])|今后)+"
 )
 LOCATIVE_SCOPE = re.compile(r"^[^的]{1,10}?[内中里](?=各|每)")
 DISTRIBUTIVE = re.compile(r"每(?:一)?(?:个|所)?(?:校|学校|所|位|名|人|班|生|教师|学生)")
@@ -709,7 +711,12 @@ def _kind(text: str, cand: _Candidate, sent_start: int, following: str) -> str |
     sentence = PAST_SPAN.sub(lambda m: "从" + "_" * (len(m.group()) - 1), text[sent_start:cand.end])
     rel = cand.start - sent_start
     stat = [m.end() for m in STATISTIC_CUE.finditer(sentence) if m.start() < rel]
-    req = [m.end() for m in REQUIREMENT_CUE.finditer(sentence) if m.start() < rel]
+    # 达到 sets a target only where the sentence does not report (`近年来…取得长足进步，…毛入学率达到117.25%`):
+    # after a report cue it reaches a fact, unless a modal word (应, 力争, 确保…) speaks of the future.
+    reported = [m.start() for m in STATISTIC_CUE.finditer(sentence) if m.start() < rel]
+    modal_at = [m.start() for m in MODAL_CUE.finditer(sentence) if m.start() < rel]
+    req = [m.end() for m in REQUIREMENT_CUE.finditer(sentence) if m.start() < rel
+           and not (m.group() == "达到" and reported and not modal_at and min(reported) < m.start())]
     if QUALIFICATION.search(following):
         req.append(rel)
     req.extend(_target_cues(text, cand, sent_start, sentence, rel))
