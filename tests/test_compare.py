@@ -677,3 +677,17 @@ def test_teachers_flowing_into_a_school_are_the_rotation() -> None:
     assert synonyms.names("交流", "因需实施教师组团流入，流入教师人数不少于3人")
     assert synonyms.names("轮岗", "帮助流入校建立可持续发展机制")
     assert not synonyms.names("交流", "做好随迁子女流入地入学保障")  # migrant pupils are no rotation
+
+
+@pytest.mark.parametrize(("measure", "subject", "other"), [
+    ("入学率", "初中学生学业水平合格率", True),
+    ("巩固率", "学前三年毛入园率", True),
+    ("合格率", "学业水平达标率", False),  # a synonym names the same rate
+    ("入学率", "高中阶段毛入学率", False),
+    ("集团化办学覆盖率", "骨干教师", False),  # no rate in the subject: nothing to tell
+    ("教学效率", "合格率", False),  # 效率 is no rate asked for
+])
+def test_a_value_of_another_rate_does_not_answer(measure: str, subject: str, other: bool) -> None:
+    from policykb.compare import names_another_rate
+
+    assert names_another_rate(measure, subject) is other

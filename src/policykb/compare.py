@@ -616,11 +616,26 @@ def answers(measure: MeasureQuery, clause_text: str, req: Requirement) -> bool:
     sense (no age for a tenure), and a share that is the value rather than a selector (后50%的学校)."""
     if is_selector(req, clause_text):
         return False
+    if names_another_rate(measure.text, req.subject or ""):
+        return False
     if req.unit in YEAR_UNITS:
         sense = year_sense(f"{req.subject or ''} {value_phrase(clause_text, req)}")
         if sense is not None and sense != measure.year_sense:
             return False
     return True
+
+
+RATE_STEM = re.compile(r"([\u4e00-\u9fff]{2})率")
+
+
+def names_another_rate(measure_text: str, subject: str) -> bool:
+    """Whether the value's subject is a different rate from the one the measure asks for: 学业水平合格率 does
+    not answer 入学率, nor 巩固率 a 入园率 (a synonym, 达标率 for 合格率, does)."""
+    from policykb.synonyms import names
+
+    asked = [stem for stem in RATE_STEM.findall(measure_text) if f"{stem[-1]}率" not in NOT_RATE]
+    given = [stem for stem in RATE_STEM.findall(subject) if f"{stem[-1]}率" not in NOT_RATE]
+    return bool(asked and given) and not any(names(stem, subject) for stem in asked)
 
 
 def is_plan_span(req: Requirement, clause_text: str) -> bool:
