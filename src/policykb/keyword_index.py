@@ -285,9 +285,13 @@ class KeywordIndex:
         vocab = json.loads((folder / _VOCAB_FILE).read_text(encoding="utf-8"))
         bounds = None
         if (folder / BOUNDS_FILE).is_file():
-            bounds = np.load(folder / BOUNDS_FILE)
-            if bounds.shape != (indptr.size - 1,) or bounds.dtype != np.float32:
-                log.warning("%s: impact bounds of another index, ignored (exhaustive BM25)", folder / BOUNDS_FILE)
+            try:
+                bounds = np.load(folder / BOUNDS_FILE)
+            except (OSError, ValueError):  # a damaged file: pruning is an optimisation, exhaustive scoring answers
+                bounds = None
+            if bounds is None or bounds.shape != (indptr.size - 1,) or bounds.dtype != np.float32:
+                log.warning("%s: unreadable or another index's impact bounds, ignored (exhaustive BM25)",
+                            folder / BOUNDS_FILE)
                 bounds = None
         if backend == "maxscore" and bounds is None:
             if (folder / BOUNDS_FILE).is_file():
