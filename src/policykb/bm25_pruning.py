@@ -24,6 +24,8 @@ from policykb.keyword_index import BOUNDS_FILE  # noqa: F401  (one float32 per t
 # A float32 sum of m positive weights exceeds their exact sum by at most (m - 1)·2⁻²⁴ of it; the margin is wider.
 _ROUNDING_MARGIN_PER_TERM = 2e-7
 _NO_DOC = 2**62
+# Clause ids per accumulation window: 32768 float64 accumulators, 256 kB, stay in a core's L2 cache.
+WINDOW_DOCS = 32_768
 
 # Compiled on first use and cached on disk (numba's cache beside this file), so a later process loads it.
 _jit = numba.njit(cache=True, nogil=True)
@@ -102,14 +104,14 @@ def _sift_up(heap_s: np.ndarray, heap_i: np.ndarray, at: int) -> None:
 @_jit
 def _maxscore(
     data: np.ndarray, indices: np.ndarray, indptr: np.ndarray, bounds: np.ndarray, token_ids: np.ndarray, k: int,
-    allowed: np.ndarray, filtered: bool,
+    allowed: np.ndarray, filtered: bool, window: int,
 ) -> tuple[np.ndarray, np.ndarray]:
     m = token_ids.size
     ub = np.empty(m, dtype=np.float64)
     for q in range(m):
         ub[q] = bounds[token_ids[q]]
     order = np.argsort(ub, kind="mergesort")  # weakest term first
-    pos = np.empty(m, dtype=np.int64)
+    pos = np.empty(m, dtype=np.int64)  # essential terms: where the window's accumulation goes on; others: probes
     end = np.empty(m, dtype=np.int64)
     qpos = np.empty(m, dtype=np.int64)
     prefix = np.zeros(m + 1, dtype=np.float64)  # prefix[j]: summed bounds of the j weakest terms
@@ -127,65 +129,76 @@ def _maxscore(
     threshold = 0.0  # the k-th best score once k clauses are held; a clause must beat it
     first_essential = 0  # terms [0, first_essential) cannot lift a clause past the threshold on their own
     contrib = np.zeros(m, dtype=np.float32)  # this clause's weight per query position (0: term absent)
+    # The essential lists are added window by window into a cache-sized accumulator (a sequential pass, not one
+    # cursor comparison per clause); the exact float32 score of a clause that survives the bounds is gathered again
+    # in query order.
+    acc = np.zeros(window, dtype=np.float64)
+    gather = np.empty(m, dtype=np.int64)
     at_allowed = 0
     n_allowed = allowed.size
     while True:
-        doc = np.int64(_NO_DOC)
-        for j in range(first_essential, m):
-            if pos[j] < end[j]:
-                x = np.int64(indices[pos[j]])
-                if x < doc:
-                    doc = x
-        if doc == _NO_DOC:
+        f = first_essential  # fixed for the window: the threshold only rises, so a larger essential set stays safe
+        lo = np.int64(_NO_DOC)
+        for j in range(f, m):
+            if pos[j] < end[j] and indices[pos[j]] < lo:
+                lo = np.int64(indices[pos[j]])
+        if lo == _NO_DOC:
             break
-        if filtered:
-            if at_allowed < n_allowed and allowed[at_allowed] < doc:
-                at_allowed = _gallop(allowed, at_allowed, n_allowed, doc)
-            if at_allowed >= n_allowed:
-                break
-            nxt = allowed[at_allowed]
-            if nxt != doc:  # skip the essential lists to the next allowed clause
-                for j in range(first_essential, m):
-                    pos[j] = _gallop(indices, pos[j], end[j], nxt)
-                continue
-        partial = 0.0
-        for j in range(first_essential, m):
+        hi = lo + window
+        for j in range(f, m):
+            gather[j] = pos[j]
             p = pos[j]
-            if p < end[j] and indices[p] == doc:
-                contrib[qpos[j]] = data[p]
-                partial += float(data[p])
-                pos[j] = p + 1
-        pruned = False
-        for j in range(first_essential - 1, -1, -1):  # strongest of the weak terms first
-            if (partial + prefix[j + 1]) * factor <= threshold:
-                pruned = True
-                break
-            p = _gallop(indices, pos[j], end[j], doc)
-            if p < end[j] and indices[p] == doc:
-                contrib[qpos[j]] = data[p]
-                partial += float(data[p])
+            e = end[j]
+            while p < e and indices[p] < hi:
+                acc[indices[p] - lo] += data[p]
                 p += 1
             pos[j] = p
-        if not pruned:
-            score = np.float32(0.0)
+        for i in range(window):
+            partial = acc[i]
+            if partial == 0:
+                continue
+            acc[i] = 0
+            doc = lo + i
+            if filtered:
+                at_allowed = _gallop(allowed, at_allowed, n_allowed, doc)
+                if at_allowed >= n_allowed or allowed[at_allowed] != doc:
+                    continue
+            pruned = False
+            for j in range(f - 1, -1, -1):  # strongest of the weak terms first
+                if (partial + prefix[j + 1]) * factor <= threshold:
+                    pruned = True
+                    break
+                p = _gallop(indices, pos[j], end[j], doc)
+                if p < end[j] and indices[p] == doc:
+                    contrib[qpos[j]] = data[p]
+                    partial += float(data[p])
+                    p += 1
+                pos[j] = p
+            if not pruned:
+                for j in range(f, m):
+                    p = _gallop(indices, gather[j], end[j], doc)
+                    gather[j] = p
+                    if p < end[j] and indices[p] == doc:
+                        contrib[qpos[j]] = data[p]
+                score = np.float32(0.0)
+                for q in range(m):
+                    score += contrib[q]  # float32 additions in query order, as exhaustive scoring does
+                if score > 0:
+                    if size < k:
+                        heap_s[size] = score
+                        heap_i[size] = doc
+                        _sift_up(heap_s, heap_i, size)
+                        size += 1
+                    elif score > heap_s[0]:  # an equal score loses: every held clause has a lower id
+                        heap_s[0] = score
+                        heap_i[0] = doc
+                        _sift_down(heap_s, heap_i, size, 0)
+                    if size == k:
+                        threshold = float(heap_s[0])
+                        while first_essential < m and prefix[first_essential + 1] * factor <= threshold:
+                            first_essential += 1
             for q in range(m):
-                score += contrib[q]  # float32 additions in query order, as exhaustive scoring does
-            if score > 0:
-                if size < k:
-                    heap_s[size] = score
-                    heap_i[size] = doc
-                    _sift_up(heap_s, heap_i, size)
-                    size += 1
-                elif score > heap_s[0]:  # an equal score loses: every held clause has a lower id
-                    heap_s[0] = score
-                    heap_i[0] = doc
-                    _sift_down(heap_s, heap_i, size, 0)
-                if size == k:
-                    threshold = float(heap_s[0])
-                    while first_essential < m and prefix[first_essential + 1] * factor <= threshold:
-                        first_essential += 1
-        for q in range(m):
-            contrib[q] = 0
+                contrib[q] = 0
     out_s = heap_s[:size].copy()
     out_i = heap_i[:size].copy()
     keys = np.argsort(out_i, kind="mergesort")  # id order, then a stable sort by score: ties stay by id
@@ -203,7 +216,7 @@ def compute_bounds(data: np.ndarray, indices: np.ndarray, indptr: np.ndarray) ->
 
 def maxscore_top_k(
     data: np.ndarray, indices: np.ndarray, indptr: np.ndarray, bounds: np.ndarray, token_ids: list[int], k: int,
-    allowed_ids: np.ndarray | None = None,
+    allowed_ids: np.ndarray | None = None, window: int = WINDOW_DOCS,
 ) -> tuple[np.ndarray, np.ndarray]:
     """The k best (ids, float32 scores) with a positive score, best first, ties by lower id; only allowed ids
     (sorted, distinct) when given. Identical to exhaustive scoring followed by `top_k_ids`."""
@@ -213,6 +226,6 @@ def maxscore_top_k(
     filtered = allowed_ids is not None
     allowed = np.asarray(allowed_ids, dtype=np.int64) if filtered else np.empty(0, dtype=np.int64)
     ids, scores = _maxscore(data, indices, np.asarray(indptr, dtype=np.int64), bounds, tokens, int(k),
-                                  allowed, filtered)
+                                  allowed, filtered, int(window))
     return np.asarray(ids, dtype=np.int64), np.asarray(scores, dtype=np.float32)
 
