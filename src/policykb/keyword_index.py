@@ -242,8 +242,10 @@ class KeywordIndex:
             if self._bm25 is None:
                 raise PolicyKBError("a keyword index read from disk is saved by copying its folder")
             self._bm25.save(str(folder), show_progress=False)
-            # MaxScore's bounds go with the postings (a segment folder is renamed into place only once complete).
-            self._write_bounds(folder)
+            # MaxScore's bounds go with the postings (a segment folder is renamed into place only once complete);
+            # a small index is scored exhaustively (choose_backend), so it needs none and saves without numba.
+            if choose_backend(self.n_docs) == "numba":
+                self._write_bounds(folder)
         meta = {"n_docs": self.n_docs, "tokenizer": self.tokenizer}
         (folder / self.META_FILE).write_text(json.dumps(meta), encoding="utf-8")
 
