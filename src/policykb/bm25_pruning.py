@@ -2,11 +2,12 @@
 
 Exhaustive scoring adds every posting of every query term into an array of one float per clause: at ten million
 clauses a query of common words touches millions of postings and the array alone is 40 MB. MaxScore walks the
-posting lists document by document (they are sorted by clause id) and keeps the k best so far. Each term's
-largest weight (its *impact bound*, computed once when the index is saved) bounds what a clause can still gain
-from it: once the k-th best score reaches the summed bounds of the weakest terms, a clause found only in those
-lists cannot enter the top k, so only the other ("essential") lists are walked and the weak ones are probed by a
-galloping search for the clauses found there.
+posting lists in clause-id order (bm25s writes them sorted) and keeps the k best so far. Each term's largest
+weight (its *impact bound*, computed once when the index is saved) bounds what a clause can still gain from it:
+once the k-th best score reaches the summed bounds of the weakest terms, a clause found only in those lists cannot
+enter the top k, so only the other ("essential") lists are read, a window of ids at a time into an accumulator
+that stays in the CPU cache, and the weak lists are probed by a galloping search only for the clauses whose bound
+can still beat the k-th best.
 
 The answer is that of exhaustive scoring, bit for bit: a clause's score is its terms' float32 weights added in
 query order (as `KeywordIndex._score_postings` and bm25s add them), the top k are the best scores with equal

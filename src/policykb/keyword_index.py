@@ -141,6 +141,8 @@ class KeywordIndex:
     bm25s builds the index (its eager sparse score matrix: one posting list of precomputed BM25 weights per term);
     searching reads those posting lists directly, memory-mapped when large, so answering a query needs neither
     bm25s nor numba: a cold process pays no import or JIT compilation, and the cost is that of the query's postings.
+    A large index prunes those postings with MaxScore (policykb.bm25_pruning, numba, its compiled code cached on
+    disk), same answer.
     """
 
     META_FILE = "policykb.json"
