@@ -165,6 +165,8 @@ def main() -> int:
     if args.build_only:
         sys.stdout.write(json.dumps({**record, "cache": str(folder)}) + "\n")
         return 0
+    # An index cached before MaxScore gets its impact bounds once (seconds), not a rebuild; the key is unchanged.
+    KeywordIndex.ensure_impact_bounds(folder / "bm25")
     mmap = None if args.mmap == "auto" else args.mmap == "yes"
     rss_before_load = rss_mb()
     t_load = time.perf_counter()

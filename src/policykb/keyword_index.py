@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import json
 import logging
+import os
 import re
 from collections.abc import Sequence
 from importlib import util as importlib_util
@@ -113,8 +114,12 @@ _POSTING_FILES = ("data.csc.index.npy", "indices.csc.index.npy", "indptr.csc.ind
 _VOCAB_FILE = "vocab.index.json"
 _PARAMS_FILE = "params.index.json"
 # Scorers: `csc` scores the query terms' posting lists with numpy and never imports bm25s (whose import pulls in
-# scipy and numba, a second or more); `numpy` and `numba` are bm25s's own retrieval, kept for comparison.
-SCORERS = ("csc", "numpy", "numba")
+# scipy and numba, a second or more); `maxscore` walks the same posting lists with MaxScore pruning (numba,
+# policykb.bm25_pruning; needs the impact bounds saved beside the index), the same answer without touching every
+# posting; `numpy` and `numba` are bm25s's own retrieval, kept for comparison.
+SCORERS = ("csc", "maxscore", "numpy", "numba")
+# The impact-bounds file (policykb.bm25_pruning.BOUNDS_FILE), named here so that loading a small index imports no numba.
+BOUNDS_FILE = "impact_bounds.policykb.npy"
 
 
 def top_k_ids(ids: np.ndarray, scores: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
@@ -136,6 +141,8 @@ class KeywordIndex:
     bm25s builds the index (its eager sparse score matrix: one posting list of precomputed BM25 weights per term);
     searching reads those posting lists directly, memory-mapped when large, so answering a query needs neither
     bm25s nor numba: a cold process pays no import or JIT compilation, and the cost is that of the query's postings.
+    A large index prunes those postings with MaxScore (policykb.bm25_pruning, numba, its compiled code cached on
+    disk), same answer.
     """
 
     META_FILE = "policykb.json"
@@ -143,6 +150,7 @@ class KeywordIndex:
     def __init__(
         self, bm25: bm25s.BM25 | None, n_docs: int, tokenizer: str = DEFAULT_TOKENIZER, scorer: str = "auto",
         postings: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None, vocab: dict[str, int] | None = None,
+        bounds: np.ndarray | None = None,
     ) -> None:
         if scorer not in (*SCORERS, "auto"):
             raise ValueError(f"unknown BM25 scorer {scorer!r}: choose one of {', '.join(SCORERS)}")
@@ -151,13 +159,17 @@ class KeywordIndex:
         self.tokenizer = tokenizer
         if scorer == "auto":  # bm25s's compiled scorer where it was chosen for a large index, else the posting lists
             scorer = "numba" if bm25 is not None and str(bm25.backend) == "numba" else "csc"
-        self._scorer = scorer if bm25 is not None else "csc"
+        self._scorer = scorer if bm25 is not None or scorer == "maxscore" else "csc"
         if postings is None and bm25 is not None and n_docs:
             scores = bm25.scores
             postings = (scores["data"], scores["indices"], scores["indptr"])
         self._data, self._indices, self._indptr = postings or (
             np.zeros(0, np.float32), np.zeros(0, np.int32), np.zeros(1, np.int32))
         self._vocab: dict[str, int] = vocab if vocab is not None else dict(getattr(bm25, "vocab_dict", None) or {})
+        # Each term's largest weight (MaxScore's bounds); None: not computed, or an index saved before they were.
+        self._bounds = bounds
+        if self._scorer == "maxscore" and (bounds is None or bounds.size != self._indptr.size - 1):
+            raise PolicyKBError("the maxscore BM25 scorer needs the index's impact bounds: none were given")
         self._warm = False
 
     def __len__(self) -> int:
@@ -165,7 +177,38 @@ class KeywordIndex:
 
     @property
     def backend(self) -> str:
-        return self._scorer if self._scorer == "csc" or self._bm25 is None else str(self._bm25.backend)
+        return self._scorer if self._scorer in ("csc", "maxscore") or self._bm25 is None else str(self._bm25.backend)
+
+    def impact_bounds(self) -> np.ndarray | None:
+        """Each term's largest posting weight, computed from the postings if not yet known; None when the posting
+        lists are not in clause-id order (then only exhaustive scoring answers)."""
+        if self._bounds is None and self.n_docs:
+            from policykb.bm25_pruning import compute_bounds
+
+            self._bounds = compute_bounds(self._data, self._indices, self._indptr)
+        return self._bounds
+
+    @classmethod
+    def ensure_impact_bounds(cls, folder: Path) -> bool:
+        """Write the impact bounds beside a saved index that lacks them (an index saved before MaxScore): one pass
+        over its postings, written atomically. True when a file was written."""
+        folder = Path(folder)
+        target = folder / BOUNDS_FILE
+        meta = json.loads((folder / cls.META_FILE).read_text(encoding="utf-8"))
+        if target.exists() or not int(meta["n_docs"]):
+            return False
+        index = cls.load(folder, backend="csc")
+        return index._write_bounds(folder)
+
+    def _write_bounds(self, folder: Path) -> bool:
+        bounds = self.impact_bounds()
+        if bounds is None:
+            return False
+        tmp = folder / f".{BOUNDS_FILE}.tmp-{os.getpid()}"
+        with open(tmp, "wb") as fh:
+            np.save(fh, np.asarray(bounds, dtype=np.float32))
+        os.replace(tmp, folder / BOUNDS_FILE)
+        return True
 
     @classmethod
     def build(
@@ -182,11 +225,16 @@ class KeywordIndex:
         # jieba dominates build time (a few thousand clauses a second), so this is the bar worth showing.
         bar = tqdm(texts, desc="建立关键词索引", unit="条", disable=not progress)
         corpus_tokens = [tokenize(t, tokenizer) or [""] for t in bar]
-        chosen = choose_backend(len(texts), backend)
+        chosen = choose_backend(len(texts), backend if backend in ("numpy", "numba") else "auto")
         bm25 = bm25s.BM25(backend=chosen)
         if texts:
             bm25.index(corpus_tokens, show_progress=False)  # bm25s's own bars are internal steps, not stages
-        return cls(bm25, len(texts), tokenizer, scorer=backend if backend in ("numpy", "numba") else "auto")
+        index = cls(bm25, len(texts), tokenizer, scorer=backend if backend in ("numpy", "numba") else "auto")
+        # A large index (or one asked for maxscore) prunes: exact, and cheaper than touching every posting.
+        if texts and (backend == "maxscore" or (backend == "auto" and chosen == "numba")):
+            if index.impact_bounds() is not None:
+                index._scorer = "maxscore"
+        return index
 
     def save(self, folder: Path) -> None:
         """Write the index files into folder (created if needed), in bm25s's format."""
@@ -196,14 +244,20 @@ class KeywordIndex:
             if self._bm25 is None:
                 raise PolicyKBError("a keyword index read from disk is saved by copying its folder")
             self._bm25.save(str(folder), show_progress=False)
+            # MaxScore's bounds go with the postings (a segment folder is renamed into place only once complete);
+            # a small index is scored exhaustively (choose_backend), so it needs none and saves without numba.
+            if choose_backend(self.n_docs) == "numba":
+                self._write_bounds(folder)
         meta = {"n_docs": self.n_docs, "tokenizer": self.tokenizer}
         (folder / self.META_FILE).write_text(json.dumps(meta), encoding="utf-8")
 
     @classmethod
     def load(cls, folder: Path, backend: str = "auto", mmap: bool | None = None) -> KeywordIndex:
         """Read an index written by `save`, its posting lists memory-mapped from MMAP_MIN_BYTES on (or as `mmap`
-        says). `csc` reads the posting lists with numpy; `numpy` or `numba` loads bm25s to search with its retrieval; `auto`
-        is numba for large indexes when numba is installed (see choose_backend), else csc."""
+        says). `csc` reads the posting lists with numpy; `maxscore` walks them with MaxScore pruning (bm25_pruning);
+        `numpy` or `numba` loads bm25s to search with its retrieval; `auto` is maxscore for large indexes when numba is
+        installed and the impact bounds were saved, numba for large ones saved without them (exhaustive, as
+        before), else csc."""
         folder = Path(folder)
         meta = json.loads((folder / cls.META_FILE).read_text(encoding="utf-8"))
         n_docs = int(meta["n_docs"])
@@ -212,6 +266,8 @@ class KeywordIndex:
             # numba's compiled loop beats numpy's scatter-add at a million clauses (about 1 ms against 10): large
             # indexes keep bm25s's numba scorer, small ones (every cold CLI query there) read the posting lists.
             backend = "numba" if choose_backend(n_docs) == "numba" else "csc"
+            if backend == "numba" and (folder / BOUNDS_FILE).is_file():
+                backend = "maxscore"
         if mmap is None:
             mmap = n_docs > 0 and sum((folder / name).stat().st_size for name in _POSTING_FILES) >= MMAP_MIN_BYTES
         if backend in ("numpy", "numba"):
@@ -231,7 +287,24 @@ class KeywordIndex:
                                 f"{n_docs}, is not supported: rebuild the index")
         data, indices, indptr = (np.load(folder / name, mmap_mode="r" if mmap else None) for name in _POSTING_FILES)
         vocab = json.loads((folder / _VOCAB_FILE).read_text(encoding="utf-8"))
-        return cls(None, n_docs, tokenizer, postings=(data, indices, indptr), vocab=vocab)
+        bounds = None
+        if (folder / BOUNDS_FILE).is_file():
+            try:
+                bounds = np.load(folder / BOUNDS_FILE)
+            except (OSError, ValueError):  # a damaged file: pruning is an optimisation, exhaustive scoring answers
+                bounds = None
+            if bounds is None or bounds.shape != (indptr.size - 1,) or bounds.dtype != np.float32:
+                log.warning("%s: unreadable or another index's impact bounds, ignored (exhaustive BM25)",
+                            folder / BOUNDS_FILE)
+                bounds = None
+        if backend == "maxscore" and bounds is None:
+            if (folder / BOUNDS_FILE).is_file():
+                backend = "csc"
+            else:
+                raise PolicyKBError(f"{folder}: no {BOUNDS_FILE} for the maxscore BM25 scorer: "
+                                    "write it with KeywordIndex.ensure_impact_bounds")
+        return cls(None, n_docs, tokenizer, postings=(data, indices, indptr), vocab=vocab, bounds=bounds,
+                   scorer="maxscore" if backend == "maxscore" else "csc")
 
     def warm_up(self) -> None:
         """Load jieba's dictionary, and with bm25s's numba scorer compile it now (about 6 s once), not on the first
@@ -246,7 +319,11 @@ class KeywordIndex:
         self, token_ids: list[int], k: int, allowed_ids: np.ndarray | None
     ) -> tuple[np.ndarray, np.ndarray]:
         """The top k (ids, scores) with a positive score, best first, ties by id."""
-        if self._scorer == "csc" or self._bm25 is None:
+        if self._scorer == "maxscore" and self._bounds is not None:
+            from policykb.bm25_pruning import maxscore_top_k
+
+            return maxscore_top_k(self._data, self._indices, self._indptr, self._bounds, token_ids, k, allowed_ids)
+        if self._scorer in ("csc", "maxscore") or self._bm25 is None:
             return self._score_postings(token_ids, k, allowed_ids)
         mask = None
         if allowed_ids is not None:
