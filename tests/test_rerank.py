@@ -13,7 +13,7 @@ from perturb import CROSS_CPU_COSINE, perturbed_cosines
 from policykb.compare import GENERIC_VERBS
 from policykb.rerank import concept_coverage, concept_query, query_concepts, weighted_by_collection
 
-FUNDING = frozenset({"经费", "资金", "拨款", "投入", "财政"})
+FUNDING = frozenset({"经费", "资金", "拨款", "投入", "财政", "补助", "奖补"})
 GROUPS = frozenset({"集团化", "学区化", "集团", "学区"})
 
 
@@ -25,6 +25,10 @@ GROUPS = frozenset({"集团化", "学区化", "集团", "学区"})
         ("政府给学区和集团拨钱吗", FUNDING | {"拨款"}),  # 拨钱 → 拨款, one concept with the funding group
         ("对教育集团怎么考评", frozenset({"考核", "考评", "评价", "评估", "测评"})),
         ("教师轮岗的期限和比例", frozenset({"流动", "轮岗", "交流", "教师流入", "流入教师", "流入校", "流出校"})),
+        # a listed phrase the segmenter cuts (第三 三方, 大班 额) is read whole with its group
+        ("第三方评估", frozenset({"第三方", "外部"})),
+        ("消除大班额", frozenset({"班额", "大班额", "班级规模", "班容量"})),
+        ("到薄弱学校交流的老师评职称有什么优惠", frozenset({"职称", "教师职务", "专业技术职务"})),  # 评职称 → 职称
     ],
 )
 def test_query_concepts_name_the_policy_words(query: str, concept: frozenset[str]) -> None:
@@ -41,9 +45,10 @@ def test_a_colloquial_phrase_is_read_once_longest_first() -> None:
     ("query", "words"),
     [
         # 钱 is read as 经费 and brings its group; 建设 only says that something is done and is left out
-        ("学区集团建设的钱由谁出", "学区 学区化 投入 拨款 经费 财政 资金 集团 集团化"),
+        ("学区集团建设的钱由谁出", "奖补 学区 学区化 投入 拨款 经费 补助 财政 资金 集团 集团化"),
         ("对教育集团怎么考评", "学区 学区化 教育 测评 考核 考评 评价 评估 集团 集团化"),
-        ("课后服务一小时收多少钱", "小时 收取 收费 服务 课后 费用"),  # 收多少钱 is a fee
+        # 收多少钱 is a fee; 课后服务 is read whole and brings its group (托管服务, 延时服务 …)
+        ("课后服务一小时收多少钱", "小时 延时托管 延时服务 托管服务 收取 收费 晚托 课后延时 课后托管 课后服务 费用"),
         ("家门口的好学校", None),  # no listed synonym: the query's own BM25 ranking already finds it
     ],
 )
@@ -105,11 +110,26 @@ def test_coverage_weighs_a_concept_most_candidates_share_as_background() -> None
     assert got.round(4).tolist() == [round(2 / 7.6, 4), round(2 / 7.6, 4), round(5.6 / 7.6, 4)]
 
 
-def test_coverage_gives_half_credit_to_a_heading_above_the_clause() -> None:
+def test_coverage_gives_most_credit_to_a_heading_above_the_clause() -> None:
     texts = ["加大支持力度", "加大支持力度，落实专项经费"]
     got = concept_coverage(((FUNDING, 1.0),), texts, ["四、保障措施/（二）经费保障", ""])
-    # 经费 is named by one of two texts: weight 1 · (1 − 0.9 · 0.5) = 0.55 for both candidates' share
-    assert got.tolist() == [0.5, 1.0]
+    # the only concept: its weight cancels out, the heading's 经费 gives 0.9 of the text's credit
+    assert got.tolist() == [0.9, 1.0]
+
+
+@pytest.mark.parametrize(
+    ("text", "named"),
+    [
+        ("成立由市发改委、教育局、编办、人社局、财政局等部门组成的工作小组", 0.0),  # 财政局 signs, it does not fund
+        ("省教育厅、财政厅联合印发实施意见", 0.0),
+        ("加大财政投入，落实专项经费", 1.0),
+        ("财政部门按规定拨付", 1.0),  # 财政部门 funds: only a bureau's name (局, 厅) is left out
+    ],
+)
+def test_a_bureau_name_does_not_name_its_concept(text: str, named: float) -> None:
+    funding = frozenset({"财政", "经费"})
+    got = concept_coverage(((funding, 1.0), (frozenset({"集团"}), 1.0)), [text, "集团"], ["", ""])
+    assert got.tolist()[0] == pytest.approx(named * (1.0 - 0.9 * 0.5) / ((1.0 - 0.9 * 0.5) + (1.0 - 0.9 * 0.5)))
 
 
 def test_a_concept_no_candidate_names_does_not_dilute_the_others() -> None:
@@ -150,7 +170,7 @@ CROSS_REGION = [
                           "shanghai": "市级教育行政部门安排专项经费", "zhenjiang": "各地也应设立专项经费",
                           "linping": "通过财政转移支付和专项拨款"}),
     ("集团考核评价机制", {"hongkou": "优化集团考核评价机制", "shanghai": "在校长考评中的占比不低于50%",
-                        "zhenjiang": "评价考核制度|管理与考评", "haidian": "探索国内集团化办学评估机制之先"}),
+                        "zhenjiang": "评价考核制度|管理与考评|建立科学考评指标", "haidian": "探索国内集团化办学评估机制之先"}),
     ("对教育集团怎么考评", {"shanghai": "集中开展教学质量综合评价|在校长考评中的占比不低于50%", "hongkou": "在校长考评中的占比不低于50%",
                           "zhenjiang": "整体评估集团化办学成效"}),
 ]

@@ -17,13 +17,13 @@ CONCEPT_GROUPS: tuple[frozenset[str], ...] = (
     frozenset({"考核", "考评", "评价", "评估", "测评"}),
     # 流入/流出 alone also name migrant pupils (随迁子女流入地); with 教师 or 校 they name the rotation
     frozenset({"流动", "轮岗", "交流", "教师流入", "流入教师", "流入校", "流出校"}),
-    frozenset({"经费", "资金", "拨款", "投入", "财政"}),
+    frozenset({"经费", "资金", "拨款", "投入", "财政", "补助", "奖补"}),
     frozenset({"保障", "支持", "扶持"}),
     frozenset({"集团化", "学区化", "集团", "学区"}),
     frozenset({"机制", "制度", "体系", "办法"}),
     frozenset({"期限", "年限", "任期", "时长"}),
     frozenset({"周期", "期限", "时间表"}),
-    frozenset({"课后服务", "延时服务", "托管服务", "课后延时"}),
+    frozenset({"课后服务", "延时服务", "托管服务", "课后延时", "课后托管", "延时托管", "晚托"}),
     frozenset({"收费", "费用", "收取"}),
     frozenset({"培训", "研修", "进修"}),
     frozenset({"计划", "规划"}),
@@ -35,6 +35,18 @@ CONCEPT_GROUPS: tuple[frozenset[str], ...] = (
     frozenset({"薄弱", "相对薄弱"}),
     frozenset({"三年", "3年"}),
     frozenset({"学校", "校"}),
+    # 教师职务 is the older name of 职称 (教师职务评审); 提任 and 选拔任用 are the official words for 提拔.
+    frozenset({"职称", "教师职务", "专业技术职务"}),
+    frozenset({"提任", "提拔", "选拔任用"}),
+    frozenset({"督导", "督政", "督学"}),
+    frozenset({"班额", "大班额", "班级规模", "班容量"}),
+    # 教育信息化 was renamed 教育数字化 in the policies of the 2020s; 智慧教育 names the same programme.
+    frozenset({"信息化", "数字化", "智慧教育"}),
+    # The school that leads a group is 牵头 in one city and 领衔 or 龙头 or 核心 in another.
+    frozenset({"牵头学校", "领衔学校", "龙头学校", "核心校", "牵头校", "领衔校"}),
+    frozenset({"成员校", "成员学校"}),
+    frozenset({"第三方", "外部"}),  # 第三方评估 and 外部评估: an evaluation by someone outside the schools
+    frozenset({"民办", "社会力量办学"}),
 )
 
 
@@ -83,4 +95,8 @@ COLLOQUIAL: dict[str, str] = {
     "钱": "经费",
     "拨钱": "拨款",
     "收多少钱": "收费",
+    "放学后": "课后服务",
+    "评职称": "职称",
+    "孩子": "学生",
+    "AI": "人工智能",
 }
