@@ -20,7 +20,7 @@ import numpy as np
 CHUNK = 100_000  # rows mixed at a time: 100k x 384 float32 is 150 MB
 
 
-def ensure_refine(folder: Path, vecs: np.ndarray) -> dict[str, Any]:
+def ensure_refine(folder: Path, vecs: np.ndarray, dtype: Any = None) -> dict[str, Any]:
     """Write folder/dense.refine.npy for an IVF build if it is missing; say what was done and how long it took."""
     import json
 
@@ -40,7 +40,7 @@ def ensure_refine(folder: Path, vecs: np.ndarray) -> dict[str, Any]:
     started = time.perf_counter()
     tmp = target.with_name(f".tmp-{os.getpid()}-{target.name}")
     try:
-        out = np.lib.format.open_memmap(tmp, mode="w+", dtype=REFINE_DTYPE, shape=(n, d))
+        out = np.lib.format.open_memmap(tmp, mode="w+", dtype=dtype or REFINE_DTYPE, shape=(n, d))
         for s in range(0, n, CHUNK):
             sl = slice(s, min(n, s + CHUNK))
             out[sl] = mixed(vecs, a[sl], b[sl], alpha[sl])
