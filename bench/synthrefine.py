@@ -1,6 +1,6 @@
 """The refine file of a cached synthetic build (bench/synthbuild.py), written if missing.
 
-The service saves an IVF index with its exact vectors beside it (`VectorIndex.save`: dense.refine.npy, float16)
+The service saves an IVF index with its exact vectors beside it (`VectorIndex.save`: dense.refine.npy, float32)
 and re-scores the IVF's candidates on them. A synthetic build gets the same file from its plan: the normalised
 mixture of each row's two pool vectors, computed chunk by chunk into a memory-mapped .npy under a temporary name
 and renamed when complete. This is a step of its own, not part of synthbuild's cache key (which hashes
@@ -21,7 +21,8 @@ CHUNK = 100_000  # rows mixed at a time: 100k x 384 float32 is 150 MB
 
 
 def ensure_refine(folder: Path, vecs: np.ndarray, dtype: Any = None) -> dict[str, Any]:
-    """Write folder/dense.refine.npy for an IVF build if it is missing; say what was done and how long it took."""
+    """Write folder/dense.refine.npy for an IVF build if it is missing (or of another dtype); say what was done and how
+    long it took."""
     import json
 
     from synthbuild import mixed
@@ -29,7 +30,7 @@ def ensure_refine(folder: Path, vecs: np.ndarray, dtype: Any = None) -> dict[str
     from policykb.vector_index import REFINE_DTYPE, refine_path
 
     target = refine_path(folder / "dense.faiss")
-    if target.is_file():
+    if target.is_file() and np.load(target, mmap_mode="r").dtype == np.dtype(dtype or REFINE_DTYPE):
         return {"refine": "reused"}
     record = json.loads((folder / "build.json").read_text(encoding="utf-8"))
     if record["dense"]["kind"] != "ivf-sq8":

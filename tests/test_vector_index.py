@@ -132,7 +132,7 @@ def test_vector_index_finds_every_member_of_a_small_filter_even_in_unprobed_list
     assert ids[0, 0] == 0 and scores[0, 0] > 0.99
 
 
-# -- the refine step: IVF candidates re-scored on the float16 vectors saved beside the index ---------------------
+# -- the refine step: IVF candidates re-scored on the float32 vectors saved beside the index ---------------------
 
 
 def exact_top(rows: np.ndarray, ids: np.ndarray, query: np.ndarray, k: int) -> tuple[list[int], np.ndarray]:
@@ -148,7 +148,7 @@ def test_refine_returns_the_exact_top_k_among_the_ivf_candidates(
     ivf: VectorIndex, seed: int, k: int, factor: int
 ) -> None:
     query = unit_rows(1, seed=seed)[0]
-    assert ivf.refine_vectors is not None and ivf.refine_vectors.dtype == np.float16
+    assert ivf.refine_vectors is not None and ivf.refine_vectors.dtype == np.float32
     ivf.refine_factor = 0
     try:
         candidates, _ = ivf.search(query[None], k * factor)  # what the IVF alone ranks first
@@ -166,7 +166,7 @@ def test_refine_with_every_list_probed_is_exact_search_on_the_stored_vectors(vec
     index = VectorIndex.build(vectors, ann_threshold=1000, nprobe=4096, refine_factor=40)  # 51 lists, all probed
     query = unit_rows(3, seed=5)
     ids, _ = index.search(query, 50)  # depth 50 x 40 = every row
-    stored = vectors.astype(np.float16)
+    stored = vectors
     for row in range(3):
         assert ids[row].tolist() == exact_top(stored, np.arange(2000), query[row], 50)[0]
     # without the refine step the SQ8 codes reorder the same candidates
@@ -181,7 +181,8 @@ def test_refine_serves_filtered_searches_large_and_small(ivf: VectorIndex, vecto
     ids, scores = ivf.search(query[None], 10, allowed_ids=small)
     assert ids[0].tolist() == exact_top(ivf.refine_vectors, small, query, 10)[0]  # type: ignore[arg-type]
     large = np.arange(0, 2000, 2)
-    with_subset_max = VectorIndex(ivf._index, refine=vectors, refine_factor=4)
+    # a float16 refine file (half the disk, where its rounding is fine) is used as well
+    with_subset_max = VectorIndex(ivf._index, refine=vectors.astype(np.float16), refine_factor=4)
     import policykb.vector_index as vector_index
 
     old, vector_index.EXACT_SUBSET_MAX = vector_index.EXACT_SUBSET_MAX, 10
@@ -190,8 +191,8 @@ def test_refine_serves_filtered_searches_large_and_small(ivf: VectorIndex, vecto
     finally:
         vector_index.EXACT_SUBSET_MAX = old
     assert set(ids[0].tolist()) <= set(large.tolist()) and len(set(ids[0].tolist())) == 10
-    scores = vectors[ids[0]] @ query
-    assert list(scores) == sorted(scores, reverse=True)  # ranked by the refine (here float32) vectors
+    scores = vectors[ids[0]].astype(np.float16).astype(np.float32) @ query
+    assert list(scores) == sorted(scores, reverse=True)  # ranked by the refine (here float16) vectors
 
 
 def test_save_writes_the_refine_file_beside_an_ivf_index_only(
@@ -200,8 +201,8 @@ def test_save_writes_the_refine_file_beside_an_ivf_index_only(
     ivf.save(tmp_path / "dense.faiss")
     stored = np.load(refine_path(tmp_path / "dense.faiss"))
     assert refine_path(tmp_path / "dense.faiss").name == "dense.refine.npy"
-    assert (stored.dtype, stored.shape) == (np.float16, (2000, 32))
-    np.testing.assert_array_equal(stored, vectors.astype(np.float16))
+    assert (stored.dtype, stored.shape) == (np.float32, (2000, 32))
+    np.testing.assert_array_equal(stored, vectors)
     VectorIndex.build(vectors[:100]).save(tmp_path / "flat.faiss")
     assert not refine_path(tmp_path / "flat.faiss").exists()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["dense.faiss", "dense.refine.npy", "flat.faiss"]
