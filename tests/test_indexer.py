@@ -323,7 +323,7 @@ def test_an_approximate_segment_is_published_with_its_refine_file(tmp_path: Path
     assert {"dense.faiss", "dense.refine.npy"} <= set(manifest.segments[0]["files"])
     assert np.load(segment / "dense.refine.npy").shape == (10, HashEmbedder().dimension)
     _, _, vector_index, _ = open_index(tmp_path, settings_for(tmp_path))
-    assert vector_index.refined and vector_index.refine_factor == 4
+    assert vector_index.refined and vector_index.refine_factor == 2
     # the flat index is exact already: no refine file
     flat = build_index(sample_corpus(), tmp_path / "flat", HashEmbedder(), settings_for(tmp_path / "flat"))
     assert "dense.refine.npy" not in flat.segments[0]["files"]

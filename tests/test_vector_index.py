@@ -149,12 +149,14 @@ def test_refine_returns_the_exact_top_k_among_the_ivf_candidates(
 ) -> None:
     query = unit_rows(1, seed=seed)[0]
     assert ivf.refine_vectors is not None and ivf.refine_vectors.dtype == np.float32
+    old = ivf.refine_factor
     ivf.refine_factor = 0
+    candidates, _ = ivf.search(query[None], k * factor)  # what the IVF alone ranks first
+    ivf.refine_factor = factor
     try:
-        candidates, _ = ivf.search(query[None], k * factor)  # what the IVF alone ranks first
+        ids, scores = ivf.search(query[None], k)
     finally:
-        ivf.refine_factor = factor
-    ids, scores = ivf.search(query[None], k)
+        ivf.refine_factor = old
     expected_ids, expected_scores = exact_top(ivf.refine_vectors, candidates[0], query, k)
     assert ids[0].tolist() == expected_ids
     np.testing.assert_allclose(scores[0], expected_scores, rtol=1e-6, atol=1e-7)
@@ -236,11 +238,11 @@ def test_an_index_without_a_usable_refine_file_answers_unrefined_and_says_so_onc
     else:
         np.save(refine_file, np.zeros((10, 32), dtype=np.float16))
     query = unit_rows(2, seed=3)
-    ivf.refine_factor = 0
+    old, ivf.refine_factor = ivf.refine_factor, 0
     try:
         expected = ivf.search(query, 10)
     finally:
-        ivf.refine_factor = 4
+        ivf.refine_factor = old
     with caplog.at_level("WARNING", logger="policykb.vector_index"):
         first = VectorIndex.load(tmp_path / "dense.faiss")
         VectorIndex.load(tmp_path / "dense.faiss")

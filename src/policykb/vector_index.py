@@ -32,7 +32,7 @@ MMAP_MIN_BYTES = 256 * 1024 * 1024
 REFINE_SUFFIX = ".refine.npy"
 # float32: float16 (half the disk) still reordered near-ties on the 1M benchmark (dense top-10 recall 0.985).
 REFINE_DTYPE = np.float32
-DEFAULT_REFINE_FACTOR = 4
+DEFAULT_REFINE_FACTOR = 2
 _missing_refine_logged = False
 
 
