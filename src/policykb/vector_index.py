@@ -198,7 +198,9 @@ class VectorIndex:
         log.info("training IVF-SQ8: %d lists on %d of %d vectors", lists, sample_size, n)
         index.train(sample)
         index.add(mat)
-        return cls(index, nprobe=min(nprobe, lists), refine=mat.astype(REFINE_DTYPE), refine_factor=refine_factor)
+        # mat is float32 already: the refine vectors share it rather than doubling the build's memory.
+        refine = np.asarray(mat, dtype=REFINE_DTYPE)
+        return cls(index, nprobe=min(nprobe, lists), refine=refine, refine_factor=refine_factor)
 
     def save(self, path: Path) -> None:
         """Write the index file and, for IVF, its refine file beside it, each through a temporary name.
