@@ -10,10 +10,12 @@ Every timed query goes through `KnowledgeBase.search`, the code a request takes:
 faiss, fusion) and then fetching the hits' clauses and requirements from the SQLite store of the same size.
 
 Prints one JSON object: size, build seconds (of the build that made the cached artefacts, and whether it was
-reused), p50/p95 of the warm service-path query, the parts (embedding, BM25, faiss, fusion, fetch), recall@10 of
-the service's top ten against the same service with exact dense search (exact inner product on the float mixture
-vectors, computed from the mixture structure, so it is affordable at 10M), and the process's RSS after the timed
-queries (before the recall check, which touches more of the mapped files).
+reused), p50/p95 of the warm service-path query, the parts (embedding, BM25, faiss with its refine step, fusion,
+fetch; faiss also without the refine), recall@10 of the service's top ten against the same service with exact dense
+search (exact inner product on the float mixture vectors, computed from the mixture structure, so it is affordable
+at 10M), the same without the refine step (the SQ8 codes alone), and the process's RSS after the timed queries
+(before the recall check, which touches more of the mapped files). The build's refine file (bench/synthrefine.py)
+is written on first use if the cached build predates it.
 
 Re-run quietly from the cache: `PYTHONPATH=src .venv/bin/python bench/scale.py --size 1000000`.
 """
@@ -34,6 +36,9 @@ from typing import Any
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
+# Exact fused scores this close to the exact 10th count as ties in the tie-aware recall (float32 noise is ~1e-6).
+TIE_TOLERANCE = 1e-5
+TIE_DEPTH = 50
 sys.path.insert(0, str(ROOT / "bench"))
 
 
@@ -47,6 +52,16 @@ def rss_mb() -> float:
 def percentiles(values: list[float]) -> tuple[float, float]:
     arr = np.array(values)
     return round(float(np.percentile(arr, 50)), 2), round(float(np.percentile(arr, 95)), 2)
+
+
+def tie_aware_hits(got: set[int], exact: set[int], exact_deep: list[Any]) -> float:
+    """Share of the exact top ten found, a hit also being any id whose exact fused score ties the exact 10th's
+    (within TIE_TOLERANCE); exact_deep is the exact ranking deeper than ten, best first."""
+    if not exact_deep:
+        return 1.0
+    tenth = exact_deep[min(9, len(exact_deep) - 1)].score
+    tied = {r.rowid for r in exact_deep if r.score >= tenth - TIE_TOLERANCE} & got
+    return min(1.0, len((got & exact) | tied) / max(1, len(exact)))
 
 
 def make_data(path: Path, embedder: Any) -> None:
@@ -116,6 +131,8 @@ def main() -> int:
                                                             "~/.cache/policykb-bench)")
     ap.add_argument("--nlist", type=int, default=None, help="IVF lists (default: the setting; 16384 from 5M rows)")
     ap.add_argument("--nprobe", type=int, default=None, help="IVF lists probed (default: the setting)")
+    ap.add_argument("--refine-factor", type=int, default=None,
+                    help="IVF candidates re-scored per candidate kept (default: the setting; 0: none)")
     ap.add_argument("--bm25", default="auto", help="BM25 scorer: auto (numba for large indexes), csc, numba")
     ap.add_argument("--mmap", choices=("auto", "yes", "no"), default="auto",
                     help="memory-map the index files (auto: as the service does, by size)")
@@ -130,6 +147,7 @@ def main() -> int:
 
     from cpu import cpu_label
     from synthbuild import cache_root, default_nlist, ensure_built, load_pool
+    from synthrefine import ensure_refine
 
     from policykb.embed import load_embedder
     from policykb.keyword_index import DEFAULT_TOKENIZER, KeywordIndex
@@ -162,16 +180,19 @@ def main() -> int:
         folder, record = ensure_built(n, data_path, pool, nlist, nprobe, int(settings.ann_threshold),
                                       DEFAULT_TOKENIZER, rebuild=args.rebuild, root=root)
 
+    refine_record = ensure_refine(folder, pool["vectors"])
     if args.build_only:
-        sys.stdout.write(json.dumps({**record, "cache": str(folder)}) + "\n")
+        sys.stdout.write(json.dumps({**record, **refine_record, "cache": str(folder)}) + "\n")
         return 0
     # An index cached before MaxScore gets its impact bounds once (seconds), not a rebuild; the key is unchanged.
     KeywordIndex.ensure_impact_bounds(folder / "bm25")
+    refine_factor = int(settings.refine_factor) if args.refine_factor is None else args.refine_factor
     mmap = None if args.mmap == "auto" else args.mmap == "yes"
     rss_before_load = rss_mb()
     t_load = time.perf_counter()
     keyword = KeywordIndex.load(folder / "bm25", backend=args.bm25, mmap=mmap)
-    vector = VectorIndex.load(folder / "dense.faiss", nprobe=min(nprobe, nlist), mmap=mmap)
+    vector = VectorIndex.load(folder / "dense.faiss", nprobe=min(nprobe, nlist), mmap=mmap,
+                              refine_factor=refine_factor)
     engine = SearchEngine(Store(folder / "kb.sqlite"), keyword, vector, embedder, settings)
     engine.warm_up()
     load_s = time.perf_counter() - t_load
@@ -205,7 +226,12 @@ def main() -> int:
     rank = timed(lambda q: engine.rank(q, k=10), sample)
     emb = timed(lambda q: embedder.encode_queries([q]), sample)
     qvecs = {q: np.asarray(embedder.encode_queries([q]), dtype=np.float32) for q in dict.fromkeys(sample)}
-    dense = timed(lambda q: vector.search(qvecs[q], settings.candidates), sample)
+    dense = timed(lambda q: vector.search(qvecs[q], settings.candidates), sample)  # the refine included
+    factor, vector.refine_factor = vector.refine_factor, 0
+    try:
+        dense_unrefined = timed(lambda q: vector.search(qvecs[q], settings.candidates), sample)
+    finally:
+        vector.refine_factor = factor
     kw = timed(lambda q: keyword.search(q, settings.candidates, common_share=settings.common_term_share), sample)
     ranked = {q: engine.rank(q, k=10) for q in dict.fromkeys(sample)}
     fetch = timed(lambda q: engine.store.clauses_by_rowids([r.rowid for r in ranked[q]]), sample)
@@ -213,13 +239,19 @@ def main() -> int:
 
     # recall@10: the service's top 10 against the top 10 it gives when the dense side is an exact search over
     # the float vectors (the IVF-SQ8 index swapped for ExactMixtureIndex), on the benchmark queries; and the same
-    # for the dense ranking alone.
+    # for the dense ranking alone. Synthetic rows of one (head, tail) pair share their text, and where the query is
+    # about as close to both halves their cosines agree to float32 rounding: the exact ranking orders them by
+    # rounding noise (fused scores ~1e-6 apart). The tie-aware figure also counts a hit whose exact fused score is
+    # within TIE_TOLERANCE of the exact 10th (SQ8's rounding moves fused scores by ~1e-3, so it still counts).
     recall, dense_recall, probe_recall, recall_queries = 1.0, 1.0, 1.0, 0
+    unrefined_recall, unrefined_dense_recall = 1.0, 1.0
+    tie_recall, unrefined_tie_recall = 1.0, 1.0
     if vector.kind != "flat":
         plan = dict(np.load(folder / "plan.npz"))
         exact_index = ExactMixtureIndex(pool["vectors"], plan)
         distinct = list(qvecs)[: args.recall_queries or len(qvecs)]
-        hybrid_hits, dense_hits, probe_hits = [], [], []
+        hybrid_hits, dense_hits, probe_hits, unrefined_hits, unrefined_dense_hits = [], [], [], [], []
+        tie_hits, unrefined_tie_hits = [], []
         local = engine.backend
         import faiss
 
@@ -231,9 +263,21 @@ def main() -> int:
             local.vector_index = exact_index  # type: ignore[attr-defined]
             try:
                 exact = {r.rowid for r in engine.rank(q, k=10)}
+                exact_deep = engine.rank(q, k=TIE_DEPTH)
             finally:
                 local.vector_index = vector  # type: ignore[attr-defined]
             exact_dense = set(exact_index.search(qv, 10)[0][0].tolist())
+            # The same service without the refine step: the SQ8 codes' own ranking.
+            factor, vector.refine_factor = vector.refine_factor, 0
+            try:
+                unrefined = {r.rowid for r in engine.rank(q, k=10)}
+                unrefined_dense = set(vector.search(qv, 10)[0][0].tolist())
+            finally:
+                vector.refine_factor = factor
+            tie_hits.append(tie_aware_hits(approx, exact, exact_deep))
+            unrefined_tie_hits.append(tie_aware_hits(unrefined, exact, exact_deep))
+            unrefined_hits.append(len(unrefined & exact) / max(1, len(exact)))
+            unrefined_dense_hits.append(len(unrefined_dense & exact_dense) / max(1, len(exact_dense)))
             # The IVF's own share of the loss: the same SQ8 codes with every list probed.
             probe, ivf.nprobe = ivf.nprobe, ivf.nlist
             try:
@@ -245,6 +289,10 @@ def main() -> int:
             probe_hits.append(len(approx & all_lists) / max(1, len(all_lists)))
         recall, dense_recall = round(float(np.mean(hybrid_hits)), 3), round(float(np.mean(dense_hits)), 3)
         probe_recall = round(float(np.mean(probe_hits)), 3)
+        unrefined_recall = round(float(np.mean(unrefined_hits)), 3)
+        unrefined_dense_recall = round(float(np.mean(unrefined_dense_hits)), 3)
+        tie_recall, unrefined_tie_recall = (round(float(np.mean(tie_hits)), 3),
+                                            round(float(np.mean(unrefined_tie_hits)), 3))
         recall_queries = len(distinct)
 
     p50, p95 = percentiles(total)
@@ -255,6 +303,8 @@ def main() -> int:
         "index": vector.kind,
         "nlist": vector.nlist,
         "nprobe": vector.nprobe,
+        "refine_factor": vector.refine_factor if vector.refined else 0,
+        "refine_build": refine_record.get("refine"),
         "bm25_backend": keyword.backend,
         "mmap": args.mmap,
         "reused": record["reused"],
@@ -273,6 +323,8 @@ def main() -> int:
         "embed_p50_ms": percentiles(emb)[0],
         "faiss_p50_ms": percentiles(dense)[0],
         "faiss_p95_ms": percentiles(dense)[1],
+        "faiss_unrefined_p50_ms": percentiles(dense_unrefined)[0],
+        "faiss_unrefined_p95_ms": percentiles(dense_unrefined)[1],
         "bm25_p50_ms": percentiles(kw)[0],
         "bm25_p95_ms": percentiles(kw)[1],
         "fetch_p50_ms": percentiles(fetch)[0],
@@ -285,6 +337,10 @@ def main() -> int:
         "recall@10": recall,
         "dense_recall@10": dense_recall,
         "all_lists_recall@10": probe_recall,
+        "unrefined_recall@10": unrefined_recall,
+        "tie_aware_recall@10": tie_recall,
+        "unrefined_tie_aware_recall@10": unrefined_tie_recall,
+        "unrefined_dense_recall@10": unrefined_dense_recall,
         "recall_queries": recall_queries,
         "rss_mb": round(rss, 0),
         "rss_before_load_mb": round(rss_before_load, 0),

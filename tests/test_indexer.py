@@ -315,3 +315,48 @@ def test_open_index_reports_a_damaged_manifest(tmp_path: Path) -> None:
 def test_embedding_text_is_the_clause_itself() -> None:
     clause = sample_corpus()[0].clauses[3]
     assert embedding_text(clause) == clause.text
+
+
+def test_an_approximate_segment_is_published_with_its_refine_file(tmp_path: Path) -> None:
+    manifest = build_index(sample_corpus(), tmp_path, HashEmbedder(), settings_for(tmp_path, ann_threshold=5))
+    segment = tmp_path / "segments" / manifest.segments[0]["name"]
+    assert {"dense.faiss", "dense.refine.npy"} <= set(manifest.segments[0]["files"])
+    assert np.load(segment / "dense.refine.npy").shape == (10, HashEmbedder().dimension)
+    _, _, vector_index, _ = open_index(tmp_path, settings_for(tmp_path))
+    assert vector_index.refined and vector_index.refine_factor == 2
+    # the flat index is exact already: no refine file
+    flat = build_index(sample_corpus(), tmp_path / "flat", HashEmbedder(), settings_for(tmp_path / "flat"))
+    assert "dense.refine.npy" not in flat.segments[0]["files"]
+
+
+def test_a_build_failing_between_the_refine_and_the_index_file_publishes_neither(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import faiss
+
+    settings = settings_for(tmp_path, ann_threshold=5)
+    good = build_index(sample_corpus(), tmp_path, HashEmbedder(), settings)
+    before = sorted(p.name for p in (tmp_path / "segments").iterdir())
+
+    def crash(*args: object) -> None:
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(faiss, "write_index", crash)  # the refine file is written, then the index fails
+    changed = sample_corpus()
+    changed[0].clauses[3].text += "新增内容。"
+    with pytest.raises(RuntimeError, match="disk full"):
+        build_index(changed, tmp_path, HashEmbedder(), settings)
+    monkeypatch.undo()
+    assert current_build(tmp_path) == tmp_path / "builds" / good.build
+    assert sorted(p.name for p in (tmp_path / "segments").iterdir()) == before  # no half-written segment
+    assert unfinished(tmp_path) == []
+
+
+def test_a_segment_without_its_refine_file_still_opens_and_answers(tmp_path: Path) -> None:
+    settings = settings_for(tmp_path, ann_threshold=5)
+    manifest = build_index(sample_corpus(), tmp_path, HashEmbedder(), settings)
+    refined = answer(tmp_path)
+    (tmp_path / "segments" / manifest.segments[0]["name"] / "dense.refine.npy").unlink()  # as an older version
+    _, _, vector_index, _ = open_index(tmp_path, settings)
+    assert vector_index.kind == "ivf-sq8" and not vector_index.refined
+    assert answer(tmp_path) == refined == EXPECTED_ANSWER

@@ -43,7 +43,11 @@ def test_scale_script_measures_the_service_path(tmp_path: Path) -> None:
     assert row["backend"] == "hash"
     assert row["cpu"]
     assert 0.0 <= row["dense_recall@10"] <= 1.0
-    assert 0.0 <= row["recall@10"] <= 1.0
+    assert 0.0 <= row["recall@10"] <= row["tie_aware_recall@10"] <= 1.0
+    # the cached build got its refine file as a step of its own, and the service re-scored with it
+    assert (row["refine_build"], row["refine_factor"]) == ("written", 2)
+    assert 0.0 <= row["unrefined_recall@10"] <= row["unrefined_tie_aware_recall@10"] <= 1.0
+    assert row["faiss_p50_ms"] > 0 and row["faiss_unrefined_p50_ms"] > 0
     assert row["fetch_p50_ms"] > 0
     # The service path includes the ranking and the fetch, so it cannot be faster than the ranking alone.
     assert row["p50_ms"] >= row["rank_p50_ms"] * 0.8

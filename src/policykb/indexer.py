@@ -4,7 +4,8 @@ Layout of `index_root`:
     current -> builds/build-<stamp>-<pid>      a relative symlink, replaced atomically by each publish
     builds/build-<stamp>-<pid>/manifest.json   one build: its segments, the documents deleted from each, the
                                                catalog of documents and versions, model and package versions
-    segments/seg-<stamp>-<pid>/                kb.sqlite, bm25/, dense.faiss, segment.json (never modified)
+    segments/seg-<stamp>-<pid>/                kb.sqlite, bm25/, dense.faiss (+ dense.refine.npy for IVF),
+                                               segment.json (never modified)
     segments/.tmp-seg-<stamp>-<pid>/           a segment being written (renamed to seg-… only once complete)
     library/                                   the originals and the catalog mirror (see library.py)
     embedding-cache.sqlite                     clause embeddings by text hash, shared by every segment
@@ -41,7 +42,7 @@ from policykb.library import Catalog, Library, fsync_dir, text_sha256
 from policykb.records import Clause
 from policykb.settings import Settings
 from policykb.store import Store, ordered_clauses
-from policykb.vector_index import VectorIndex
+from policykb.vector_index import VectorIndex, refine_path
 
 if TYPE_CHECKING:
     from policykb.pipeline import ProcessedDocument
@@ -349,6 +350,7 @@ def _write_segment_files(
     vector_index = VectorIndex.build(
         vectors, ann_threshold=int(settings.ann_threshold), nlist=int(settings.ivf_nlist),
         nprobe=int(settings.ivf_nprobe), dimension=int(embedder.dimension),
+        refine_factor=int(settings.refine_factor),
     )
     vector_index.save(folder / DENSE_FILE)
     log.info("dense index (%s): %.2f s", vector_index.kind, time.perf_counter() - started)
@@ -580,6 +582,8 @@ def _open_segment(folder: Path, info: dict[str, Any], settings: Settings) -> Any
         raise _damaged(folder, "segment folder missing")
     for rel, record in info.get("files", {}).items():
         path = folder / rel
+        if path == refine_path(folder / DENSE_FILE):
+            continue  # optional: VectorIndex.load checks it and answers unrefined without it
         if not path.is_file():
             raise _damaged(path, "file missing")
         if path.stat().st_size != int(record["size"]):
@@ -596,7 +600,9 @@ def _open_segment(folder: Path, info: dict[str, Any], settings: Settings) -> Any
         store.close()
         raise _damaged(folder / BM25_DIR, f"{type(exc).__name__}: {exc}".split("\n")[0]) from exc
     try:
-        vector_index = VectorIndex.load(folder / DENSE_FILE, nprobe=int(settings.ivf_nprobe))
+        vector_index = VectorIndex.load(
+            folder / DENSE_FILE, nprobe=int(settings.ivf_nprobe), refine_factor=int(settings.refine_factor)
+        )
     except Exception as exc:  # faiss raises RuntimeError with a multi-line C++ message
         store.close()
         raise _damaged(folder / DENSE_FILE, str(exc).strip().split("\n")[0][:200]) from exc

@@ -42,6 +42,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("ann_threshold", 50000, "Above this many clauses the dense index is approximate (IVF-SQ8), exact below."),
     Setting("ivf_nlist", 4096, "IVF lists for the approximate index (capped at clauses/39)."),
     Setting("ivf_nprobe", 64, "IVF lists probed per query."),
+    Setting("refine_factor", 2, "IVF only: the IVF's best candidates × this many are re-scored on the float32 vectors "
+            "saved beside the index (memory-mapped) and the best candidates kept, so SQ8 rounding no longer reorders "
+            "near-ties; 0 turns it off (an index saved without the file answers unrefined)."),
     Setting("fusion", "convex", "How hybrid search merges the rankings: `convex` (dense_share·min-max scaled cosine + "
             "(1 − dense_share)·BM25 / best BM25 over both rankers' candidates) or `rrf` (reciprocal rank fusion)."),
     Setting("dense_share", 0.6, "Share of the scaled cosine in `convex` fusion; the BM25 share is 1 − dense_share."),
