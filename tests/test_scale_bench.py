@@ -53,6 +53,16 @@ def test_scale_script_measures_the_service_path(tmp_path: Path) -> None:
     assert row["p50_ms"] >= row["rank_p50_ms"] * 0.8
     # Below 100k rows the cached build is removed after the run unless --keep says otherwise.
     assert not Path(row["cache"]).exists()
+    # make bench turns the result into its rows: latency with its target, the parts, recall judged tie-aware
+    sys.path.insert(0, str(ROOT / "bench"))
+    import run
+
+    latency, parts, recall = run.scale_rows(row, "hash")
+    assert latency.measure.startswith("2,000 clauses KnowledgeBase.search p50 / p95 [ivf-sq8 nlist")
+    assert "refine x2" in latency.measure and latency.target == "p95 <= 10 ms"
+    assert "without it p50 / p95" in parts.baseline
+    assert recall.value == f"{row['tie_aware_recall@10']:.3f} (strict {row['recall@10']:.3f})"
+    assert recall.ok == ("yes" if row["tie_aware_recall@10"] >= 0.99 else "no")
 
 
 def _pool(tmp_path: Path, count: int = 120) -> tuple[list[str], np.ndarray]:
