@@ -86,3 +86,17 @@ def test_the_10m_row_says_why_when_the_disk_lacks_room(tmp_path: Path, monkeypat
     monkeypatch.setattr(shutil, "disk_usage", lambda _path: usage(100 * 2**30, 50 * 2**30, 50 * 2**30))
     shutil.rmtree(tmp_path / "10000000-0123456789ab")
     assert run.disk_room_row(10_000_000) is None
+
+
+def test_a_full_run_replaces_the_readme_table_between_its_markers(tmp_path: Path) -> None:
+    readme = tmp_path / "README.md"
+    readme.write_text(f"# p\n\nbefore\n\n{run.README_START}\nold table\n{run.README_END}\n\nafter\n", encoding="utf-8")
+    run.write_readme_table(readme, [run.Row("scale", "1,000 clauses", "1.0 ms", "ctx", "p95 <= 10 ms", "yes")],
+                           [], 61.2)
+    text = readme.read_text(encoding="utf-8")
+    assert text.startswith("# p\n\nbefore\n\n<!-- bench-table:start -->\n") and text.endswith("-->\n\nafter\n")
+    assert "old table" not in text and "| scale   | 1,000 clauses |" in text and ", 61 minutes, on " in text
+    untouched = tmp_path / "OTHER.md"
+    untouched.write_text("no markers\n", encoding="utf-8")
+    run.write_readme_table(untouched, [], [], 1.0)
+    assert untouched.read_text(encoding="utf-8") == "no markers\n"
