@@ -46,7 +46,7 @@ from typing import Any
 
 from policykb import synonyms
 from policykb.query import fold as fold_text
-from policykb.records import Hit, Requirement
+from policykb.records import MONEY_UNITS, Hit, Requirement
 from policykb.render import format_value
 
 # ----- the decision rule's constants (calibrated, see module docstring) ----------------------------------------
@@ -67,7 +67,6 @@ BACKGROUND_DAMPING = 0.9  # a term found in every candidate clause keeps only 1 
 
 LEVEL_ORDER = {"province": 0, "city": 1, "district": 2, "county": 3}
 
-MONEY_UNITS = frozenset({"元", "万元", "亿元", "千元"})
 # Words that say "give me a number" and which unit the number has. Checked on the folded query text.
 UNIT_CUES: tuple[tuple[str, frozenset[str]], ...] = (
     ("百分比", frozenset({"%"})),
@@ -631,11 +630,9 @@ RATE_STEM = re.compile(r"([\u4e00-\u9fff]{2})率")
 def names_another_rate(measure_text: str, subject: str) -> bool:
     """Whether the value's subject is a different rate from the one the measure asks for: 学业水平合格率 does
     not answer 入学率, nor 巩固率 a 入园率 (a synonym, 达标率 for 合格率, does)."""
-    from policykb.synonyms import names
-
     asked = [stem for stem in RATE_STEM.findall(measure_text) if f"{stem[-1]}率" not in NOT_RATE]
     given = [stem for stem in RATE_STEM.findall(subject) if f"{stem[-1]}率" not in NOT_RATE]
-    return bool(asked and given) and not any(names(stem, subject) for stem in asked)
+    return bool(asked and given) and not any(synonyms.names(stem, subject) for stem in asked)
 
 
 def is_plan_span(req: Requirement, clause_text: str) -> bool:

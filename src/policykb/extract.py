@@ -54,7 +54,7 @@ from typing import Any
 
 from policykb.cleaning.punctuation import fold_for_matching
 from policykb.numbers import CN_NUMERAL_CHARS, NUMBER_RE, Found, find_numbers, fold, match_end, parse_number
-from policykb.records import Clause, Requirement
+from policykb.records import MONEY_UNITS, Clause, Requirement
 
 COORDINATORS = {"和", "与", "或", "、", "及"}
 COMPARATORS = (">=", "<=", ">", "<", "=", "~", "range")
@@ -197,7 +197,6 @@ FORECAST_CUE = re.compile(r"预计|预期|预测|有望|可望|估计|预估")
 # (`已建成10所`, `共组建了20个`).
 COUNT_UNITS = frozenset({"个", "所", "家", "项", "支", "批", "座", "间", "套", "条", "门", "名", "人", "位", "篇",
                          "部", "场", "届", "期", "节", "校", "班", "处"})
-MONEY_UNITS = frozenset({"元", "万元", "千元", "亿元"})
 TARGET_VERB = re.compile(
     r"培育|培植|孵化|建成|建设|组建|新建|改扩建|扩建|创建|打造|遴选|认定|评选|评定|培养|新增|增设|设立|成立|命名"
     r"|推出|建立|开设|开发|招聘|选派|选聘|引进|立项|布局|创成|挂牌|扶持"

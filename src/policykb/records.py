@@ -14,6 +14,10 @@ ChangeKind = Literal[
 Comparator = Literal[">=", "<=", ">", "<", "=", "~", "range"]
 ClauseRole = Literal["body", "heading", "preamble", "notice", "signature", "attachment"]
 
+# Units of money: an amount is 50 with unit 万元 (extract), answers a fee or subsidy measure (compare), and shows with
+# its per-basis (render).
+MONEY_UNITS = frozenset({"元", "万元", "千元", "亿元"})
+
 
 def flat_dict(record: Any) -> dict[str, Any]:
     """`dataclasses.asdict` for a record of plain fields (str, numbers, None, lists of them), several times

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from policykb.records import Clause, Hit, Requirement
+from policykb.records import MONEY_UNITS, Clause, Hit, Requirement
 
 
 def format_value(req: Requirement) -> str:
@@ -219,5 +219,3 @@ def requirement_display(req: Any) -> str:
         period = base + (period if period and period not in base else "")
     return chinese_value(d["comparator"], d["value"], d.get("unit"), period)
 
-
-MONEY_UNITS = frozenset({"元", "万元", "千元", "亿元"})
