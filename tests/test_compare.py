@@ -552,7 +552,10 @@ def test_a_clause_missing_a_concept_of_the_measure_does_not_set_it() -> None:
      ("课后服务收费", {"元", "万元", "亿元", "千元"}), ("生均公用经费", {"元", "万元", "亿元", "千元"}),
      ("课后服务每生补助多少元", {"元", "万元", "亿元", "千元"}),
      ("专项经费", set()),  # a fund named, no amount asked: a qualitative measure
-     ("教师每期交流多长时间", {"年", "学年", "月", "学期", "周", "天", "小时", "分钟"})],
+     ("教师每期交流多长时间", {"年", "学年", "月", "学期", "周", "天", "小时", "分钟"}),
+     # the time of an activity, or a time counted per day, is a duration; a time alone is a date
+     ("中小学校每天体育活动时间", {"小时", "分钟", "课时"}), ("小学生书面作业时间", {"小时", "分钟", "课时"}),
+     ("学生睡眠时间", {"小时", "分钟", "课时"}), ("暑假放假时间", set()), ("课后服务结束时间", set())],
 )
 def test_duration_money_and_day_cues_ask_for_their_units(query: str, units: set[str]) -> None:
     assert set(parse_measure(query).units) == units
@@ -591,6 +594,34 @@ def test_the_reason_an_unspecified_cell_gives() -> None:
         "条款未提及教师、交流、轮岗，也未设定数值")
     assert why_not(parse_measure("评价机制"), cand("健全考核办法", 0.90), 0.80) == "条款对该指标的表述不充分"
     assert why_not(parse_measure("专项经费"), cand("落实经费支持", 0.90), 0.80) == "条款未提及专项"
+    # fragments of one word are named as that word (not 中小、小学)
+    assert why_not(parse_measure("中小学体育活动时间"), cand("开展教研", 0.90), 0.80) == (
+        "条款未提及中小学、体育、活动，也未设定数值")
+
+
+@pytest.mark.parametrize(
+    ("query", "shares"),
+    [
+        # overlapping search-mode pieces of one word share its weight
+        ("中小学校每天体育活动时间", {"中小": 1 / 3, "小学": 1 / 3, "学校": 1 / 3}),
+        ("中小学班额", {"中小": 0.5, "小学": 0.5}),
+        # pieces that tile a word without overlap are two ideas
+        ("骨干教师交流比例", {}), ("义务教育学校校长教师交流轮岗比例", {}),
+    ],
+)
+def test_overlapping_fragments_of_one_word_share_its_weight(query: str, shares: dict[str, float]) -> None:
+    from policykb.compare import fragment_shares, term_concepts
+
+    assert fragment_shares(query, term_concepts(query)) == pytest.approx(shares)
+
+
+def test_a_clause_naming_only_the_school_level_is_not_on_topic() -> None:
+    """中小学校 counted once: a clause about 中小学 groups covers little of a sports-time measure."""
+    from policykb.compare import coverage
+
+    terms = parse_measure("中小学校每天体育活动时间").terms
+    assert coverage(terms, "到2025年培育80个优质公办中小学教育集团") < 0.35  # 0.59 when counted thrice
+    assert coverage(terms, "确保中小学生每天校内体育活动时间不少于1小时") > 0.9
 
 
 PLAN_TITLE = "上海市示范性学区和集团建设三年行动计划(2023-2025年)"

@@ -603,3 +603,13 @@ def test_extract_finds_every_corpus_requirement_through_the_pipeline(prefix: str
 ])
 def test_dates_with_day_ranges_and_reported_attainments(text: str, expected: list[tuple]) -> None:
     assert _rows(text) == expected
+
+
+# A distributive 各 (each) or 平均 (on average) ends no subject: "体育活动时间各不少于1小时" measures the activity time.
+@pytest.mark.parametrize(
+    ("text", "subject"),
+    [("确保中小学生每天校内、校外体育活动时间各不少于1小时。", "校外体育活动时间"),
+     ("小学其他年级每天书面作业完成时间平均不超过60分钟。", "其他年级书面作业完成时间")],
+)
+def test_a_distributive_word_ends_no_subject(text: str, subject: str) -> None:
+    assert [r.subject for r in extract_from_text(text)] == [subject]

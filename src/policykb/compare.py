@@ -40,7 +40,7 @@ import functools
 import math
 import re
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -107,6 +107,12 @@ UNIT_CUES: tuple[tuple[str, frozenset[str]], ...] = (
     ("几天", frozenset({"天"})),
     ("多少天", frozenset({"天"})),
 )
+# 时间 asks for a duration when it is the time of an activity (体育活动时间, 作业时间, 睡眠时间) or is counted per day or
+# week (每天…时间): 每天校内体育活动时间不少于1小时. Alone (放假时间, 报名时间) it is a date and asks for none.
+ACTIVITY_TIME = re.compile(
+    r"(?:活动|作业|锻炼|运动|睡眠|阅读|学习|训练|实践|劳动|户外|课外|在校|上课|教研|培训)(?:完成)?时[间长]"
+    r"|(?:每天|每日|每周|每月|每学期|每学年|日均|周均|天天).{0,12}时间")
+ACTIVITY_TIME_UNITS = frozenset({"小时", "分钟", "课时"})
 # A rate word: 合格率, 入学率, 覆盖率 … (the 率 of 效率/频率 is excluded by the cue table above or by the list).
 RATE_WORD = re.compile(r"[\u4e00-\u9fff]率")
 NOT_RATE = ("效率", "频率", "税率", "汇率", "利率", "概率", "草率", "坦率", "直率", "轻率")
@@ -483,6 +489,39 @@ def term_concepts(text: str) -> dict[str, str]:
     return concept
 
 
+def fragment_shares(text: str, terms: Iterable[str]) -> dict[str, float]:
+    """The share of one word's weight each of its overlapping fragments carries (中小学校 → 中小, 小学, 学校: ⅓ each).
+
+    Search-mode cutting lists overlapping pieces of one word; weighed in full, 中小学校 would count three times and
+    a clause naming only its schools would look two-thirds on topic. Pieces that tile a word without overlap
+    (骨干 + 教师 = 骨干教师) are two ideas and keep their full weight."""
+    kept = list(terms)
+    words = [w for w in dict.fromkeys(_cut(text)) if len(w) > 2]
+    shares: dict[str, float] = {}
+    for word in words:
+        if any(word != other and word in other for other in words):
+            continue  # only the longest word of a nest decides
+        pieces = [t for t in kept if t != word and t in word]
+        if len(pieces) >= 2 and sum(len(p) for p in pieces) > len(word):
+            for piece in pieces:
+                shares[piece] = min(shares.get(piece, 1.0), 1.0 / len(pieces))
+    return shares
+
+
+def whole_words(text: str, terms: Sequence[str]) -> list[str]:
+    """`terms` as a reader names them: overlapping fragments of one word of `text` (中小, 小学) become that word
+    (中小学校), once, where its first fragment stood."""
+    word_of: dict[str, str] = {}
+    words = [w for w in dict.fromkeys(_cut(text)) if len(w) > 2]
+    for word in words:
+        if any(word != other and word in other for other in words):
+            continue
+        pieces = [t for t in terms if t != word and t in word]
+        if len(pieces) >= 2 and sum(len(p) for p in pieces) > len(word):
+            word_of.update((piece, word) for piece in pieces)
+    return list(dict.fromkeys(word_of.get(t, t) for t in terms))
+
+
 def _is_wordlike(token: str) -> bool:
     if len(token) == 2 and token[0] in MODALS:
         return False  # 要待, 应派, 须搞: a modal before a one-character verb is grammar
@@ -507,11 +546,17 @@ def parse_measure(query: str) -> MeasureQuery:
                 # 期限 in 流动期限 also names the measure: a weak topic term (it is often in the subject).
                 concepts.setdefault(cue, cue)
                 cue_units[cue] = cue_units.get(cue, frozenset()) | unit_set
+    if ACTIVITY_TIME.search(folded):
+        units |= ACTIVITY_TIME_UNITS
+        concepts.setdefault("时间", "时间")
+        cue_units["时间"] = cue_units.get("时间", frozenset()) | ACTIVITY_TIME_UNITS
     for noun, unit_set in QUANTITY_NOUNS.items():
         if noun in concepts:
             cue_units[noun] = cue_units.get(noun, frozenset()) | unit_set
     weak = frozenset(t for t in concepts if t in GENERIC_VERBS or t in cue_units)
-    terms = tuple((t, float(idf.get(t, median)) * (CUE_TERM_WEIGHT if t in weak else 1.0)) for t in concepts)
+    shares = fragment_shares(folded, concepts)
+    terms = tuple((t, float(idf.get(t, median)) * (CUE_TERM_WEIGHT if t in weak else 1.0) * shares.get(t, 1.0))
+                  for t in concepts)
     for match in RATE_WORD.finditer(folded):
         if not any(w in folded[max(0, match.start() - 1) : match.end() + 1] for w in NOT_RATE):
             units.add("%")
@@ -742,7 +787,8 @@ def why_not(measure: MeasureQuery, cand: Candidate, threshold: float) -> str:
     """Why a clause does not set the measure, as a reader would check it (the 未规定 cell shows it)."""
     dense = float(cand.hit.dense_score) if cand.hit.dense_score is not None else 0.0
     clause = f"{cand.hit.clause.text} {' '.join(cand.hit.clause.section)}"
-    unnamed = [t for t, _ in measure.terms if t not in measure.weak and _term_credit(t, fold(clause)) < 1.0]
+    unnamed = whole_words(measure.text, [t for t, _ in measure.terms
+                                         if t not in measure.weak and _term_credit(t, fold(clause)) < 1.0])
     if dense < threshold:
         return "条款与该指标语义相关度不足"
     if measure.wants_number:
