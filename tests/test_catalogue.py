@@ -132,7 +132,11 @@ GOLDEN_CATALOGUE = {
     ("同一所学校任职或工作年限", "年"): ["beijing"],
     ("复核机制期限", "年"): ["shanghai"],
     ("学区数量", "个"): ["beijing"],
-    ("年级书面作业完成时间", "分钟"): ["xiqing"],
+    ("其他年级书面作业完成时间", "分钟"): ["xiqing"],  # 平均 ends the subject, not 均 (issue 13)
+    # 实现…全覆盖 is a coverage of 100% (the share in 后50%的学校 selects the schools covered)
+    ("学校集团化办学覆盖率", "%"): ["linping"],
+    ("薄弱中小学集团化办学覆盖率", "%"): ["linping"],
+    ("所有义务教育阶段学校覆盖率", "%"): ["zhenjiang"],
     ("拓展性课程课时(一至六年级)比例", "%"): ["linping"],
     ("拓展性课程课时(七到九年级)比例", "%"): ["linping"],
     ("数字教育资源体系期限", "年"): ["linping"],

@@ -24,7 +24,7 @@ def _rows(text: str) -> list[tuple]:
     return [(r.span, r.comparator, r.value, r.unit, r.period, r.subject, r.kind) for r in extract_from_text(text)]
 
 
-# Every quantitative requirement of the five documents (40 requirements), plus the statistics of 003.
+# Every quantitative requirement of the five documents (41 requirements), plus the statistics of 003.
 GOLDEN = [
     # --- 001 上海市: 示范性学区和集团建设三年行动计划 (沪教委基〔2023〕15号)
     ('创建市示范性学区和集团的优质校,每年流入相对薄弱校的教师人数应不低于符合交流轮岗条件教师总数的20%,其中在教育教学领域表现突出的骨干教师不低于30%,流动期限不少于3年。', [
@@ -110,6 +110,7 @@ GOLDEN = [
     # --- 004 临平区: 优质均衡行动计划
     ('经过3年努力,推进全区义务教育优质均衡发展,创建9所以上省现代化中小学学校,有效落实新名校集团化战略,实现全区薄弱中小学集团化办学全覆盖。', [
         ('9所以上', '>=', 9.0, '所', '3年内', '省现代化中小学学校', 'requirement'),
+        ('全覆盖', '=', 100.0, '%', '3年内', '全区薄弱中小学集团化办学', 'requirement'),
     ]),
     ('区教育研究发展学院做好作业改革的专业引领,每学年组织开展以作业为主题的课题和论文评选活动,每学年召开1-2次作业改革现场交流会,组织开展“全区优秀校本作业”设计评比活动,探索建立区级优秀作业资源库,加强优质作业资源共建共享。', [
         ('1-2次', 'range', [1.0, 2.0], '次', '每学年', '作业改革现场交流会', 'requirement'),
@@ -123,7 +124,8 @@ GOLDEN = [
         ('不得超过30%', '<=', 30.0, '%', '每学年', '知识拓展类课程比例', 'requirement'),
     ]),
     ('到2023年,实现教育质量后50%的学校集团化办学(含教共体)全覆盖。', [
-        ('50%', '=', 50.0, '%', '到2023年', '学校集团化办学', 'requirement'),
+        # full coverage in words is 100%; the share before 的 selects the schools covered (issue 13)
+        ('全覆盖', '=', 100.0, '%', '到2023年', '学校集团化办学', 'requirement'),
     ]),
     ('三年内建立覆盖各学科的数字教育资源体系,深化中小学“名师公开课”“网上优课”“微课学习资源包”等优质教育资源,在各校严格落实集体备课的基础上,积极探索区级层面学科资源库建设。', [
         ('三年内', '<=', 3.0, '年', None, '数字教育资源体系', 'requirement'),
@@ -155,8 +157,8 @@ def test_extract_matches_golden_corpus_clause(text: str, expected: list[tuple]) 
     assert _rows(text) == expected
 
 
-def test_golden_table_holds_forty_requirements() -> None:
-    assert sum(1 for _, rows in GOLDEN for row in rows if row[-1] == "requirement") == 40
+def test_golden_table_holds_forty_one_requirements() -> None:
+    assert sum(1 for _, rows in GOLDEN for row in rows if row[-1] == "requirement") == 41
 
 
 # Ratios: the base is what the percentage is taken of.
@@ -554,19 +556,21 @@ CORPUS = {
     ],
     "002": [
         ('3年左右', '~', 3.0, '年', None),  # 用3年左右的时间: the plan's span
+        ('全覆盖', '=', 100.0, '%', None),  # 要…实现区域内所有义务教育阶段学校全覆盖
         ('两校及以上', '>=', 2.0, '校', None),
     ],
     "003": [
     ],
     "004": [
         ('9所以上', '>=', 9.0, '所', '3年内'),
+        ('全覆盖', '=', 100.0, '%', '3年内'),  # 经过3年努力,…实现全区薄弱中小学集团化办学全覆盖
         ('1-2次', 'range', [1.0, 2.0], '次', '每学年'),
         ('1至2项', 'range', [1.0, 2.0], '项', None),
         ('15%左右', '~', 15.0, '%', '每学年'),
         ('20%左右', '~', 20.0, '%', '每学年'),
         ('不得超过30%', '<=', 30.0, '%', '每学年'),
         ('三年', '=', 3.0, '年', None),  # 通过三年努力: the plan's span
-        ('50%', '=', 50.0, '%', '到2023年'),
+        ('全覆盖', '=', 100.0, '%', '到2023年'),  # not 后50%的学校: that share selects the schools
         ('三年内', '<=', 3.0, '年', None),
     ],
 }
@@ -613,3 +617,19 @@ def test_dates_with_day_ranges_and_reported_attainments(text: str, expected: lis
 )
 def test_a_distributive_word_ends_no_subject(text: str, subject: str) -> None:
     assert [r.subject for r in extract_from_text(text)] == [subject]
+
+
+@pytest.mark.parametrize(
+    ("text", "rows"),
+    [
+        ("确保课后服务全覆盖,每周5天。", [("全覆盖", "=", 100.0, "%", None, "课后服务", "requirement"),
+                                     ("5天", "=", 5.0, "天", "每周", None, "requirement")]),
+        # a vision and a report set no coverage
+        ("描绘全域覆盖、多模共存、优质共生的图景。", []),
+        ("全区已实现课后服务全覆盖。", []),
+        # a selecting share is no value, whatever follows
+        ("力争到2025年,前30%的学生达到优秀。", []),
+    ],
+)
+def test_full_coverage_in_words_and_selecting_shares(text: str, rows: list[tuple]) -> None:
+    assert _rows(text) == rows

@@ -224,6 +224,12 @@ FREQUENCY_RE = re.compile(
 DEADLINE_RE = re.compile(
     r"(?:力争|争取)?(?:到|至|截至|截止到?)\s*(?:19|20)\d{2}\s*年(?:底|末)?|(?:19|20)\d{2}\s*年(?:底|末)?前"
 )
+# Coverage of everything in words (实现…全覆盖): 100%.
+FULL_COVERAGE = re.compile(r"全(?:面|部|员|域)?覆盖")
+ORPHAN_LOCATIVES = frozenset({"内", "里", "中", "以内", "之内", "之中"})
+PHRASE_BREAK = "。!?！？,，;；:：\n"
+# A share right after 前/后/末 and before 的 selects (后50%的学校); it is no value.
+SELECTOR_MARKS = frozenset("前后末")
 HORIZON_BEFORE = re.compile(r"(?:通过|经过|用|历时|利用|花)\s*$")
 HORIZON_AFTER = re.compile(r"^(?:左右)?(?:的)?(?:时间|努力)")
 
@@ -633,6 +639,8 @@ def _shorten(phrase: str) -> str | None:
         tail: list[str] = []
         while words and sum(map(len, tail)) + len(words[-1]) <= MAX_SUBJECT:
             tail.insert(0, words.pop())
+        if len(tail) > 1 and tail[0] in ORPHAN_LOCATIVES:
+            tail.pop(0)  # `区域|内所有…学校`: the cut took the place off its 内
         phrase = "".join(tail) or phrase[-MAX_SUBJECT:]
         # a cut that took the stage off its 阶段 (`小学|阶段课后服务性收费标准`) drops the orphan word too
         phrase = re.sub(r"^(?:阶段|学段|时期)", "", phrase)
@@ -917,6 +925,8 @@ def _extract(doc: Any, written: str) -> list[dict[str, Any]]:
             cand.comparator, cand.unit, cand.pre = previous.comparator, previous.unit, previous.pre
         if not _measures_something(cand):
             continue
+        if cand.unit == "%" and text[cand.start - 1:cand.start] in SELECTOR_MARKS and text[cand.end:cand.end + 1] == "的":
+            continue  # 后50%的学校, 前30%的学生: a share that picks out whom the requirement is about sets nothing
         floor = max([sent_start] + [r["_end"] for r in results if r["_end"] <= cand.start])
         following = _following_phrase(text, cand.end, sent_end)
         if cand.comparator == "=" and STRUCTURE_NOUN.match(following):
@@ -949,11 +959,39 @@ def _extract(doc: Any, written: str) -> list[dict[str, Any]]:
             "period": None, "base": base, "kind": kind, "_end": cand.end,
             "_window": cand.is_window, "_sentence": (sent_start, sent_end), "_duration": cand.unit in TIME_UNITS,
         })
+    results.extend(_full_coverage(text, written, results, windows))
+    results.sort(key=lambda r: r["span_start"])
     _assign_periods(text, results, windows)
     for r in results:
         for key in ("_end", "_window", "_sentence", "_duration"):
             del r[key]
     return results
+
+
+def _full_coverage(text: str, written: str, found: list[dict[str, Any]],
+                   windows: list[tuple[int, str]]) -> list[dict[str, Any]]:
+    """`实现…全覆盖` sets a coverage of 100% in words: a requirement when a target cue governs it (到2023年, 确保,
+    力争…, or a horizon leading its sentence: 经过3年努力,…实现…全覆盖), like a number would be; a vision (`描绘全域覆盖的图景`) or a report (`已实现全覆盖`) sets none. The share in
+    its subject (`教育质量后50%的学校…全覆盖`) selects what is covered; it is not the coverage."""
+    out: list[dict[str, Any]] = []
+    for m in FULL_COVERAGE.finditer(text):
+        if any(r["span_start"] < m.end() and m.start() < r["span_end"] for r in found):
+            continue
+        cand = _Candidate(m.start(), m.end(), "=", 100.0, "%", None, None, "", chinese_one=False)
+        sent_start, sent_end = _sentence_bounds(text, m.start(), m.end())
+        governed = any(sent_start <= pos < m.start() for pos, _ in windows)
+        if not governed and _kind(text, cand, sent_start, _following_phrase(text, m.end(), sent_end)) != "requirement":
+            continue
+        # the phrase before, across a parenthesis and the selector's share: 实现教育质量后50%的学校集团化办学(含教共体)
+        lead = max([sent_start] + [text.rfind(c, sent_start, m.start()) + 1 for c in PHRASE_BREAK])
+        before = re.sub(r"[(（][^()（）]*[)）]", "", text[lead:m.start()])
+        subject = _shorten(LEADING_VERB.sub("", _strip_context(DEADLINE_RE.sub("", before)))) or None
+        out.append({
+            "span": written[m.start():m.end()], "span_start": m.start(), "span_end": m.end(), "subject": subject,
+            "comparator": "=", "value": 100.0, "unit": "%", "period": None, "base": None, "kind": "requirement",
+            "_end": m.end(), "_window": False, "_sentence": (sent_start, sent_end), "_duration": False,
+        })
+    return out
 
 
 def _assign_periods(text: str, results: list[dict[str, Any]], windows: list[tuple[int, str]]) -> None:

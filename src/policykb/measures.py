@@ -37,7 +37,7 @@ from policykb.compare import (
     strictest_regions,
 )
 from policykb.errors import PolicyKBError
-from policykb.extract import PER_BASIS
+from policykb.extract import FULL_COVERAGE, PER_BASIS
 from policykb.query import fold
 from policykb.records import Requirement
 from policykb.render import format_value
@@ -358,6 +358,8 @@ def readable_name(reqs: Sequence[Requirement]) -> str:
     if unit in MONEY and not QUANTITY_ENDINGS.search(subject):
         # an amount paid per pupil, per lesson (每生每课时2元) is a standard; any other sum an amount
         return subject + ("标准" if any(r.base for r in reqs) else "金额")
+    if unit == "%" and all(FULL_COVERAGE.fullmatch(r.span) for r in reqs):
+        return subject + "覆盖率"  # 实现…集团化办学全覆盖: a coverage, 100% in words
     if unit == "%" and COUNT_ENDING.search(subject):
         return COUNT_ENDING.sub("", subject) + "比例"  # 交流轮岗人数 as a share of those eligible: a 比例
     if QUANTITY_ENDINGS.search(subject):
