@@ -861,11 +861,18 @@ DOC_COLUMN_PREFIX = "doc:"
 
 def document_columns(kb: Any, regions: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
     """A column per document that names no region, titled by the document: national and unplaced texts must not
-    merge into one nameless column."""
+    merge into one nameless column. A knowledge base that keeps them per build (`unplaced_columns`) is asked."""
     if not any(not r["region_id"] for r in regions):
         return []
+    if hasattr(kb, "unplaced_columns"):
+        return list(kb.unplaced_columns())
+    return unplaced_columns(kb.documents())
+
+
+def unplaced_columns(documents: Sequence[Any]) -> list[dict[str, Any]]:
+    """The compare columns of the documents without a region, by column id."""
     columns = []
-    for doc in kb.documents():
+    for doc in documents:
         if not doc.metadata.region_id:
             title = doc.metadata.title or untitled_name(doc.text)
             columns.append({"region_id": DOC_COLUMN_PREFIX + doc.doc_id, "region": title, "level": None,
