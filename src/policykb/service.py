@@ -453,9 +453,8 @@ class KnowledgeBase:
         resolved = memo.regions.get(key)
         if resolved is None:
             engine = memo.engine()
-            resolved = self._resolve_regions(region_ids, engine.store.regions() if engine is not None else None)
-            if resolved is not None:
-                memo.regions[key] = resolved
+            resolved = self._resolve_regions(region_ids, engine.store.regions() if engine is not None else None) or []
+            memo.regions[key] = resolved
         return list(resolved)
 
     @staticmethod
