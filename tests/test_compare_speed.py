@@ -91,6 +91,7 @@ def test_a_publish_empties_the_compare_and_catalogue_caches(tmp_path: Path) -> N
     shutil.copy(corpus_path("shanghai"), first)
     kb.ingest([first])
     before = kb.compare_view("骨干教师比例")
+    body_before = kb.compare_body("骨干教师比例", None, lambda d: repr(d).encode())
     measures_before = kb.measures()
     assert [r["region_id"] for r in before["regions"]] == ["shanghai"]
     assert kb.measures() == measures_before and kb.measures() is not kb.measures()
@@ -98,6 +99,8 @@ def test_a_publish_empties_the_compare_and_catalogue_caches(tmp_path: Path) -> N
     after = kb.compare_view("骨干教师比例")
     assert [r["region_id"] for r in after["regions"]] == ["shanghai", "hongkou"]
     assert after == kb.compare("骨干教师比例").to_dict()
+    body_after = kb.compare_body("骨干教师比例", None, lambda d: repr(d).encode())
+    assert body_before != body_after and body_after == repr(after).encode()
     catalogued = {r.region_id for m in kb.measures() for r in m.requirements}
     assert {r.region_id for m in measures_before for r in m.requirements} == {"shanghai"}
     assert catalogued == {"shanghai", "hongkou"}
@@ -145,3 +148,107 @@ def test_load_test_runs_at_a_tiny_size_and_counts_repeated_queries(hash_kb: Any,
     assert repeats(work, "compare") == 2 and repeats(work, "search") == 0
     distinct = run_load_test(hash_kb.index_root, requests=10, clients=2, distinct=True, startup_timeout=240.0)
     assert distinct["errors"] == 0 and all(v["repeats"] == 0 for v in distinct["kinds"].values())
+
+
+# ----- the per-build memos and the API's encoded answers (issue 16 item 4, second round) -------------------------
+def _reference_credit(term: str, text: str) -> float:
+    """_term_credit as it was written before its search was prepared once per term."""
+    from policykb import synonyms
+
+    if synonyms.names(term, text):
+        return 1.0
+    shared = sum(1 for ch in set(term) if ch in text)
+    return 0.4 * shared / len(set(term)) if len(term) > 1 else 0.0
+
+
+_SYNONYM_WORDS = sorted({w for group in __import__("policykb.synonyms", fromlist=["x"]).CONCEPT_GROUPS for w in group})
+_pieces = st.sampled_from([*_SYNONYM_WORDS, "每", "各", "全", "本", "该", "校长", "骨干", "，", "x", "3年"])
+
+
+@settings(max_examples=300, deadline=None)
+@given(term=st.one_of(st.sampled_from(_SYNONYM_WORDS), st.text(alphabet="教师学校流动轮岗交流经费x", min_size=1,
+                                                               max_size=4)),
+       text=st.lists(_pieces, max_size=8).map("".join))
+def test_a_terms_credit_is_what_synonyms_names_decides(term: str, text: str) -> None:
+    from policykb.compare import _term_credit
+
+    assert _term_credit(term, text) == _reference_credit(term, text)
+
+
+def test_term_credit_on_known_texts() -> None:
+    from policykb.compare import _term_credit
+
+    assert _term_credit("学校", "每校至少1门") == 1.0  # the one-character synonym in its 每校 form
+    assert _term_credit("学校", "校长") == 0.2  # 校 inside 校长 does not name 学校: one of two characters
+    assert _term_credit("交流", "教师轮岗") == 1.0
+    assert _term_credit("骨干", "骨干教师") == 1.0 and _term_credit("骨干", "教师") == 0.0
+
+
+@pytest.fixture(scope="module")
+def unplaced_kb(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    """The seed corpus and the compare pages (one of which names no region), hashing embedder."""
+    from conftest import CORPUS_DIR
+    from policykb.embed import HashEmbedder
+    from policykb.service import KnowledgeBase
+    from policykb.settings import Settings
+
+    kb = KnowledgeBase(Settings.load(index_dir=str(tmp_path_factory.mktemp("unplaced"))),
+                       embedder_factory=lambda s: HashEmbedder())
+    kb.ingest([CORPUS_DIR, ROOT / "tests" / "compare_pages"])
+    yield kb
+    kb.close()
+
+
+def test_unplaced_document_columns_kept_per_build_equal_reading_every_document(unplaced_kb: Any) -> None:
+    from policykb.compare import DOC_COLUMN_PREFIX, document_columns, unplaced_columns
+
+    want = unplaced_columns(unplaced_kb.documents())
+    assert want and all(c["region_id"].startswith(DOC_COLUMN_PREFIX) for c in want)
+    indexed = unplaced_kb.regions()
+    got = document_columns(unplaced_kb, indexed)
+    assert got == want == document_columns(_PlainKB(unplaced_kb), indexed)
+    got[0]["parent_region_ids"].append("changed")  # a caller's copy: the memo is untouched
+    assert document_columns(unplaced_kb, indexed) == want
+
+
+@pytest.mark.parametrize("query", ["骨干教师比例", "专项经费", "教师交流轮岗期限"])
+def test_the_memoised_comparison_equals_the_plain_one_with_unplaced_columns(unplaced_kb: Any, query: str) -> None:
+    first = compare_measure(unplaced_kb, query).to_dict()
+    again = compare_measure(unplaced_kb, query).to_dict()  # from the row and region memos now
+    assert first == again == compare_measure(_PlainKB(unplaced_kb), query).to_dict()
+    assert any(r["doc_id"] for r in first["regions"])
+
+
+def _fastapi_compare_body(kb: Any, query: str, region: list[str] | None = None) -> bytes:
+    """What FastAPI itself sends for a `response_model=CompareOut` route returning the compare dict."""
+    from fastapi import FastAPI
+    from fastapi.testclient import TestClient
+
+    from policykb.web import CompareOut
+
+    app = FastAPI()
+
+    @app.get("/c", response_model=CompareOut)
+    def plain() -> dict[str, Any]:
+        return dict(kb.compare(query, region_ids=region).to_dict())
+
+    return bytes(TestClient(app).get("/c").content)
+
+
+@pytest.mark.parametrize(("query", "region"), [("骨干教师比例", None), ("专项经费", None),
+                                               ("教师交流轮岗期限", ["shanghai"])])
+def test_api_compare_sends_exactly_the_bytes_fastapi_would(unplaced_kb: Any, query: str,
+                                                           region: list[str] | None) -> None:
+    from fastapi.testclient import TestClient
+
+    from policykb.web import create_app
+
+    client = TestClient(create_app(unplaced_kb), base_url="http://127.0.0.1")
+    params: dict[str, Any] = {"q": query, **({"region": region} if region else {})}
+    first = client.get("/api/compare", params=params)
+    hits = unplaced_kb.compare_cache_hits
+    again = client.get("/api/compare", params=params)
+    assert unplaced_kb.compare_cache_hits == hits + 1  # the second answer came from the memo
+    assert first.status_code == again.status_code == 200
+    assert first.headers["content-type"] == "application/json"
+    assert first.content == again.content == _fastapi_compare_body(unplaced_kb, query, region)

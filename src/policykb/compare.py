@@ -40,7 +40,7 @@ import functools
 import math
 import re
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -578,13 +578,33 @@ def year_sense(text: str) -> str | None:
 
 
 # ----- scoring ---------------------------------------------------------------------------------------------------
+@functools.lru_cache(maxsize=4096)
+def _term_probe(term: str) -> tuple[Callable[[str], object], frozenset[str], int]:
+    """What `_term_credit` asks of a text for this term, prepared once: one search for every string whose
+    presence means the text names the term (synonyms.names: the term, its other synonyms, and for a
+    one-character synonym such as 校 the forms 每校, 各校 …), and the term's characters for partial credit."""
+    needles = [term]
+    for other in sorted(synonyms.synonyms_of(term)):
+        if other == term:
+            continue
+        if len(other) == 1:
+            if term.endswith(other):
+                needles.extend(ch + other for ch in "每各全本该")
+            continue
+        needles.append(other)
+    pattern = re.compile("|".join(re.escape(n) for n in dict.fromkeys(needles)))
+    chars = frozenset(term)
+    return pattern.search, chars, len(chars)
+
+
 @functools.lru_cache(maxsize=CREDIT_CACHE_SIZE)
 def _term_credit(term: str, text: str) -> float:
     """1 when the text names the term (or a synonym); partial credit when it shares characters with it."""
-    if synonyms.names(term, text):
+    named, chars, count = _term_probe(term)
+    if named(text) is not None:
         return 1.0
-    shared = sum(1 for ch in set(term) if ch in text)
-    return 0.4 * shared / len(set(term)) if len(term) > 1 else 0.0
+    shared = sum(1 for ch in chars if ch in text)
+    return 0.4 * shared / count if len(term) > 1 else 0.0
 
 
 def coverage(terms: Sequence[tuple[str, float]], text: str, context: str = "",
@@ -907,11 +927,18 @@ DOC_COLUMN_PREFIX = "doc:"
 
 def document_columns(kb: Any, regions: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
     """A column per document that names no region, titled by the document: national and unplaced texts must not
-    merge into one nameless column."""
+    merge into one nameless column. A knowledge base that keeps them per build (`unplaced_columns`) is asked."""
     if not any(not r["region_id"] for r in regions):
         return []
+    if hasattr(kb, "unplaced_columns"):
+        return list(kb.unplaced_columns())
+    return unplaced_columns(kb.documents())
+
+
+def unplaced_columns(documents: Sequence[Any]) -> list[dict[str, Any]]:
+    """The compare columns of the documents without a region, by column id."""
     columns = []
-    for doc in kb.documents():
+    for doc in documents:
         if not doc.metadata.region_id:
             title = doc.metadata.title or untitled_name(doc.text)
             columns.append({"region_id": DOC_COLUMN_PREFIX + doc.doc_id, "region": title, "level": None,

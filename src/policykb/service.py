@@ -49,6 +49,24 @@ def _pipeline() -> Any:
 
     return pipeline
 
+class _BuildMemo:
+    """What compare derives from one build and needs again on every request (resolved region filters, clause rows
+    by dense id, the unplaced documents' columns): kept while the engine of that build serves, and dropped as a
+    whole when another engine (another build) answers. Bounded, so a long-running server's memory stays flat."""
+
+    ROWS = 20_000  # clause rows kept (each a few hundred bytes: about 10 MB at most)
+
+    def __init__(self, engine: Any) -> None:
+        import weakref
+
+        self.engine = weakref.ref(engine)  # never keeps a replaced build's engine alive
+        self.regions: dict[tuple[str, ...], list[str]] = {}
+        self.clauses: dict[int, Clause] = {}
+        self.requirements: dict[str, tuple[Requirement, ...]] = {}
+        self.document_columns: list[dict[str, Any]] | None = None
+        self.lock = threading.Lock()
+
+
 @functools.lru_cache(maxsize=1024)
 def _gazetteer_ids(value: str) -> frozenset[str]:
     """gazetteer.resolve_region, memoised: the gazetteer is fixed data, and compare resolves every column's
@@ -85,6 +103,9 @@ class KnowledgeBase:
         self._compare_lock = threading.Lock()
         self.compare_cache_hits = 0
         self._catalogue: tuple[tuple[str | None, str | None], list[Any]] | None = None  # (build, measures)
+        # /api/compare's memo: the same keys as _compare_cache, the encoded JSON body
+        self._compare_bodies: OrderedDict[tuple[str, tuple[str, ...], str], bytes] = OrderedDict()
+        self._build_memo: _BuildMemo | None = None
 
     # ----- lifecycle -------------------------------------------------------------------------------------
     def prefetch_query_encoder(self) -> None:
@@ -300,6 +321,7 @@ class KnowledgeBase:
                 self._engine_build = None
         with self._compare_lock:  # a compare answer of the replaced build must never be served again
             self._compare_cache.clear()
+            self._compare_bodies.clear()
             self._compare_generation = None
         self._catalogue = None
 
@@ -394,31 +416,85 @@ class KnowledgeBase:
 
     def search_columns(self, query: str, columns: Sequence[tuple[int, Sequence[str] | None, str | None]]) -> list[list[Hit]]:
         """Many filtered searches of one query, as compare needs one per region: each (k, region_ids, doc_id)
-        ranked exactly as `search` ranks it, on one engine (one build), with the clauses and requirements of
-        every column fetched from the store in two queries instead of two per column."""
+        ranked exactly as `search` ranks it, on one engine (one build). Region filters are resolved once per build,
+        and the clauses and requirements come from the build's row memo, with one store query each for the rows
+        it does not hold yet (a clause is immutable within its build)."""
         normalise_query(query, self.settings.max_query_chars)
-        indexed = self.regions()
         for k, _, _ in columns:
             if k < 1 or k > 200:
                 raise PolicyKBError(f"k must be between 1 and 200, got {k}")
         engine = self.engine()
-        ranked = [engine.rank(query, k, region_ids=self._resolve_regions(region_ids, indexed) or None, doc_id=doc_id)
+        memo = self._memo_for(engine)
+        ranked = [engine.rank(query, k, region_ids=self._resolved_in(memo, region_ids) or None, doc_id=doc_id)
                   for k, region_ids, doc_id in columns]
         rowids = list(dict.fromkeys(r.rowid for column in ranked for r in column))
+        clause_of, requirements = self._rows(engine.store, memo, rowids)
         store = engine.store
-        clause_of = dict(zip(rowids, store.clauses_by_rowids(rowids), strict=True))
-        requirements: dict[str, list[Requirement]] = {c.clause_id: [] for c in clause_of.values()}
-        wanted = list(requirements)
-        for start in range(0, len(wanted), 900):  # SQLite caps bound parameters
-            for req in store.requirements(clause_ids=wanted[start : start + 900]):
-                requirements[req.clause_id].append(req)
         return [
             [Hit(clause=clause_of[r.rowid], region=store.region_name(clause_of[r.rowid].region_id), score=r.score,
-                 requirements=list(requirements.get(clause_of[r.rowid].clause_id, ())), dense_score=r.dense_score,
+                 requirements=list(requirements[clause_of[r.rowid].clause_id]), dense_score=r.dense_score,
                  keyword_score=r.keyword_score)
              for r in column]
             for column in ranked
         ]
+
+    def _memo_for(self, engine: Any) -> _BuildMemo:
+        memo = self._build_memo
+        if memo is None or memo.engine() is not engine:
+            memo = self._build_memo = _BuildMemo(engine)
+        return memo
+
+    def _resolved_in(self, memo: _BuildMemo, region_ids: Sequence[str] | None) -> list[str] | None:
+        """`_resolve_regions` of the memo's build, kept per filter (compare resolves every column's region on every
+        request; an unknown region is never kept, so it raises every time)."""
+        if not region_ids:
+            return None
+        key = tuple(region_ids)
+        resolved = memo.regions.get(key)
+        if resolved is None:
+            engine = memo.engine()
+            resolved = self._resolve_regions(region_ids, engine.store.regions() if engine is not None else None) or []
+            memo.regions[key] = resolved
+        return list(resolved)
+
+    @staticmethod
+    def _rows(store: Any, memo: _BuildMemo, rowids: Sequence[int]
+              ) -> tuple[dict[int, Clause], dict[str, tuple[Requirement, ...]]]:
+        """The clauses of these dense ids and each one's requirements (in store order), from the memo where it
+        holds them, the rest read in one query each and kept."""
+        with memo.lock:
+            clause_of = {r: memo.clauses[r] for r in rowids if r in memo.clauses}
+        missing = [r for r in rowids if r not in clause_of]
+        fetched = dict(zip(missing, store.clauses_by_rowids(missing), strict=True)) if missing else {}
+        found: dict[str, list[Requirement]] = {c.clause_id: [] for c in fetched.values()}
+        wanted = list(found)
+        for start in range(0, len(wanted), 900):  # SQLite caps bound parameters
+            for req in store.requirements(clause_ids=wanted[start : start + 900]):
+                found[req.clause_id].append(req)
+        with memo.lock:
+            if len(memo.clauses) + len(fetched) > memo.ROWS:  # full: start afresh rather than grow
+                memo.clauses.clear()
+                memo.requirements.clear()
+            memo.clauses.update(fetched)
+            memo.requirements.update((cid, tuple(reqs)) for cid, reqs in found.items())
+            clause_of.update(fetched)
+            requirements = {c.clause_id: memo.requirements.get(c.clause_id) for c in clause_of.values()}
+        for clause_id, reqs in requirements.items():  # cleared by another request meanwhile: read again
+            if reqs is None:
+                requirements[clause_id] = tuple(store.requirements(clause_ids=[clause_id]))
+        return clause_of, requirements  # type: ignore[return-value]
+
+    def unplaced_columns(self) -> list[dict[str, Any]]:
+        """compare's columns for the documents that name no region (compare.unplaced_columns), once per build:
+        reading every document to find them costs more than the rest of a compare of many regions."""
+        from policykb.compare import unplaced_columns
+
+        engine = self.engine()
+        memo = self._memo_for(engine)
+        columns = memo.document_columns
+        if columns is None:
+            columns = memo.document_columns = unplaced_columns(engine.store.documents())
+        return [{**c, "parent_region_ids": list(c["parent_region_ids"])} for c in columns]
 
     def _resolve_regions(
         self, region_ids: Sequence[str] | None, indexed: list[dict[str, Any]] | None = None
@@ -460,9 +536,7 @@ class KnowledgeBase:
         generation = (self._current_name(), self.index_problem)
         key = (folded, tuple(region_ids or ()))
         with self._compare_lock:
-            if self._compare_generation != generation:
-                self._compare_cache.clear()
-                self._compare_generation = generation
+            self._follow_generation(generation)
             cached = self._compare_cache.get(key)
             if cached is not None:
                 self._compare_cache.move_to_end(key)
@@ -476,6 +550,36 @@ class KnowledgeBase:
                 while len(self._compare_cache) > self.COMPARE_CACHE_SIZE:
                     self._compare_cache.popitem(last=False)
         return data
+
+    def _follow_generation(self, generation: tuple[str | None, str | None]) -> None:
+        """Empty the compare memos when another build is served (caller holds _compare_lock)."""
+        if self._compare_generation != generation:
+            self._compare_cache.clear()
+            self._compare_bodies.clear()
+            self._compare_generation = generation
+
+    def compare_body(self, query: str, region_ids: Sequence[str] | None, encode: Callable[[dict[str, Any]], bytes],
+                     encoding: str = "json") -> bytes:
+        """`encode(compare_view(...))`, memoised like compare_view (same keys, same build rule, same bound): the
+        API answers a repeated measure with the bytes it sent before, without validating and encoding the
+        answer again. `encoding` names the encoder, so two encoders never share an entry."""
+        folded = normalise_query(query, self.settings.max_query_chars)
+        generation = (self._current_name(), self.index_problem)
+        key = (folded, tuple(region_ids or ()), encoding)
+        with self._compare_lock:
+            self._follow_generation(generation)
+            body = self._compare_bodies.get(key)
+            if body is not None:
+                self._compare_bodies.move_to_end(key)
+                self.compare_cache_hits += 1
+                return body
+        body = encode(self.compare_view(query, region_ids))
+        with self._compare_lock:
+            if self._compare_generation == generation and self.COMPARE_CACHE_SIZE > 0:
+                self._compare_bodies[key] = body
+                while len(self._compare_bodies) > self.COMPARE_CACHE_SIZE:
+                    self._compare_bodies.popitem(last=False)
+        return body
 
     def measures(self) -> list[Any]:
         """The catalogue: extracted requirements grouped into measures shared across regions."""

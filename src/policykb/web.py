@@ -25,7 +25,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 from starlette.exceptions import HTTPException
 
 from policykb import exporting, pipeline, web_drafting, web_views
@@ -125,6 +125,16 @@ class CompareOut(_Open):
     query: str
     regions: list[CompareRegionOut] = Field(description="every indexed region, by level then region_id")
     aligned: list[AlignedOut]
+
+
+_COMPARE_OUT = TypeAdapter(CompareOut)
+
+
+def compare_json(data: dict[str, Any]) -> bytes:
+    """The /api/compare body, made as FastAPI makes a `response_model=CompareOut` answer (validated, then dumped
+    by pydantic): the route returns these bytes itself so that a repeated measure is sent from the compare memo
+    without validating and encoding the answer again."""
+    return _COMPARE_OUT.dump_json(_COMPARE_OUT.validate_python(data), by_alias=True)
 
 
 class MeasureValueOut(_Open):
@@ -796,8 +806,9 @@ def create_app(kb: KnowledgeBase, announce_at: tuple[str, int] | None = None) ->
     @app.get("/api/compare", response_model=CompareOut, summary="按地区比较一项指标",
              description="每个地区是否规定、规定的条款和数值，对齐后的数值及最严的地区（并列者均列出）；与命令行比较的 JSON 输出相同。",
              responses=ERROR_RESPONSES)
-    def api_compare(q: str, region: RegionParam = None) -> dict[str, Any]:
-        return kb.compare_view(check_query(q), region_ids=regions_or_none(region))
+    def api_compare(q: str, region: RegionParam = None) -> Response:
+        body = kb.compare_body(check_query(q), regions_or_none(region), compare_json, "api")
+        return Response(content=body, media_type="application/json")
 
     @app.get("/api/measures", response_model=list[MeasureOut], summary="指标目录",
              description="全部量化要求按指标归并，列出各地区的数值；sort 可按地区数（regions）、名称（name）或单位（unit）排序。")
