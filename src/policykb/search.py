@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import functools
 import logging
+import os
 import re
 import threading
 import weakref
 from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -166,6 +168,54 @@ def clause_share(keyword_index: Any, words: frozenset[str]) -> float:
         tokens = part.query_token_ids(query) if part.n_docs else []
         named += int(part.document_frequencies(tokens).max()) if tokens else 0
     return named / total
+
+
+@functools.lru_cache(maxsize=1)
+def _usable_cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
+# One query's dense side runs here while its BM25 side runs in the request's own thread. A busy server may have
+# more queries in flight than workers: a query that finds every worker taken runs its two sides one after the other
+# rather than queueing behind another query's embedding.
+_SIDE_WORKERS = 4
+_side_pool: ThreadPoolExecutor | None = None
+_side_slots = threading.BoundedSemaphore(_SIDE_WORKERS)
+_side_pool_lock = threading.Lock()
+
+
+def _beside(job: Callable[[], Any]) -> Future[Any] | None:
+    """`job` started in a worker thread (its query embedding takes one thread, see embed.beside_other_work), or None
+    when every worker is busy (the caller then runs it itself)."""
+    global _side_pool
+    if not _side_slots.acquire(blocking=False):
+        return None
+    try:
+        with _side_pool_lock:
+            if _side_pool is None:
+                _side_pool = ThreadPoolExecutor(max_workers=_SIDE_WORKERS, thread_name_prefix="policykb-dense")
+        pool = _side_pool
+    except BaseException:
+        _side_slots.release()
+        raise
+
+    def run() -> Any:
+        from policykb.embed import beside_other_work
+
+        try:
+            with beside_other_work():
+                return job()
+        finally:
+            _side_slots.release()
+
+    try:
+        return pool.submit(run)
+    except BaseException:  # shutting down: the caller runs it
+        _side_slots.release()
+        return None
 
 
 def _weak_method(method: Callable[..., Any]) -> Callable[..., Any]:
@@ -324,18 +374,37 @@ class SearchEngine:
         empty_ids, empty_scores = np.empty(0, dtype=np.int64), np.empty(0, dtype=np.float32)
         dense_ids, dense_scores = empty_ids, empty_scores
         keyword_ids, keyword_scores = empty_ids, empty_scores
+        concept_ids, concept_scores = empty_ids, empty_scores
         query_vec: np.ndarray | None = None
-        if mode in ("hybrid", "dense") and self.backend.count():
-            query_vec = self._query_vector(folded)
-            dense_ids, dense_scores = self.backend.dense(query_vec, depth, flt)
-        if mode in ("hybrid", "keyword"):
+        convex = mode == "hybrid" and self.settings.fusion == "convex"
+        run_dense = mode in ("hybrid", "dense") and bool(self.backend.count())
+        run_keyword = mode in ("hybrid", "keyword")
+
+        def dense_side() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+            vec = self._query_vector(folded)
+            return (vec, *self.backend.dense(vec, depth, flt))
+
+        def keyword_side() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
             keyword_query = expand_query(folded) if self.settings.query_expansion else folded
-            keyword_ids, keyword_scores = self.backend.keyword(
+            ids, scores = self.backend.keyword(
                 keyword_query, depth, flt, common_share=float(self.settings.common_term_share)
             )
-        concept_ids = empty_ids
-        if mode == "hybrid" and self.settings.fusion == "convex":
-            concept_ids, concept_scores = self._concept_candidates(folded, flt)
+            concept = self._concept_candidates(folded, flt) if convex else (empty_ids, empty_scores)
+            return ids, scores, *concept
+
+        # The two sides are independent. Embedding and faiss release the GIL and so does the numba BM25, so on the
+        # local backend the dense side runs in a worker thread while this one ranks by BM25 (the query's wall time
+        # is the longer side, not the sum); the results are the same either way.
+        dense_job = _beside(dense_side) if run_dense and run_keyword and self._parallel_sides() else None
+        if run_dense and dense_job is None:
+            query_vec, dense_ids, dense_scores = dense_side()
+        if run_keyword:
+            try:
+                keyword_ids, keyword_scores, concept_ids, concept_scores = keyword_side()
+            finally:
+                if dense_job is not None:  # joined even when BM25 failed: no worker outlives the request
+                    query_vec, dense_ids, dense_scores = dense_job.result()
+        if convex:
             # Convex fusion weighs the cosine of every candidate, BM25-only ones included.
             ids = np.union1d(np.union1d(dense_ids, keyword_ids), concept_ids).astype(np.int64)
             cosine = self._cosines(ids, dense_ids, dense_scores, query_vec)
@@ -382,6 +451,11 @@ class SearchEngine:
         # Hits found by BM25 alone still get their cosine, which callers use as an absolute relevance.
         cosine = self._cosines(top_ids, dense_ids, dense_scores, query_vec)
         return self._ranked(top_ids, top_scores, top_ids, cosine, keyword_ids, keyword_scores)
+
+    def _parallel_sides(self) -> bool:
+        """Whether a query's dense and BM25 sides may run at once: the local backend (whose libraries release the
+        GIL) on a process with two cores or more."""
+        return isinstance(self.backend, LocalBackend) and _usable_cores() > 1
 
     def _concept_candidates(self, folded_query: str, flt: ClauseFilter) -> tuple[np.ndarray, np.ndarray]:
         """Dense ids of the best clauses by BM25 over the query's concept words (policykb.rerank.concept_query): a
