@@ -39,6 +39,8 @@ FUSIONS = ("convex", "rrf")
 FILTER_CACHE_SIZE = 64  # compare filters by each region in turn: 40+ regions must not evict one another
 # compare runs one search per region with the same query: its embedding is computed once, not once per region.
 QUERY_VECTOR_CACHE_SIZE = 64
+# The second stage reads the text and headings of about 150 clauses per query; these many (about 10 MB) are kept.
+TEXT_CACHE_SIZE = 20_000
 
 
 @dataclass(frozen=True)
@@ -261,6 +263,7 @@ class SearchEngine:
         self._embedder: Any = embedder if hasattr(embedder, "encode_queries") else None
         self._facets: dict[str, np.ndarray] | None = None
         self._shares: dict[frozenset[str], float] = {}  # concept words → share of the clauses naming them
+        self._text_cache: dict[int, tuple[str, str]] = {}  # dense id → (text, headings) for the second stage
         self._lock = threading.Lock()
         # A few filters recur (a user's region, "has a requirement"); at a million clauses each mask costs ms.
         # Caches and the backend hold the engine weakly: a server drops the engine of a replaced build when its
@@ -500,10 +503,28 @@ class SearchEngine:
         if concept_ids is not None and concept_ids.size:
             extra = np.searchsorted(ids, concept_ids)  # ids is sorted and holds every concept candidate
             scored = np.concatenate([scored, np.setdiff1d(extra, scored, assume_unique=False)])
-        rows = self.store.texts_and_headings(ids[scored].tolist())
+        rows = self._texts_and_headings(ids[scored].tolist())
         coverage = np.zeros(ids.size, dtype=np.float64)
         coverage[scored] = concept_coverage(concepts, [text for text, _ in rows], [heads for _, heads in rows])
         return np.asarray((1.0 - weight) * fused + weight * coverage, dtype=np.float64)
+
+    def _texts_and_headings(self, rowids: list[int]) -> list[tuple[str, str]]:
+        """Store.texts_and_headings through a bounded cache: neighbouring queries score many of the same clauses in
+        the second stage, and a clause's text never changes within one build (a new build gets a new engine)."""
+        cache = self._text_cache
+        found: dict[int, tuple[str, str]] = {}
+        for rowid in rowids:
+            row = cache.get(rowid)
+            if row is not None:
+                found[rowid] = row
+        missing = [rowid for rowid in rowids if rowid not in found]
+        if missing:
+            fetched = dict(zip(missing, self.store.texts_and_headings(missing), strict=True))
+            found.update(fetched)
+            if len(cache) + len(fetched) > TEXT_CACHE_SIZE:
+                cache.clear()  # crude but bounded; another thread's lookups fall back to the store
+            cache.update(fetched)
+        return [found[rowid] for rowid in rowids]
 
     def _asks_for_amount(self, folded_query: str) -> bool:
         return float(self.settings.quantity_boost) > 0 and bool(QUANTITY_QUESTION.search(folded_query))
