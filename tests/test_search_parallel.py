@@ -136,3 +136,35 @@ def test_parallel_sides_rank_exactly_as_sequential_ones_with_the_real_model(real
     engine = real_kb.engine()
     assert [r[0] for r in _ranking(engine, query, parallel=True, k=10)] == \
         [r[0] for r in _ranking(engine, query, parallel=False, k=10)]
+
+
+def test_the_text_cache_never_changes_a_ranking(hash_kb: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The second stage reads clause texts through a bounded cache: rankings with it warm, cold, or overflowing at
+    every query equal those read straight from the store, and it never holds more than its bound."""
+    engine = hash_kb.engine()
+    reads: list[int] = []
+    original = engine.store.texts_and_headings
+
+    def counted(rowids: Any) -> Any:
+        reads.append(len(rowids))
+        return original(rowids)
+
+    monkeypatch.setattr(engine.store, "texts_and_headings", counted)
+    cold = []
+    for query in QUERIES[:12]:
+        engine._text_cache.clear()
+        cold.append(_ranking(engine, query, parallel=False, k=10))
+    assert sum(reads) > 0  # the second stage ran on these queries
+    engine._text_cache.clear()
+    assert [_ranking(engine, query, parallel=False, k=10) for query in QUERIES[:12]] == cold  # fills the cache
+    reads.clear()
+    warm = [_ranking(engine, query, parallel=True, k=10) for query in QUERIES[:12]]
+    assert warm == cold
+    assert sum(reads) == 0  # every text came from the cache
+    monkeypatch.setattr(search, "TEXT_CACHE_SIZE", 40)
+    engine._text_cache.clear()
+    tiny = []
+    for query in QUERIES[:12]:
+        tiny.append(_ranking(engine, query, parallel=True, k=10))
+        assert len(engine._text_cache) <= max(40, *reads[-1:])  # one query's texts may exceed the bound
+    assert tiny == cold
