@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
@@ -9,7 +10,7 @@ import os
 import sqlite3
 import threading
 import zlib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
@@ -336,13 +337,31 @@ def idle_cores() -> float:
     return max(0.0, cores - load)
 
 
+_BESIDE_OTHER_WORK = threading.local()
+
+
+@contextlib.contextmanager
+def beside_other_work() -> Iterator[None]:
+    """Queries embedded by this thread inside the block take one thread (unless the setting fixes a number): the
+    caller keeps the other core busy meanwhile (search runs BM25 beside the query's embedding)."""
+    before = getattr(_BESIDE_OTHER_WORK, "active", False)
+    _BESIDE_OTHER_WORK.active = True
+    try:
+        yield
+    finally:
+        _BESIDE_OTHER_WORK.active = before
+
+
 def query_threads(configured: int, in_flight: int) -> int:
     """Threads for one query's embedding. One query's matrix products split well over two cores (about half the
     wall time when both are free) but two threads fight any other work for them (worse than one under a loaded
-    server), so two only when no other query of this process is being embedded and the machine has at least half a
-    core idle (a process querying in a loop keeps the 1-minute load near 1 itself: on 2 cores it must still count)."""
+    server), so two only when no other query of this process is being embedded, the calling thread is not running
+    beside other work of its own (`beside_other_work`) and the machine has at least half a core idle (a process
+    querying in a loop keeps the 1-minute load near 1 itself: on 2 cores it must still count)."""
     if configured > 0:
         return configured
+    if getattr(_BESIDE_OTHER_WORK, "active", False):
+        return 1
     return 2 if in_flight == 0 and idle_cores() >= 0.5 else 1
 
 

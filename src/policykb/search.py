@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import functools
 import logging
+import os
 import re
 import threading
 import weakref
 from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -37,6 +39,8 @@ FUSIONS = ("convex", "rrf")
 FILTER_CACHE_SIZE = 64  # compare filters by each region in turn: 40+ regions must not evict one another
 # compare runs one search per region with the same query: its embedding is computed once, not once per region.
 QUERY_VECTOR_CACHE_SIZE = 64
+# The second stage reads the text and headings of about 150 clauses per query; these many (about 10 MB) are kept.
+TEXT_CACHE_SIZE = 20_000
 
 
 @dataclass(frozen=True)
@@ -168,6 +172,54 @@ def clause_share(keyword_index: Any, words: frozenset[str]) -> float:
     return named / total
 
 
+@functools.lru_cache(maxsize=1)
+def _usable_cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
+# One query's dense side runs here while its BM25 side runs in the request's own thread. A busy server may have
+# more queries in flight than workers: a query that finds every worker taken runs its two sides one after the other
+# rather than queueing behind another query's embedding.
+_SIDE_WORKERS = 4
+_side_pool: ThreadPoolExecutor | None = None
+_side_slots = threading.BoundedSemaphore(_SIDE_WORKERS)
+_side_pool_lock = threading.Lock()
+
+
+def _beside(job: Callable[[], Any]) -> Future[Any] | None:
+    """`job` started in a worker thread (its query embedding takes one thread, see embed.beside_other_work), or None
+    when every worker is busy (the caller then runs it itself)."""
+    global _side_pool
+    if not _side_slots.acquire(blocking=False):
+        return None
+    try:
+        with _side_pool_lock:
+            if _side_pool is None:
+                _side_pool = ThreadPoolExecutor(max_workers=_SIDE_WORKERS, thread_name_prefix="policykb-dense")
+        pool = _side_pool
+    except BaseException:
+        _side_slots.release()
+        raise
+
+    def run() -> Any:
+        from policykb.embed import beside_other_work
+
+        try:
+            with beside_other_work():
+                return job()
+        finally:
+            _side_slots.release()
+
+    try:
+        return pool.submit(run)
+    except BaseException:  # shutting down: the caller runs it
+        _side_slots.release()
+        return None
+
+
 def _weak_method(method: Callable[..., Any]) -> Callable[..., Any]:
     """A bound method that does not keep its object alive."""
     ref = weakref.WeakMethod(method)
@@ -211,6 +263,7 @@ class SearchEngine:
         self._embedder: Any = embedder if hasattr(embedder, "encode_queries") else None
         self._facets: dict[str, np.ndarray] | None = None
         self._shares: dict[frozenset[str], float] = {}  # concept words → share of the clauses naming them
+        self._text_cache: dict[int, tuple[str, str]] = {}  # dense id → (text, headings) for the second stage
         self._lock = threading.Lock()
         # A few filters recur (a user's region, "has a requirement"); at a million clauses each mask costs ms.
         # Caches and the backend hold the engine weakly: a server drops the engine of a replaced build when its
@@ -324,18 +377,37 @@ class SearchEngine:
         empty_ids, empty_scores = np.empty(0, dtype=np.int64), np.empty(0, dtype=np.float32)
         dense_ids, dense_scores = empty_ids, empty_scores
         keyword_ids, keyword_scores = empty_ids, empty_scores
+        concept_ids, concept_scores = empty_ids, empty_scores
         query_vec: np.ndarray | None = None
-        if mode in ("hybrid", "dense") and self.backend.count():
-            query_vec = self._query_vector(folded)
-            dense_ids, dense_scores = self.backend.dense(query_vec, depth, flt)
-        if mode in ("hybrid", "keyword"):
+        convex = mode == "hybrid" and self.settings.fusion == "convex"
+        run_dense = mode in ("hybrid", "dense") and bool(self.backend.count())
+        run_keyword = mode in ("hybrid", "keyword")
+
+        def dense_side() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+            vec = self._query_vector(folded)
+            return (vec, *self.backend.dense(vec, depth, flt))
+
+        def keyword_side() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
             keyword_query = expand_query(folded) if self.settings.query_expansion else folded
-            keyword_ids, keyword_scores = self.backend.keyword(
+            ids, scores = self.backend.keyword(
                 keyword_query, depth, flt, common_share=float(self.settings.common_term_share)
             )
-        concept_ids = empty_ids
-        if mode == "hybrid" and self.settings.fusion == "convex":
-            concept_ids, concept_scores = self._concept_candidates(folded, flt)
+            concept = self._concept_candidates(folded, flt) if convex else (empty_ids, empty_scores)
+            return ids, scores, *concept
+
+        # The two sides are independent. Embedding and faiss release the GIL and so does the numba BM25, so on the
+        # local backend the dense side runs in a worker thread while this one ranks by BM25 (the query's wall time
+        # is the longer side, not the sum); the results are the same either way.
+        dense_job = _beside(dense_side) if run_dense and run_keyword and self._parallel_sides() else None
+        if run_dense and dense_job is None:
+            query_vec, dense_ids, dense_scores = dense_side()
+        if run_keyword:
+            try:
+                keyword_ids, keyword_scores, concept_ids, concept_scores = keyword_side()
+            finally:
+                if dense_job is not None:  # joined even when BM25 failed: no worker outlives the request
+                    query_vec, dense_ids, dense_scores = dense_job.result()
+        if convex:
             # Convex fusion weighs the cosine of every candidate, BM25-only ones included.
             ids = np.union1d(np.union1d(dense_ids, keyword_ids), concept_ids).astype(np.int64)
             cosine = self._cosines(ids, dense_ids, dense_scores, query_vec)
@@ -383,6 +455,11 @@ class SearchEngine:
         cosine = self._cosines(top_ids, dense_ids, dense_scores, query_vec)
         return self._ranked(top_ids, top_scores, top_ids, cosine, keyword_ids, keyword_scores)
 
+    def _parallel_sides(self) -> bool:
+        """Whether a query's dense and BM25 sides may run at once: the local backend (whose libraries release the
+        GIL) on a process with two cores or more."""
+        return isinstance(self.backend, LocalBackend) and _usable_cores() > 1
+
     def _concept_candidates(self, folded_query: str, flt: ClauseFilter) -> tuple[np.ndarray, np.ndarray]:
         """Dense ids of the best clauses by BM25 over the query's concept words (policykb.rerank.concept_query): a
         region whose funding clause says 专项拨款, not 钱 or 集团, still reaches the second stage."""
@@ -426,10 +503,28 @@ class SearchEngine:
         if concept_ids is not None and concept_ids.size:
             extra = np.searchsorted(ids, concept_ids)  # ids is sorted and holds every concept candidate
             scored = np.concatenate([scored, np.setdiff1d(extra, scored, assume_unique=False)])
-        rows = self.store.texts_and_headings(ids[scored].tolist())
+        rows = self._texts_and_headings(ids[scored].tolist())
         coverage = np.zeros(ids.size, dtype=np.float64)
         coverage[scored] = concept_coverage(concepts, [text for text, _ in rows], [heads for _, heads in rows])
         return np.asarray((1.0 - weight) * fused + weight * coverage, dtype=np.float64)
+
+    def _texts_and_headings(self, rowids: list[int]) -> list[tuple[str, str]]:
+        """Store.texts_and_headings through a bounded cache: neighbouring queries score many of the same clauses in
+        the second stage, and a clause's text never changes within one build (a new build gets a new engine)."""
+        cache = self._text_cache
+        found: dict[int, tuple[str, str]] = {}
+        for rowid in rowids:
+            row = cache.get(rowid)
+            if row is not None:
+                found[rowid] = row
+        missing = [rowid for rowid in rowids if rowid not in found]
+        if missing:
+            fetched = dict(zip(missing, self.store.texts_and_headings(missing), strict=True))
+            found.update(fetched)
+            if len(cache) + len(fetched) > TEXT_CACHE_SIZE:
+                cache.clear()  # crude but bounded; another thread's lookups fall back to the store
+            cache.update(fetched)
+        return [found[rowid] for rowid in rowids]
 
     def _asks_for_amount(self, folded_query: str) -> bool:
         return float(self.settings.quantity_boost) > 0 and bool(QUANTITY_QUESTION.search(folded_query))
