@@ -98,5 +98,9 @@ COLLOQUIAL: dict[str, str] = {
     "放学后": "课后服务",
     "评职称": "职称",
     "孩子": "学生",
+    # 到别的学校上课 / 去其他学校兼课: the policy word for doing something in another school of the group is 跨校
+    "别的学校": "跨校",
+    "其他学校": "跨校",
+    "外校": "跨校",
     "AI": "人工智能",
 }
