@@ -47,6 +47,7 @@ CONCEPT_GROUPS: tuple[frozenset[str], ...] = (
     frozenset({"成员校", "成员学校"}),
     frozenset({"第三方", "外部"}),  # 第三方评估 and 外部评估: an evaluation by someone outside the schools
     frozenset({"民办", "社会力量办学"}),
+    frozenset({"自评", "自我评估", "自我评价", "自查"}),  # a school or group evaluating itself
 )
 
 
@@ -102,5 +103,8 @@ COLLOQUIAL: dict[str, str] = {
     "别的学校": "跨校",
     "其他学校": "跨校",
     "外校": "跨校",
+    "评估自己": "自评",
+    "评价自己": "自评",
+    "自己评": "自评",
     "AI": "人工智能",
 }
