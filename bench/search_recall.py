@@ -7,13 +7,14 @@ Usage: python bench/search_recall.py WORK_DIR [SETTING=VALUE ...]
     tests/compare_pages: seven more regions and one page naming none). The embedding backend is the setting's
     (POLICYKB_EMBED_BACKEND=torch for fp32). SETTING=VALUE pairs override settings for the run
     (rerank_weight=0, query_expansion=true …), so variants can be compared on the same indexes;
-    sets=dev,heldout,test,heldout2,heldout3 picks the query files (default: all five).
+    sets=dev,dev2,heldout,test,heldout2,heldout3 picks the query files (default: all six).
 Query sets: bench/queries_dev.toml (tune on it), bench/queries_heldout.toml (written before the first tuning),
 bench/queries.toml (the benchmark's test set), all on the seed corpus; bench/queries_heldout2.toml (written and
 committed before the second-stage scorer, never tuned on) on the larger collection; bench/queries_heldout3.toml
 (written blind before the next round of second-stage changes, never tuned on) on `wide-<backend>`: the larger
 collection plus the real pages of tests/pages_heldout and tests/pages (news, reports, wenku copies, traditional
-script and noise pages), so most of what is indexed answers none of its queries.
+script and noise pages), so most of what is indexed answers none of its queries; bench/queries_dev2.toml (tune on
+it) on the same `wide` collection: questions that three regions or more answer.
 """
 
 from __future__ import annotations
@@ -33,7 +34,8 @@ from policykb.settings import Settings  # noqa: E402
 
 # (query set, collection it is labelled on)
 SETS = (("queries_dev.toml", "seeds"), ("queries_heldout.toml", "seeds"), ("queries.toml", "seeds"),
-        ("queries_heldout2.toml", "regions"), ("queries_heldout3.toml", "wide"))
+        ("queries_heldout2.toml", "regions"), ("queries_heldout3.toml", "wide"),
+        ("queries_dev2.toml", "wide"))
 MODES = ("hybrid", "keyword", "dense")
 
 

@@ -11,7 +11,15 @@ from hypothesis import strategies as st
 
 from perturb import CROSS_CPU_COSINE, perturbed_cosines
 from policykb.compare import GENERIC_VERBS
-from policykb.rerank import concept_coverage, concept_query, query_concepts, weighted_by_collection
+from policykb.rerank import (
+    AMOUNT_MARK,
+    DURATION_UNITS,
+    asked_units,
+    concept_coverage,
+    concept_query,
+    query_concepts,
+    weighted_by_collection,
+)
 
 FUNDING = frozenset({"经费", "资金", "拨款", "投入", "财政", "补助", "奖补"})
 GROUPS = frozenset({"集团化", "学区化", "集团", "学区"})
@@ -38,6 +46,70 @@ def test_query_concepts_name_the_policy_words(query: str, concept: frozenset[str
 def test_a_colloquial_phrase_is_read_once_longest_first() -> None:
     words = {w for concept, _ in query_concepts("课后服务一小时收多少钱") for w in concept}
     assert "收费" in words and "经费" not in words  # 收多少钱 is a fee, not funding
+
+
+@pytest.mark.parametrize(
+    ("query", "concept"),
+    [
+        ("学生能去集团里别的学校上课吗", frozenset({"跨校"})),  # 别的学校 → 跨校 (跨校选课)
+        ("学区集团自己怎么评估自己", frozenset({"自评", "自我评估", "自我评价", "自查"})),  # 评估自己 → 自评
+    ],
+)
+def test_colloquial_phrases_name_the_policy_words(query: str, concept: frozenset[str]) -> None:
+    assert concept in {words for words, _ in query_concepts(query)}
+
+
+@pytest.mark.parametrize("query", ["骨干教师怎么在学校之间发挥带动作用", "集团里各学校一起搞教研有没有要求"])
+def test_question_and_boilerplate_words_name_no_concept(query: str) -> None:
+    named = {w for concept, _ in query_concepts(query) for w in concept}
+    assert not named & {"之间", "发挥", "作用", "一起", "有没有"}
+    assert "带动" in named or "教研" in named  # the topic words stay
+
+
+# ----- what a question asks for: an amount in a unit ----------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("query", "units"),
+    [
+        ("这些行动计划打算用几年见效", ("年",)),
+        ("联合教研每学期至少几次", ("次",)),
+        ("各地已经组建了多少个教育集团", ("个",)),
+        ("交流轮岗的老师一次要去多长时间", DURATION_UNITS),
+        ("集团化办学专项经费", ()),
+    ],
+)
+def test_the_unit_a_question_asks_for(query: str, units: tuple[str, ...]) -> None:
+    assert asked_units(query) == units
+
+
+def test_the_asked_unit_is_a_concept_weighed_as_the_heaviest_topic_word_and_never_a_bm25_term() -> None:
+    concepts = dict(query_concepts("这些行动计划打算用几年见效"))
+    amount = concepts.pop(frozenset({AMOUNT_MARK + "年"}))
+    assert amount == max(concepts.values())
+    assert AMOUNT_MARK not in (concept_query("这些行动计划打算用几年见效") or "")
+
+
+@pytest.mark.parametrize(
+    ("text", "named"),
+    [
+        ("通过3年努力，建设一批示范性学区", 1.0),
+        ("力争用3至5年的时间实现制度化", 1.0),
+        ("推进学科建设三年行动计划", 1.0),
+        ("市级层面每年组织评定", 1.0),  # 多久评定一次 is answered by 每年
+        ("到2025年建成80个集团", 0.0),  # a calendar year is a date, not a number of years
+        ("小学一年级零起点教学", 0.0),
+        ("2023年度考核", 0.0),
+    ],
+)
+def test_a_number_of_years_names_the_asked_unit(text: str, named: float) -> None:
+    concept = ((frozenset({AMOUNT_MARK + "年"}), 5.0),)
+    assert concept_coverage(concept, [text, "用5年完成"], ["", ""]).tolist() == [named, 1.0]
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.integers(1, 99), st.sampled_from(DURATION_UNITS), st.integers(1900, 2099))
+def test_any_number_of_a_duration_unit_names_it_and_a_date_does_not(n: int, unit: str, year: int) -> None:
+    concept = ((frozenset({AMOUNT_MARK + unit}), 1.0),)
+    assert concept_coverage(concept, [f"用{n}{unit}完成", f"到{year}年完成"], ["", ""]).tolist() == [1.0, 0.0]
 
 
 # ----- the concept ranking: a BM25 query of the concepts' words -----------------------------------------------------

@@ -47,6 +47,42 @@ GENERIC_WEIGHT = 0.3  # a concept that only says something is done (建设, 推�
 COLLECTION_IDF_POWER = 0.5
 
 
+# Words of a planner's question that name no topic: pronouns, question and aspect words (自己, 之间, 已经, 有没有, 干什么)
+# and the boilerplate of policy prose (发挥…作用, 重要). A clause that repeats them is not more about the question, yet
+# jieba weighs them like topic words, so they would outweigh the one concept that matters (骨干教师怎么在学校之间发挥
+# 带动作用: 之间, 发挥, 作用 named by any clause about anything).
+FILLER_WORDS = frozenset(
+    "自己 之间 一起 这些 那些 已经 没有 有没有 是不是 能不能 要不要 算不算 不算 哪个 哪里 哪来 不要 不能 一共 具体 一点 "
+    "以后 之后 干什么 怎么办 所以 打算 有过 不管 还是 可以 需要 应该 一下 现在 目前 今后 作用 发挥 重要 方面".split()
+)
+
+# A question that asks for an amount in a unit (几年, 多少次, 几门, 多长时间) is answered by a clause that states one: 这些
+# 计划打算用几年 by 通过3年努力 or 用3至5年的时间, which share no topic word with it. The asked unit is a concept of its
+# own, named by a number before that unit (a calendar year, 2025年, is a date, not a number of years).
+AMOUNT_MARK = "#"  # concept words starting with it are units, named by a number before them (never a BM25 term)
+_ASKED_UNIT = re.compile(r"(?:几|多少)(个月|课时|小时|分钟|学期|年|次|门|个|人|名|所|天|周|项|节|期|倍)")
+_ASKED_DURATION = re.compile(r"多久|多长时间|多长|时长|期限|年限")
+DURATION_UNITS = ("年", "个月", "学期", "周", "天", "小时")
+_NUMBER = r"(?<![\d.])(?:\d{1,3}(?:\.\d+)?|[一二两三四五六七八九十百半]+)(?:\s*[-—~～至到]\s*(?:\d{1,3}|[一二两三四五六七八九十]+))?\s*"
+_UNIT_AFTER = {"年": "(?![级度代初底末中])", "个": "", "期": "(?!间)"}
+
+
+def asked_units(folded_query: str) -> tuple[str, ...]:
+    """The units a question asks an amount in (几年 → 年; 多长时间 → every duration unit), none for other questions."""
+    units = list(dict.fromkeys(m.group(1) for m in _ASKED_UNIT.finditer(folded_query)))
+    if _ASKED_DURATION.search(folded_query):
+        units += [u for u in DURATION_UNITS if u not in units]
+    return tuple(units)
+
+
+def _amount_pattern(unit: str) -> str:
+    """A number before the unit; for a duration also 每 before it (多久评定一次 is answered by 每年组织评定)."""
+    amount = _NUMBER + re.escape(unit) + _UNIT_AFTER.get(unit, "")
+    if unit in DURATION_UNITS:
+        amount = f"(?:{amount}|每学?{re.escape(unit.removeprefix('个'))})"
+    return amount
+
+
 _LONG_GROUP_WORDS = tuple(sorted({w for group in synonyms.CONCEPT_GROUPS for w in group if len(w) >= 3},
                                  key=lambda w: (-len(w), w)))
 
@@ -73,8 +109,10 @@ def query_concepts(folded_query: str) -> tuple[tuple[frozenset[str], float], ...
             rest = rest.replace(phrase, " ")
             groups.setdefault(phrase, set()).add(phrase)
     for term, concept in term_concepts(rest).items():
-        groups.setdefault(concept, set()).add(term)
+        if term not in FILLER_WORDS:
+            groups.setdefault(concept, set()).add(term)
     out = []
+    units = asked_units(folded_query)
     for terms in groups.values():
         words = frozenset(w for t in terms for w in synonyms.synonyms_of(t) if len(w) > 1)
         if words:
@@ -82,6 +120,9 @@ def query_concepts(folded_query: str) -> tuple[tuple[frozenset[str], float], ...
             if all(t in GENERIC_VERBS for t in terms):
                 weight *= GENERIC_WEIGHT  # 建设, 建立, 推进: say that something is done, not what
             out.append((words, weight))
+    if units:  # what the question asks for weighs as much as its heaviest topic word
+        best = max((w for _, w in out), default=float(median))
+        out.append((frozenset(AMOUNT_MARK + u for u in units), best))
     return tuple(out)
 
 
@@ -96,7 +137,7 @@ def concept_query(folded_query: str) -> str | None:
     words: set[str] = set()
     for concept, _ in query_concepts(folded_query):
         if not concept <= GENERIC_VERBS:
-            words |= concept
+            words |= {w for w in concept if not w.startswith(AMOUNT_MARK)}
     if not any(w not in folded_query for w in words):
         return None
     return " ".join(sorted(words))
@@ -126,8 +167,9 @@ ORGAN_SUFFIX = r"(?![局厅])"
 def _alternation(words: frozenset[str]) -> re.Pattern[str]:
     """One compiled search for any of a concept's words (one regex pass per text instead of one `in` per word),
     skipping a word used as the start of an organ's name."""
-    return re.compile("(?:" + "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True)) + ")"
-                      + ORGAN_SUFFIX)
+    amounts = [_amount_pattern(w[len(AMOUNT_MARK):]) for w in sorted(words) if w.startswith(AMOUNT_MARK)]
+    plain = [re.escape(w) for w in sorted(words, key=len, reverse=True) if not w.startswith(AMOUNT_MARK)]
+    return re.compile("|".join(([f"(?:{'|'.join(plain)}){ORGAN_SUFFIX}"] if plain else []) + amounts))
 
 
 def concept_coverage(

@@ -47,6 +47,7 @@ CONCEPT_GROUPS: tuple[frozenset[str], ...] = (
     frozenset({"成员校", "成员学校"}),
     frozenset({"第三方", "外部"}),  # 第三方评估 and 外部评估: an evaluation by someone outside the schools
     frozenset({"民办", "社会力量办学"}),
+    frozenset({"自评", "自我评估", "自我评价", "自查"}),  # a school or group evaluating itself
 )
 
 
@@ -98,5 +99,12 @@ COLLOQUIAL: dict[str, str] = {
     "放学后": "课后服务",
     "评职称": "职称",
     "孩子": "学生",
+    # 到别的学校上课 / 去其他学校兼课: the policy word for doing something in another school of the group is 跨校
+    "别的学校": "跨校",
+    "其他学校": "跨校",
+    "外校": "跨校",
+    "评估自己": "自评",
+    "评价自己": "自评",
+    "自己评": "自评",
     "AI": "人工智能",
 }
