@@ -489,36 +489,37 @@ def term_concepts(text: str) -> dict[str, str]:
     return concept
 
 
-def fragment_shares(text: str, terms: Iterable[str]) -> dict[str, float]:
-    """The share of one word's weight each of its overlapping fragments carries (中小学校 → 中小, 小学, 学校: ⅓ each).
-
-    Search-mode cutting lists overlapping pieces of one word; weighed in full, 中小学校 would count three times and
-    a clause naming only its schools would look two-thirds on topic. Pieces that tile a word without overlap
-    (骨干 + 教师 = 骨干教师) are two ideas and keep their full weight."""
+def _overlapping_pieces(text: str, terms: Iterable[str]) -> list[tuple[str, list[str]]]:
+    """Each longest word of `text` with the `terms` that are overlapping pieces of it (中小学校: 中小, 小学, 学校).
+    Pieces that tile a word without overlap (骨干 + 教师 = 骨干教师) are two ideas and are not listed."""
     kept = list(terms)
     words = [w for w in dict.fromkeys(_cut(text)) if len(w) > 2]
-    shares: dict[str, float] = {}
+    out = []
     for word in words:
         if any(word != other and word in other for other in words):
             continue  # only the longest word of a nest decides
         pieces = [t for t in kept if t != word and t in word]
         if len(pieces) >= 2 and sum(len(p) for p in pieces) > len(word):
-            for piece in pieces:
-                shares[piece] = min(shares.get(piece, 1.0), 1.0 / len(pieces))
+            out.append((word, pieces))
+    return out
+
+
+def fragment_shares(text: str, terms: Iterable[str]) -> dict[str, float]:
+    """The share of one word's weight each of its overlapping fragments carries (中小学校 → 中小, 小学, 学校: ⅓ each).
+
+    Search-mode cutting lists overlapping pieces of one word; weighed in full, 中小学校 would count three times and
+    a clause naming only its schools would look two-thirds on topic."""
+    shares: dict[str, float] = {}
+    for _, pieces in _overlapping_pieces(text, terms):
+        for piece in pieces:
+            shares[piece] = min(shares.get(piece, 1.0), 1.0 / len(pieces))
     return shares
 
 
 def whole_words(text: str, terms: Sequence[str]) -> list[str]:
     """`terms` as a reader names them: overlapping fragments of one word of `text` (中小, 小学) become that word
     (中小学校), once, where its first fragment stood."""
-    word_of: dict[str, str] = {}
-    words = [w for w in dict.fromkeys(_cut(text)) if len(w) > 2]
-    for word in words:
-        if any(word != other and word in other for other in words):
-            continue
-        pieces = [t for t in terms if t != word and t in word]
-        if len(pieces) >= 2 and sum(len(p) for p in pieces) > len(word):
-            word_of.update((piece, word) for piece in pieces)
+    word_of = {piece: word for word, pieces in _overlapping_pieces(text, terms) for piece in pieces}
     return list(dict.fromkeys(word_of.get(t, t) for t in terms))
 
 

@@ -545,11 +545,17 @@ class KnowledgeBase:
         data: dict[str, Any] = self.compare(query, region_ids).to_dict()
         frozen = pickle.dumps(data, protocol=pickle.HIGHEST_PROTOCOL)
         with self._compare_lock:
-            if self._compare_generation == generation and self.COMPARE_CACHE_SIZE > 0:
-                self._compare_cache[key] = frozen
-                while len(self._compare_cache) > self.COMPARE_CACHE_SIZE:
-                    self._compare_cache.popitem(last=False)
+            self._remember(self._compare_cache, key, frozen, generation)
         return data
+
+    def _remember(self, cache: OrderedDict[Any, Any], key: Any, value: Any,
+                  generation: tuple[str | None, str | None]) -> None:
+        """Keep `value` in a compare memo if its build is still the one served, dropping the least recently used
+        entries beyond COMPARE_CACHE_SIZE (caller holds _compare_lock)."""
+        if self._compare_generation == generation and self.COMPARE_CACHE_SIZE > 0:
+            cache[key] = value
+            while len(cache) > self.COMPARE_CACHE_SIZE:
+                cache.popitem(last=False)
 
     def _follow_generation(self, generation: tuple[str | None, str | None]) -> None:
         """Empty the compare memos when another build is served (caller holds _compare_lock)."""
@@ -575,10 +581,7 @@ class KnowledgeBase:
                 return body
         body = encode(self.compare_view(query, region_ids))
         with self._compare_lock:
-            if self._compare_generation == generation and self.COMPARE_CACHE_SIZE > 0:
-                self._compare_bodies[key] = body
-                while len(self._compare_bodies) > self.COMPARE_CACHE_SIZE:
-                    self._compare_bodies.popitem(last=False)
+            self._remember(self._compare_bodies, key, body, generation)
         return body
 
     def measures(self) -> list[Any]:
