@@ -37,7 +37,15 @@ def _start(settings: Settings) -> Any:
         kwargs: dict[str, Any] = {"include_dashboard": False, "log_to_driver": False, "ignore_reinit_error": True}
         if address is None:
             kwargs["num_cpus"] = max(1, int(settings.ray_cpus))
-        ray.init(address=address, **kwargs)
+        try:
+            ray.init(address=address, **kwargs)
+        except Exception as exc:  # Ray raises a bare Exception when its raylet misses the 30 s start window
+            if address is not None or "timed out during startup" not in str(exc):
+                raise
+            # A loaded 2-core machine can start the local raylet too slowly once; a second start usually works.
+            log.warning("本机 Ray 启动超时，正在重试一次：%s", exc)
+            ray.shutdown()
+            ray.init(address=address, **kwargs)
     return ray
 
 
