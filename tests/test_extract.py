@@ -633,3 +633,17 @@ def test_a_distributive_word_ends_no_subject(text: str, subject: str) -> None:
 )
 def test_full_coverage_in_words_and_selecting_shares(text: str, rows: list[tuple]) -> None:
     assert _rows(text) == rows
+
+
+def test_a_long_digit_string_is_one_number_read_at_once() -> None:
+    # An ID, account or serial number of 40 digits: with a digit run that could split into repeated atoms, one
+    # failing search of it backtracked through exponentially many splits (30 digits hung the extractor).
+    from policykb.numbers import NUMBER_RE
+
+    digits = "9" * 40
+    match = NUMBER_RE.search(digits)
+    assert match is not None and match.span() == (0, 40)
+    assert NUMBER_RE.search(digits, 1) is None  # no number starts inside a digit run (the search that hung)
+    assert extract_from_text(f"账号{digits}，联系电话{digits[:11]}") == []
+    assert [(r.comparator, r.value, r.unit) for r in extract_from_text(f"编号{digits}的学校骨干教师不低于30%")] == [
+        (">=", 30.0, "%")]

@@ -43,7 +43,9 @@ BIG_UNITS = {"万": 10_000, "亿": 100_000_000}
 APPROX_MORE = "几多余"  # 十几万, 五百多, 500余万: more than the round number
 APPROX_ABOUT = "来"  # 十来个: about
 
-_ASCII = r"\d+(?:,\d{3})*(?:\.\d+)?"
+# Possessive digits: a digit run is read whole. With plain \d+ inside the repeated atoms below, a long digit string
+# (an ID or account number) splits into atoms in exponentially many ways before a failing match gives up.
+_ASCII = r"\d++(?:,\d{3})*(?:\.\d++)?"
 _CN = f"[{CN_NUMERAL_CHARS}]"
 _ATOM = rf"(?:{_ASCII}|{_CN}|点(?=[零〇一二三四五六七八九壹贰叁肆伍陆柒捌玖\d])|[{APPROX_MORE}](?=[万亿]))"
 _RUN = rf"(?:{_ASCII}|{_CN})(?:{_ATOM})*"
