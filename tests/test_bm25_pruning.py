@@ -162,3 +162,17 @@ def test_bounds_of_another_index_are_ignored(tmp_path: Path, caplog: pytest.LogC
     assert index.backend == "csc"
     assert "ignored" in caplog.text
     assert index.search("县管校聘", 3)[0].size == 3
+
+
+@pytest.mark.usefixtures("large_from_one")
+def test_search_many_on_the_maxscore_scorer_answers_as_search(tmp_path: Path) -> None:
+    texts = TEXTS + _recombined(200, 11)
+    KeywordIndex.build(texts).save(tmp_path / "bm25")
+    pruned = KeywordIndex.load(tmp_path / "bm25")
+    assert pruned.backend == "maxscore"
+    rng = np.random.default_rng(5)
+    asked = [(k, None if k == 40 else np.sort(rng.choice(len(texts), 30, replace=False))) for k in (1, 5, 40, 300)]
+    for query in QUERIES:
+        together = pruned.search_many(query, asked)
+        alone = [pruned.search(query, k, allowed_ids=allowed) for k, allowed in asked]
+        assert [(a.tolist(), b.tobytes()) for a, b in together] == [(a.tolist(), b.tobytes()) for a, b in alone]

@@ -202,3 +202,28 @@ def test_posting_list_scorer_answers_like_bm25s_with_ties_at_the_cut(tmp_path: P
             a, b = built.search(query, 20, allowed_ids=allowed), csc.search(query, 20, allowed_ids=allowed)
             assert a[0].tolist() == b[0].tolist()
             np.testing.assert_array_equal(a[1], b[1])
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    query=st.sampled_from(["县管校聘", "教师交流轮岗", "学期", "集团内教师", "薄弱学校进步", "交流", "没有的词"]),
+    requests=st.lists(
+        st.tuples(st.integers(min_value=0, max_value=12),
+                  st.one_of(st.none(), st.lists(st.integers(min_value=0, max_value=len(TEXTS) + 2), max_size=8))),
+        min_size=1, max_size=6),
+    share=st.sampled_from([1.0, 0.3]),
+)
+def test_search_many_answers_each_request_as_search_alone(
+    tmp_path_factory: pytest.TempPathFactory, query: str, requests: list[tuple[int, list[int] | None]], share: float
+) -> None:
+    """Compare asks one query under many filters at once; each answer must be the one `search` gives alone, on
+    every scorer (posting lists, bm25s's numpy one), with unsorted, repeated and empty allowed lists."""
+    folder = tmp_path_factory.mktemp("many")
+    built = KeywordIndex.build([TEXTS[2]] * 3 + TEXTS, backend="numpy")
+    built.save(folder)
+    asked = [(k, None if ids is None else np.array(ids, dtype=np.int64)) for k, ids in requests]
+    for index in (built, KeywordIndex.load(folder)):
+        together = index.search_many(query, asked, common_share=share)
+        alone = [index.search(query, k, allowed_ids=allowed, common_share=share) for k, allowed in asked]
+        assert [(ids.tolist(), scores.tobytes()) for ids, scores in together] == \
+            [(ids.tolist(), scores.tobytes()) for ids, scores in alone]

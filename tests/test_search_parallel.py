@@ -168,3 +168,67 @@ def test_the_text_cache_never_changes_a_ranking(hash_kb: Any, monkeypatch: pytes
         tiny.append(_ranking(engine, query, parallel=True, k=10))
         assert len(engine._text_cache) <= max(40, *reads[-1:])  # one query's texts may exceed the bound
     assert tiny == cold
+
+
+# ----- one query under many filters (compare's columns) ----------------------------------------------------------
+def _rows(ranked: list[Any]) -> list[tuple[int, float, Any, Any]]:
+    return [(r.rowid, r.score, r.dense_score, r.keyword_score) for r in ranked]
+
+
+def _filters(engine: SearchEngine) -> list[Any]:
+    """Every region alone, two together, each document, and the has-requirement filter: compare's columns and more."""
+    from policykb.backends import ClauseFilter
+
+    regions = sorted(r["region_id"] for r in engine.store.regions() if r["region_id"])
+    docs = sorted({c.doc_id for c in engine.store.clauses()})
+    return ([ClauseFilter((r,)) for r in regions] + [ClauseFilter(tuple(regions[:2]))]
+            + [ClauseFilter((), d) for d in docs] + [ClauseFilter(), ClauseFilter((), None, True)])
+
+
+@pytest.mark.parametrize("query", QUERIES[:12])
+def test_rank_columns_answers_every_filter_as_rank_alone(engine: SearchEngine, query: str) -> None:
+    filters = _filters(engine)
+    columns = [(10 + 7 * (i % 3), flt) for i, flt in enumerate(filters)]
+    together = engine.rank_columns(query, columns)
+    assert len(together) == len(columns) and any(together)
+    for (k, flt), got in zip(columns, together, strict=True):
+        alone = engine.rank(query, k, list(flt.region_ids) or None, flt.doc_id, flt.has_requirement)
+        assert _rows(got) == _rows(alone), (query, flt)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(words=st.lists(st.sampled_from(["集团化办学", "经费", "教师", "交流轮岗", "评价", "比例", "几年", "钱由谁出"]),
+                      min_size=1, max_size=3),
+       picks=st.lists(st.tuples(st.integers(min_value=0, max_value=40), st.integers(min_value=1, max_value=40)),
+                      min_size=1, max_size=5),
+       mode=st.sampled_from(["hybrid", "dense", "keyword"]))
+def test_rank_columns_never_changes_a_ranking(engine: SearchEngine, words: list[str], picks: list[tuple[int, int]],
+                                              mode: str) -> None:
+    filters = _filters(engine)
+    query = "".join(words)
+    columns = [(k, filters[i % len(filters)]) for i, k in picks]
+    together = engine.rank_columns(query, columns, mode)
+    alone = [engine.rank(query, k, list(f.region_ids) or None, f.doc_id, f.has_requirement, mode) for k, f in columns]
+    assert [_rows(r) for r in together] == [_rows(r) for r in alone]
+
+
+def test_rank_columns_on_several_segments_answers_as_rank(tmp_path: Path) -> None:
+    """A knowledge base grown by two ingests searches two segments, each with its own BM25 statistics."""
+    from conftest import CORPUS_FILES, corpus_path
+    from policykb.embed import HashEmbedder
+    from policykb.service import KnowledgeBase
+    from policykb.settings import Settings
+
+    kb = KnowledgeBase(Settings.load(index_dir=str(tmp_path / "index")), embedder_factory=lambda s: HashEmbedder())
+    names = sorted(CORPUS_FILES)
+    kb.ingest([corpus_path(n) for n in names[:2]])
+    kb.ingest([corpus_path(n) for n in names[2:]])
+    engine = kb.engine()
+    assert len(engine.store._split.segments) >= 2
+    filters = _filters(engine)
+    for query in QUERIES[:6]:
+        columns = [(10, flt) for flt in filters]
+        together = engine.rank_columns(query, columns)
+        assert [_rows(r) for r in together] == [
+            _rows(engine.rank(query, 10, list(f.region_ids) or None, f.doc_id, f.has_requirement)) for f in filters]
+    kb.close()

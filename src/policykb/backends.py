@@ -12,7 +12,7 @@ backend only has to rank; hits are turned into clauses by the store.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -70,6 +70,12 @@ class IndexBackend(Protocol):
         """The k best BM25 matches of a (normalised) query: (dense ids, BM25 scores)."""
         ...
 
+    def keyword_many(
+        self, query: str, requests: Sequence[tuple[int, ClauseFilter]], common_share: float = 1.0
+    ) -> list[tuple[np.ndarray, np.ndarray]]:
+        """`keyword` of one query for each (k, filter), each exactly as `keyword` answers it."""
+        ...
+
     def similarity(self, query_vec: np.ndarray, ids: np.ndarray) -> np.ndarray:
         """The cosine of the query to each given clause (candidates found by the keyword ranking only)."""
         ...
@@ -116,6 +122,13 @@ class LocalBackend:
         if allowed is not None and allowed.size == 0:
             return np.empty(0, np.int64), np.empty(0, np.float32)
         return self.keyword_index.search(query, k, allowed, common_share=common_share)  # type: ignore[no-any-return]
+
+    def keyword_many(
+        self, query: str, requests: Sequence[tuple[int, ClauseFilter]], common_share: float = 1.0
+    ) -> list[tuple[np.ndarray, np.ndarray]]:
+        # One BM25 scoring of the query shared by every filter (KeywordIndex.search_many).
+        return self.keyword_index.search_many(  # type: ignore[no-any-return]
+            query, [(k, self._allowed(flt)) for k, flt in requests], common_share=common_share)
 
     def similarity(self, query_vec: np.ndarray, ids: np.ndarray) -> np.ndarray:
         return self.vector_index.similarity(query_vec, ids)  # type: ignore[no-any-return]

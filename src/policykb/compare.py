@@ -453,10 +453,13 @@ def _idf() -> tuple[Mapping[str, float], float]:
     return idf_table()
 
 
-def _cut(text: str) -> list[str]:
+@functools.lru_cache(maxsize=1024)
+def _cut(text: str) -> tuple[str, ...]:
+    """The search-mode words of a text (a query, a heading), cached: one compare explains every region's cell
+    with the same query."""
     from policykb.keyword_index import query_jieba
 
-    return [t.strip() for t in query_jieba().lcut_for_search(text) if t.strip()]
+    return tuple(t.strip() for t in query_jieba().lcut_for_search(text) if t.strip())
 
 
 def topic_terms(text: str) -> list[str]:

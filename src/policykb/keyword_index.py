@@ -343,11 +343,16 @@ class KeywordIndex:
         self, token_ids: list[int], k: int, allowed_ids: np.ndarray | None
     ) -> tuple[np.ndarray, np.ndarray]:
         """BM25 from the posting lists: each term's weights added in query order, exactly as bm25s sums them."""
+        return self._top_allowed(*self._posting_scores(token_ids), k, allowed_ids)
+
+    def _posting_scores(self, token_ids: list[int]) -> tuple[np.ndarray, np.ndarray]:
+        """Every document's BM25 score for these terms (summed in query order, as bm25s sums them) and the ids
+        of the documents that have a posting, ascending."""
         starts = np.asarray(self._indptr[token_ids], dtype=np.int64)
         ends = np.asarray(self._indptr[np.asarray(token_ids, dtype=np.int64) + 1], dtype=np.int64)
         total = int((ends - starts).sum())
         if total == 0:
-            return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.float32)
+            return np.zeros(0, dtype=np.float32), np.empty(0, dtype=np.int64)
         scores = np.zeros(self.n_docs, dtype=np.float32)
         # A term's posting list names each document once, so a fancy-indexed += adds every weight exactly once.
         slices = [(s, e) for s, e in zip(starts.tolist(), ends.tolist(), strict=True) if e > s]
@@ -357,6 +362,13 @@ class KeywordIndex:
             ids = np.unique(np.concatenate([np.asarray(self._indices[s:e]) for s, e in slices])).astype(np.int64)
         else:
             ids = np.flatnonzero(scores)
+        return scores, ids
+
+    @staticmethod
+    def _top_allowed(
+        scores: np.ndarray, ids: np.ndarray, k: int, allowed_ids: np.ndarray | None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """The k best of the scored ids that are allowed (ascending allowed ids), best first, ties by id."""
         if allowed_ids is not None:
             allowed = np.asarray(allowed_ids, dtype=np.int64)
             pos = np.minimum(np.searchsorted(allowed, ids), max(allowed.size - 1, 0))
@@ -393,16 +405,43 @@ class KeywordIndex:
 
         common_share: drop query terms found in more than this share of the clauses (see `query_token_ids`).
         """
+        return self.search_many(query, [(k, allowed_ids)], common_share)[0]
+
+    def search_many(
+        self, query: str, requests: Sequence[tuple[int, np.ndarray | None]], common_share: float = 1.0
+    ) -> list[tuple[np.ndarray, np.ndarray]]:
+        """`search` of one query for each (k, allowed ids), each answer exactly as `search` gives it; the query is
+        cut once and, with the posting-list scorer, scored once (compare ranks one query in every region)."""
         empty = (np.empty(0, dtype=np.int64), np.empty(0, dtype=np.float32))
-        if self.n_docs == 0 or k <= 0:
-            return empty
+        if self.n_docs == 0:
+            return [empty for _ in requests]
         token_ids = self.query_token_ids(query, common_share)
         if not token_ids:
-            return empty
-        if allowed_ids is not None:
-            allowed_ids = np.asarray(allowed_ids, dtype=np.int64)
-            if allowed_ids.size == 0:
-                return empty
-            if allowed_ids.size > 1 and bool((allowed_ids[1:] < allowed_ids[:-1]).any()):
-                allowed_ids = np.unique(allowed_ids)
-        return self._retrieve(token_ids, min(k, self.n_docs), allowed_ids)
+            return [empty for _ in requests]
+        shared: tuple[np.ndarray, np.ndarray] | None = None
+        out = []
+        for k, allowed_ids in requests:
+            if k <= 0:
+                out.append(empty)
+                continue
+            if allowed_ids is not None:
+                allowed_ids = np.asarray(allowed_ids, dtype=np.int64)
+                if allowed_ids.size == 0:
+                    out.append(empty)
+                    continue
+                if allowed_ids.size > 1 and bool((allowed_ids[1:] < allowed_ids[:-1]).any()):
+                    allowed_ids = np.unique(allowed_ids)
+            if self._scores_postings:
+                if shared is None:
+                    shared = self._posting_scores(token_ids)
+                out.append(self._top_allowed(*shared, min(k, self.n_docs), allowed_ids))
+            else:
+                out.append(self._retrieve(token_ids, min(k, self.n_docs), allowed_ids))
+        return out
+
+    @property
+    def _scores_postings(self) -> bool:
+        """Whether `_retrieve` scores from the posting lists (`_score_postings`), whose per-document scores one
+        query can share between filters."""
+        return not (self._scorer == "maxscore" and self._bounds is not None) and (
+            self._scorer in ("csc", "maxscore") or self._bm25 is None)

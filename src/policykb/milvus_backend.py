@@ -229,6 +229,12 @@ class MilvusBackend:
         del common_share  # Milvus keeps every query term (the local default, common_term_share 1.0, too)
         return self._rowids(self.index.keyword(query, k, filter_expression(flt)))
 
+    def keyword_many(
+        self, query: str, requests: Sequence[tuple[int, ClauseFilter]], common_share: float = 1.0
+    ) -> list[tuple[np.ndarray, np.ndarray]]:
+        # Milvus filters inside its own search: one request per filter.
+        return [self.keyword(query, k, flt, common_share) for k, flt in requests]
+
     def similarity(self, query_vec: np.ndarray, ids: np.ndarray) -> np.ndarray:
         clause_ids = [c.clause_id for c in self.store.clauses_by_rowids([int(i) for i in np.asarray(ids)])]
         vectors = self.index.fetch_vectors(clause_ids)

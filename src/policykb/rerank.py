@@ -179,13 +179,30 @@ def concept_coverage(
 
     Texts and headings are the stored, cleaned ones (simplified script already: not folded again, which would
     cost more than the rest of the search's second stage)."""
-    n = len(texts)
+    if not concepts or not texts:
+        return np.zeros(len(texts), dtype=np.float64)
+    return coverage_of_matches(concepts, *concept_matches(concepts, texts, headings))
+
+
+def concept_matches(
+    concepts: Sequence[tuple[frozenset[str], float]], texts: Sequence[str], headings: Sequence[str]
+) -> tuple[np.ndarray, np.ndarray]:
+    """Whether each concept is named in each text and in each heading path: two (concepts, texts) bool arrays.
+    They depend on one candidate alone, so searches of one query under many filters can share them."""
+    patterns = [_alternation(words) for words, _ in concepts]
+    in_text = np.array([[p.search(t) is not None for t in texts] for p in patterns], dtype=bool)
+    in_head = np.array([[p.search(h) is not None for h in headings] for p in patterns], dtype=bool)
+    return in_text.reshape(len(patterns), len(texts)), in_head.reshape(len(patterns), len(headings))
+
+
+def coverage_of_matches(
+    concepts: Sequence[tuple[frozenset[str], float]], in_text: np.ndarray, in_head: np.ndarray
+) -> np.ndarray:
+    """`concept_coverage` from the candidates' `concept_matches`, in fused order (the background is the share of
+    the best BACKGROUND_DEPTH naming a concept)."""
+    n = in_text.shape[1]
     if not concepts or not n:
         return np.zeros(n, dtype=np.float64)
-    folded, heads = texts, headings
-    patterns = [_alternation(words) for words, _ in concepts]
-    in_text = np.array([[p.search(t) is not None for t in folded] for p in patterns], dtype=bool)
-    in_head = np.array([[p.search(h) is not None for h in heads] for p in patterns], dtype=bool)
     named = np.where(in_text, 1.0, np.where(in_head, HEADING_CREDIT, 0.0))
     background = in_text[:, :BACKGROUND_DEPTH].mean(axis=1)
     weights = np.array([w for _, w in concepts], dtype=np.float64) * (1.0 - BACKGROUND_DAMPING * background)

@@ -369,45 +369,63 @@ class SearchEngine:
         mode: str = "hybrid",
     ) -> list[Ranked]:
         """The top-k dense ids for a query, with their scores; `search` turns them into hits."""
+        flt = ClauseFilter(tuple(sorted(set(region_ids or ()))), doc_id, has_requirement)
+        return self.rank_columns(query, [(k, flt)], mode)[0]
+
+    def rank_columns(
+        self, query: str, columns: Sequence[tuple[int, ClauseFilter]], mode: str = "hybrid"
+    ) -> list[list[Ranked]]:
+        """`rank` of one query under each (k, filter), each answer exactly as `rank` gives it alone. Compare ranks
+        a measure in every region: the query is embedded and cut once, BM25 scores it once for all filters (on
+        the posting-list scorer), and the second stage matches each candidate's text once."""
         if mode not in MODES:
             raise QueryError(f"unknown search mode {mode!r}: choose one of {', '.join(MODES)}")
         folded = normalise_query(query, int(self.settings.max_query_chars))
-        flt = ClauseFilter(tuple(sorted(set(region_ids or ()))), doc_id, has_requirement)
-        depth = max(int(self.settings.candidates), k)
-        empty_ids, empty_scores = np.empty(0, dtype=np.int64), np.empty(0, dtype=np.float32)
-        dense_ids, dense_scores = empty_ids, empty_scores
-        keyword_ids, keyword_scores = empty_ids, empty_scores
-        concept_ids, concept_scores = empty_ids, empty_scores
+        searches = [(max(int(self.settings.candidates), k), flt) for k, flt in columns]
+        nothing = (np.empty(0, dtype=np.int64), np.empty(0, dtype=np.float32))
+        dense: list[tuple[np.ndarray, np.ndarray]] = [nothing] * len(searches)
+        keyword, concept = list(dense), list(dense)
         query_vec: np.ndarray | None = None
         convex = mode == "hybrid" and self.settings.fusion == "convex"
         run_dense = mode in ("hybrid", "dense") and bool(self.backend.count())
         run_keyword = mode in ("hybrid", "keyword")
 
-        def dense_side() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        def dense_side() -> tuple[np.ndarray, list[tuple[np.ndarray, np.ndarray]]]:
             vec = self._query_vector(folded)
-            return (vec, *self.backend.dense(vec, depth, flt))
+            return vec, [self.backend.dense(vec, depth, flt) for depth, flt in searches]
 
-        def keyword_side() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        def keyword_side() -> tuple[list[tuple[np.ndarray, np.ndarray]], list[tuple[np.ndarray, np.ndarray]]]:
             keyword_query = expand_query(folded) if self.settings.query_expansion else folded
-            ids, scores = self.backend.keyword(
-                keyword_query, depth, flt, common_share=float(self.settings.common_term_share)
-            )
-            concept = self._concept_candidates(folded, flt) if convex else (empty_ids, empty_scores)
-            return ids, scores, *concept
+            ranked = self.backend.keyword_many(keyword_query, searches,
+                                               common_share=float(self.settings.common_term_share))
+            return ranked, self._concept_candidates(folded, [flt for _, flt in searches]) if convex else concept
 
         # The two sides are independent. Embedding and faiss release the GIL and so does the numba BM25, so on the
         # local backend the dense side runs in a worker thread while this one ranks by BM25 (the query's wall time
         # is the longer side, not the sum); the results are the same either way.
         dense_job = _beside(dense_side) if run_dense and run_keyword and self._parallel_sides() else None
         if run_dense and dense_job is None:
-            query_vec, dense_ids, dense_scores = dense_side()
+            query_vec, dense = dense_side()
         if run_keyword:
             try:
-                keyword_ids, keyword_scores, concept_ids, concept_scores = keyword_side()
+                keyword, concept = keyword_side()
             finally:
                 if dense_job is not None:  # joined even when BM25 failed: no worker outlives the request
-                    query_vec, dense_ids, dense_scores = dense_job.result()
-        if convex:
+                    query_vec, dense = dense_job.result()
+        matches: dict[int, tuple[np.ndarray, np.ndarray]] = {}  # the second stage's, shared by the columns
+        return [
+            self._fused(folded, mode, k, query_vec, *dense[i], *keyword[i], *concept[i], matches)
+            for i, (k, _) in enumerate(columns)
+        ]
+
+    def _fused(
+        self, folded: str, mode: str, k: int, query_vec: np.ndarray | None,
+        dense_ids: np.ndarray, dense_scores: np.ndarray, keyword_ids: np.ndarray, keyword_scores: np.ndarray,
+        concept_ids: np.ndarray, concept_scores: np.ndarray, matches: dict[int, tuple[np.ndarray, np.ndarray]],
+    ) -> list[Ranked]:
+        """One filter's top k from its rankings: convex fusion with the boost, the second stage and
+        diversification, or reciprocal-rank fusion, or one side alone."""
+        if mode == "hybrid" and self.settings.fusion == "convex":
             # Convex fusion weighs the cosine of every candidate, BM25-only ones included.
             ids = np.union1d(np.union1d(dense_ids, keyword_ids), concept_ids).astype(np.int64)
             cosine = self._cosines(ids, dense_ids, dense_scores, query_vec)
@@ -427,7 +445,7 @@ class SearchEngine:
             order = np.lexsort((ids, -fused))
             weight = float(self.settings.rerank_weight)
             if weight > 0 and fused.size:
-                fused = self._second_stage(folded, ids, fused, order, weight, concept_ids)
+                fused = self._second_stage(folded, ids, fused, order, weight, concept_ids, matches)
                 order = np.lexsort((ids, -fused))
             quota = int(self.settings.region_diversity)
             if quota > 0:
@@ -460,20 +478,24 @@ class SearchEngine:
         GIL) on a process with two cores or more."""
         return isinstance(self.backend, LocalBackend) and _usable_cores() > 1
 
-    def _concept_candidates(self, folded_query: str, flt: ClauseFilter) -> tuple[np.ndarray, np.ndarray]:
-        """Dense ids of the best clauses by BM25 over the query's concept words (policykb.rerank.concept_query): a
-        region whose funding clause says 专项拨款, not 钱 or 集团, still reaches the second stage."""
+    def _concept_candidates(
+        self, folded_query: str, filters: Sequence[ClauseFilter]
+    ) -> list[tuple[np.ndarray, np.ndarray]]:
+        """Per filter, the dense ids of the best clauses by BM25 over the query's concept words
+        (policykb.rerank.concept_query): a region whose funding clause says 专项拨款, not 钱 or 集团, still reaches
+        the second stage."""
         empty = np.empty(0, dtype=np.int64), np.empty(0, dtype=np.float32)
         depth = int(self.settings.concept_candidates)
         if depth <= 0 or float(self.settings.rerank_weight) <= 0:
-            return empty
+            return [empty] * len(filters)
         from policykb.rerank import concept_query
 
         words = concept_query(folded_query)
         if words is None:
-            return empty
-        ids, scores = self.backend.keyword(words, depth, flt, common_share=float(self.settings.common_term_share))
-        return np.asarray(ids, dtype=np.int64), np.asarray(scores)
+            return [empty] * len(filters)
+        found = self.backend.keyword_many(words, [(depth, flt) for flt in filters],
+                                          common_share=float(self.settings.common_term_share))
+        return [(np.asarray(ids, dtype=np.int64), np.asarray(scores)) for ids, scores in found]
 
     def _collection_share(self, words: frozenset[str]) -> float:
         """Share of the clauses that name the commonest of `words` (from the BM25 postings; 0 without an index),
@@ -488,11 +510,18 @@ class SearchEngine:
 
     def _second_stage(
         self, folded_query: str, ids: np.ndarray, fused: np.ndarray, order: np.ndarray, weight: float,
-        concept_ids: np.ndarray | None = None,
+        concept_ids: np.ndarray | None = None, matches: dict[int, tuple[np.ndarray, np.ndarray]] | None = None,
     ) -> np.ndarray:
         """The fused scores with `weight` of the query's concept coverage mixed in (policykb.rerank): the pool's
-        best RERANK_DEPTH and every concept candidate are scored."""
-        from policykb.rerank import RERANK_DEPTH, concept_coverage, query_concepts, weighted_by_collection
+        best RERANK_DEPTH and every concept candidate are scored. `matches` keeps each scored clause's concept
+        matches (rerank.concept_matches) for the other filters of the same query."""
+        from policykb.rerank import (
+            RERANK_DEPTH,
+            concept_matches,
+            coverage_of_matches,
+            query_concepts,
+            weighted_by_collection,
+        )
 
         concepts = query_concepts(folded_query)
         if not concepts:
@@ -503,9 +532,18 @@ class SearchEngine:
         if concept_ids is not None and concept_ids.size:
             extra = np.searchsorted(ids, concept_ids)  # ids is sorted and holds every concept candidate
             scored = np.concatenate([scored, np.setdiff1d(extra, scored, assume_unique=False)])
-        rows = self._texts_and_headings(ids[scored].tolist())
+        rowids = ids[scored].tolist()
+        known = {} if matches is None else matches
+        new = [rowid for rowid in dict.fromkeys(rowids) if rowid not in known]
+        if new:
+            rows = self._texts_and_headings(new)
+            in_text, in_head = concept_matches(concepts, [text for text, _ in rows], [heads for _, heads in rows])
+            for column, rowid in enumerate(new):
+                known[rowid] = (in_text[:, column], in_head[:, column])
+        in_text = np.array([known[rowid][0] for rowid in rowids], dtype=bool).T.reshape(len(concepts), len(rowids))
+        in_head = np.array([known[rowid][1] for rowid in rowids], dtype=bool).T.reshape(len(concepts), len(rowids))
         coverage = np.zeros(ids.size, dtype=np.float64)
-        coverage[scored] = concept_coverage(concepts, [text for text, _ in rows], [heads for _, heads in rows])
+        coverage[scored] = coverage_of_matches(concepts, in_text, in_head)
         return np.asarray((1.0 - weight) * fused + weight * coverage, dtype=np.float64)
 
     def _texts_and_headings(self, rowids: list[int]) -> list[tuple[str, str]]:

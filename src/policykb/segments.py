@@ -182,16 +182,30 @@ class SegmentedKeywordIndex:
     def search(
         self, query: str, k: int, allowed_ids: np.ndarray | None = None, common_share: float = 1.0
     ) -> tuple[np.ndarray, np.ndarray]:
-        allowed = None if allowed_ids is None else np.sort(np.asarray(allowed_ids, dtype=np.int64))
-        ids_list, scores_list = [], []
+        return self.search_many(query, [(k, allowed_ids)], common_share)[0]
+
+    def search_many(
+        self, query: str, requests: Sequence[tuple[int, np.ndarray | None]], common_share: float = 1.0
+    ) -> list[tuple[np.ndarray, np.ndarray]]:
+        """`search` for each (k, allowed ids): each segment ranks all the requests it has clauses for at once."""
+        alloweds = [None if a is None else np.sort(np.asarray(a, dtype=np.int64)) for _, a in requests]
+        found: list[tuple[list[np.ndarray], list[np.ndarray]]] = [([], []) for _ in requests]
         for seg in self._split.segments:
-            local = self._split.local(allowed, seg)
-            if seg.indexed == 0 or (local is not None and local.size == 0):
+            if seg.indexed == 0:
                 continue
-            ids, scores = seg.keyword_index.search(query, k, local, common_share=common_share)
-            ids_list.append(ids + seg.offset)
-            scores_list.append(scores)
-        return _merge_top(ids_list, scores_list, k)
+            asked = []
+            for i, ((k, _), allowed) in enumerate(zip(requests, alloweds, strict=True)):
+                local = self._split.local(allowed, seg)
+                if local is None or local.size:
+                    asked.append((i, k, local))
+            if not asked:
+                continue
+            answers = seg.keyword_index.search_many(query, [(k, local) for _, k, local in asked],
+                                                    common_share=common_share)
+            for (i, _, _), (ids, scores) in zip(asked, answers, strict=True):
+                found[i][0].append(ids + seg.offset)
+                found[i][1].append(scores)
+        return [_merge_top(ids, scores, k) for (ids, scores), (k, _) in zip(found, requests, strict=True)]
 
 
 class SegmentedStore:

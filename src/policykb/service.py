@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from policykb import gazetteer
-from policykb.backends import check_backend
+from policykb.backends import ClauseFilter, check_backend
 from policykb.errors import IndexError_, NotFoundError, PolicyKBError
 from policykb.query import normalise_query
 from policykb.records import Clause, Document, Hit, Requirement
@@ -425,8 +425,10 @@ class KnowledgeBase:
                 raise PolicyKBError(f"k must be between 1 and 200, got {k}")
         engine = self.engine()
         memo = self._memo_for(engine)
-        ranked = [engine.rank(query, k, region_ids=self._resolved_in(memo, region_ids) or None, doc_id=doc_id)
-                  for k, region_ids, doc_id in columns]
+        ranked = engine.rank_columns(query, [
+            (k, ClauseFilter(tuple(sorted(set(self._resolved_in(memo, region_ids) or ()))), doc_id))
+            for k, region_ids, doc_id in columns
+        ])
         rowids = list(dict.fromkeys(r.rowid for column in ranked for r in column))
         clause_of, requirements = self._rows(engine.store, memo, rowids)
         store = engine.store
