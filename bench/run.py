@@ -390,13 +390,15 @@ def main() -> int:
         try:
             from load_test import run_load_test
 
+            # The server a user starts (`make serve`) embeds queries with the default backend: load that one's index.
+            served = "onnx-int8" if (work / "index-onnx-int8").is_dir() else "torch"
             for distinct in (False, True):
-                r = run_load_test(work / "index-torch", distinct=distinct)
+                r = run_load_test(work / f"index-{served}", distinct=distinct)
                 kinds = r["kinds"]
                 how = "every query asked once" if distinct else "benchmark queries in turn"
                 rows.append(Row("serve", f"{r['requests']} requests (search, compare, pages), 8 clients, {how}: "
                                 "errors", str(r["errors"]),
-                                f"{r['throughput_rps']:.1f} requests/s, server CPU "
+                                f"{served} queries; {r['throughput_rps']:.1f} requests/s, server CPU "
                                 f"{r['server_cpu_ms_per_request']:.1f} ms per request, load {os.getloadavg()[0]:.1f}",
                                 "0 errors", "yes" if r["errors"] == 0 else "no"))
                 rows.append(Row("serve", f"mixed load ({how}): search p50 / p95",
