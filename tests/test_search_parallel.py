@@ -232,3 +232,37 @@ def test_rank_columns_on_several_segments_answers_as_rank(tmp_path: Path) -> Non
         assert [_rows(r) for r in together] == [
             _rows(engine.rank(query, 10, list(f.region_ids) or None, f.doc_id, f.has_requirement)) for f in filters]
     kb.close()
+
+
+@pytest.mark.parametrize("query", QUERIES[:16])
+def test_the_concept_pass_in_its_own_worker_ranks_as_inline(engine: SearchEngine, query: str,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    """On a large index (numba BM25, no GIL) the concept words' BM25 pass runs in a second worker thread."""
+    sequential = _ranking(engine, query, parallel=False, k=10)
+    started: list[str] = []
+    original = engine._concept_candidates
+
+    def concept(*args: Any) -> Any:
+        started.append(threading.current_thread().name)
+        return original(*args)
+
+    monkeypatch.setattr(SearchEngine, "_gil_free_bm25", lambda self: True)
+    monkeypatch.setattr(engine, "_concept_candidates", concept)
+    assert _ranking(engine, query, parallel=True, k=10) == sequential
+    assert started and started[0] != threading.current_thread().name
+
+
+def test_a_failing_concept_pass_raises_after_both_workers_end(engine: SearchEngine,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(*args: Any) -> Any:
+        raise RuntimeError("numba went away")
+
+    monkeypatch.setattr(SearchEngine, "_parallel_sides", lambda self: True)
+    monkeypatch.setattr(SearchEngine, "_gil_free_bm25", lambda self: True)
+    monkeypatch.setattr(engine, "_concept_candidates", broken)
+    for _ in range(search._SIDE_WORKERS + 1):
+        with pytest.raises(RuntimeError, match="numba went away"):
+            engine.rank(QUERIES[0], k=10)
+    assert all(search._side_slots.acquire(blocking=False) for _ in range(search._SIDE_WORKERS))
+    for _ in range(search._SIDE_WORKERS):
+        search._side_slots.release()

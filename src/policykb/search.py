@@ -17,6 +17,7 @@ import threading
 import weakref
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import wait as wait_for
 from dataclasses import dataclass
 from typing import Any
 
@@ -394,24 +395,35 @@ class SearchEngine:
             vec = self._query_vector(folded)
             return vec, [self.backend.dense(vec, depth, flt) for depth, flt in searches]
 
-        def keyword_side() -> tuple[list[tuple[np.ndarray, np.ndarray]], list[tuple[np.ndarray, np.ndarray]]]:
+        def keyword_side() -> list[tuple[np.ndarray, np.ndarray]]:
             keyword_query = expand_query(folded) if self.settings.query_expansion else folded
-            ranked = self.backend.keyword_many(keyword_query, searches,
-                                               common_share=float(self.settings.common_term_share))
-            return ranked, self._concept_candidates(folded, [flt for _, flt in searches]) if convex else concept
+            return self.backend.keyword_many(keyword_query, searches,
+                                             common_share=float(self.settings.common_term_share))
 
-        # The two sides are independent. Embedding and faiss release the GIL and so does the numba BM25, so on the
+        def concept_side() -> list[tuple[np.ndarray, np.ndarray]]:
+            return self._concept_candidates(folded, [flt for _, flt in searches])
+
+        # The sides are independent. Embedding and faiss release the GIL and so does the numba BM25, so on the
         # local backend the dense side runs in a worker thread while this one ranks by BM25 (the query's wall time
-        # is the longer side, not the sum); the results are the same either way.
-        dense_job = _beside(dense_side) if run_dense and run_keyword and self._parallel_sides() else None
-        if run_dense and dense_job is None:
-            query_vec, dense = dense_side()
-        if run_keyword:
-            try:
-                keyword, concept = keyword_side()
-            finally:
-                if dense_job is not None:  # joined even when BM25 failed: no worker outlives the request
-                    query_vec, dense = dense_job.result()
+        # is the longest side, not the sum); on a large index, whose BM25 passes are numba's, the concept words'
+        # pass runs in a second worker. The results are the same either way.
+        parallel = run_dense and run_keyword and self._parallel_sides()
+        dense_job = _beside(dense_side) if parallel else None
+        concept_job = _beside(concept_side) if convex and run_keyword and parallel and self._gil_free_bm25() \
+            else None
+        try:
+            if run_dense and dense_job is None:
+                query_vec, dense = dense_side()
+            if run_keyword:
+                keyword = keyword_side()
+                if convex and concept_job is None:
+                    concept = concept_side()
+        finally:  # joined even when a side failed: no worker outlives the request
+            wait_for([job for job in (dense_job, concept_job) if job is not None])
+        if concept_job is not None:
+            concept = concept_job.result()
+        if dense_job is not None:
+            query_vec, dense = dense_job.result()
         matches: dict[int, tuple[np.ndarray, np.ndarray]] = {}  # the second stage's, shared by the columns
         return [
             self._fused(folded, mode, k, query_vec, *dense[i], *keyword[i], *concept[i], matches)
@@ -472,6 +484,12 @@ class SearchEngine:
         # Hits found by BM25 alone still get their cosine, which callers use as an absolute relevance.
         cosine = self._cosines(top_ids, dense_ids, dense_scores, query_vec)
         return self._ranked(top_ids, top_scores, top_ids, cosine, keyword_ids, keyword_scores)
+
+    def _gil_free_bm25(self) -> bool:
+        """Whether every BM25 pass of this index runs in numba without the GIL (MaxScore or bm25s's numba scorer,
+        chosen for large indexes): only then does a second BM25 pass gain from a thread of its own."""
+        parts = str(getattr(self.keyword_index, "backend", "")).split(",")
+        return all(part in ("maxscore", "numba") for part in parts)
 
     def _parallel_sides(self) -> bool:
         """Whether a query's dense and BM25 sides may run at once: the local backend (whose libraries release the
