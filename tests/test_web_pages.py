@@ -257,3 +257,34 @@ def test_error_pages_are_chinese_and_say_what_to_do_next(client: TestClient, pat
     words = re.sub(r"<[^>]+>", " ", main)
     assert step in words and 'id="next-steps"' in main
     assert not ENGLISH_SENTENCE.search(words), words
+
+
+def test_a_document_page_is_rendered_once_per_build_and_again_after_a_publish(tmp_path: Path,
+                                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    from conftest import corpus_path
+    from policykb.embed import HashEmbedder
+
+    kb = KnowledgeBase(Settings.load(index_dir=str(tmp_path / "index")), embedder_factory=lambda s: HashEmbedder())
+    kb.ingest([corpus_path("shanghai")])
+    client = TestClient(create_app(kb), base_url="http://127.0.0.1")
+    doc_id = kb.documents()[0].doc_id
+    built: list[str] = []
+    original = kb.document_view
+
+    def counted(wanted: str) -> Any:
+        built.append(wanted)
+        return original(wanted)
+
+    monkeypatch.setattr(kb, "document_view", counted)
+    first = client.get(f"/documents/{doc_id}")
+    again = client.get(f"/documents/{doc_id}")
+    assert first.status_code == again.status_code == 200
+    assert again.content == first.content and again.headers["content-type"] == first.headers["content-type"]
+    assert again.headers.get("content-security-policy") == first.headers.get("content-security-policy")
+    assert built == [doc_id]  # the second answer came from the rendered page
+    kb.ingest([corpus_path("hongkou")])  # a publish: the next request renders from the new build
+    assert client.get(f"/documents/{doc_id}").status_code == 200 and built == [doc_id, doc_id]
+    kb.remove([doc_id])
+    gone = client.get(f"/documents/{doc_id}")
+    assert gone.status_code == 404 and "文件列表" in gone.text
+    kb.close()

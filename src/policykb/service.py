@@ -147,6 +147,11 @@ class KnowledgeBase:
                 self._open(name)
             return self._engine
 
+    def generation(self) -> tuple[str | None, str | None]:
+        """What a derived view of the knowledge base depends on: the build served and the damage being bypassed.
+        Views memoised under it (compare answers, the catalogue, rendered pages) stay right until it changes."""
+        return self._current_name(), self.index_problem
+
     def _current_name(self) -> str | None:
         from policykb.indexer import current_name
 
@@ -535,7 +540,7 @@ class KnowledgeBase:
         (upload, remove, rebuild, or another process's ingest) starts afresh; the cache is bounded (LRU) and
         emptied whenever the build changes. Each caller gets its own copy (pages add their view fields to it)."""
         folded = normalise_query(query, self.settings.max_query_chars)
-        generation = (self._current_name(), self.index_problem)
+        generation = self.generation()
         key = (folded, tuple(region_ids or ()))
         with self._compare_lock:
             self._follow_generation(generation)
@@ -572,7 +577,7 @@ class KnowledgeBase:
         API answers a repeated measure with the bytes it sent before, without validating and encoding the
         answer again. `encoding` names the encoder, so two encoders never share an entry."""
         folded = normalise_query(query, self.settings.max_query_chars)
-        generation = (self._current_name(), self.index_problem)
+        generation = self.generation()
         key = (folded, tuple(region_ids or ()), encoding)
         with self._compare_lock:
             self._follow_generation(generation)
@@ -590,7 +595,7 @@ class KnowledgeBase:
         """The catalogue: extracted requirements grouped into measures shared across regions."""
         from policykb.measures import build_catalogue
 
-        generation = (self._current_name(), self.index_problem)
+        generation = self.generation()
         cached = self._catalogue
         if cached is not None and cached[0] == generation:
             return list(cached[1])

@@ -251,6 +251,39 @@ def doc_link(doc_id: str, clause_id: str | None = None) -> str:
     return f"/documents/{quote(doc_id)}" + (f"#c-{quote(clause_id)}" if clause_id else "")
 
 
+DOCUMENT_PAGES_KEPT = 64  # rendered document pages kept per build (each up to a few hundred kB)
+
+
+class RenderedPages:
+    """Rendered pages of one build, least recently used dropped beyond `size`; emptied when another build (or
+    another state of damage) is served, so a publish is seen on the next request."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._generation: Any = None
+        self._pages: OrderedDict[Any, bytes] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, generation: Any, key: Any) -> bytes | None:
+        with self._lock:
+            if generation != self._generation:
+                self._pages.clear()
+                self._generation = generation
+                return None
+            body = self._pages.get(key)
+            if body is not None:
+                self._pages.move_to_end(key)
+            return body
+
+    def keep(self, generation: Any, key: Any, body: bytes) -> None:
+        with self._lock:
+            if generation != self._generation or self.size <= 0:
+                return  # rendered from a build that is no longer served
+            self._pages[key] = body
+            while len(self._pages) > self.size:
+                self._pages.popitem(last=False)
+
+
 def hit_view(hit: Hit) -> dict[str, Any]:
     """A hit as the templates use it: the contract dict plus highlighted pieces and a link."""
     out = hit.to_dict()
@@ -706,16 +739,28 @@ def create_app(kb: KnowledgeBase, announce_at: tuple[str, int] | None = None) ->
     def documents_page(request: Request) -> HTMLResponse:
         return page(request, "documents.html", {"documents": [_summary(d) for d in kb.documents()]})
 
+    rendered_documents = RenderedPages(DOCUMENT_PAGES_KEPT)
+
     @app.get("/documents/{doc_id}", response_class=HTMLResponse, include_in_schema=False)
     def document_page(request: Request, doc_id: str) -> HTMLResponse:
+        # A document page (up to a few hundred kB: the text, its raw form with every change marked) costs 7-30 ms
+        # to build and changes only with the build: the same build answers with the bytes it rendered before.
+        generation = kb.generation() if hasattr(kb, "generation") else None
+        key = (doc_id, request.url.path)
+        body = rendered_documents.get(generation, key) if generation is not None else None
+        if body is not None:
+            return HTMLResponse(body)
         doc, clauses, reqs = kb.document_view(doc_id)
         outline = [c for c in clauses if c.role == "heading"]
-        return page(request, "document.html", {
+        response = page(request, "document.html", {
             "doc": _summary(doc), "runs": document_pieces(doc, clauses, reqs), "outline": outline,
             "versions": document_versions(doc_id),
             "raw": raw_marks(doc.raw_text, doc.changes), "changes": doc.changes[:2000],
             "report": cleaning_report(doc), "requirements": reqs,
         })
+        if generation is not None:
+            rendered_documents.keep(generation, key, bytes(response.body))
+        return response
 
     def document_versions(doc_id: str) -> list[dict[str, Any]]:
         try:
