@@ -288,3 +288,27 @@ def test_a_document_page_is_rendered_once_per_build_and_again_after_a_publish(tm
     gone = client.get(f"/documents/{doc_id}")
     assert gone.status_code == 404 and "文件列表" in gone.text
     kb.close()
+
+
+@settings(max_examples=60, deadline=None)
+@given(steps=st.lists(st.tuples(st.sampled_from("abcdef"), st.integers(min_value=0, max_value=40),
+                                st.sampled_from(["g1", "g2"])), max_size=40))
+def test_rendered_pages_stay_within_their_bounds_and_serve_only_their_build(steps: list[tuple[str, int, str]]) -> None:
+    from policykb.web import RenderedPages
+
+    pages = RenderedPages(3, max_bytes=100)
+    current: dict[str, bytes] = {}
+    generation = None
+    for key, size, gen in steps:
+        body = key.encode() * size
+        got = pages.get(gen, key)
+        if gen != generation:
+            current, generation = {}, gen
+            assert got is None  # another build: nothing rendered from the last one is served
+        else:
+            assert got is None or got == current[key]
+        pages.keep(gen, key, body)
+        if size * 4 <= 100:
+            current[key] = body
+        assert len(pages) <= 3 and pages.kept_bytes <= 100
+        assert pages.kept_bytes == sum(len(pages.get(gen, k) or b"") for k in "abcdef")

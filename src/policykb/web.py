@@ -251,23 +251,28 @@ def doc_link(doc_id: str, clause_id: str | None = None) -> str:
     return f"/documents/{quote(doc_id)}" + (f"#c-{quote(clause_id)}" if clause_id else "")
 
 
-DOCUMENT_PAGES_KEPT = 64  # rendered document pages kept per build (each up to a few hundred kB)
+DOCUMENT_PAGES_KEPT = 64  # rendered document pages kept per build
+DOCUMENT_PAGE_BYTES_KEPT = 32 * 1024 * 1024  # and at most this many bytes of them (a page is its text twice, marked)
 
 
 class RenderedPages:
-    """Rendered pages of one build, least recently used dropped beyond `size`; emptied when another build (or
-    another state of damage) is served, so a publish is seen on the next request."""
+    """Rendered pages of one build, least recently used dropped beyond `size` pages or `max_bytes` in all (a page
+    larger than a quarter of that is not kept); emptied when another build (or another state of damage) is
+    served, so a publish is seen on the next request."""
 
-    def __init__(self, size: int) -> None:
+    def __init__(self, size: int, max_bytes: int = DOCUMENT_PAGE_BYTES_KEPT) -> None:
         self.size = size
+        self.max_bytes = max_bytes
         self._generation: Any = None
         self._pages: OrderedDict[Any, bytes] = OrderedDict()
+        self._bytes = 0
         self._lock = threading.Lock()
 
     def get(self, generation: Any, key: Any) -> bytes | None:
         with self._lock:
             if generation != self._generation:
                 self._pages.clear()
+                self._bytes = 0
                 self._generation = generation
                 return None
             body = self._pages.get(key)
@@ -277,11 +282,21 @@ class RenderedPages:
 
     def keep(self, generation: Any, key: Any, body: bytes) -> None:
         with self._lock:
-            if generation != self._generation or self.size <= 0:
-                return  # rendered from a build that is no longer served
+            if generation != self._generation or self.size <= 0 or len(body) * 4 > self.max_bytes:
+                return  # rendered from a build that is no longer served, or too big to keep
+            old = self._pages.pop(key, None)
+            self._bytes += len(body) - (len(old) if old is not None else 0)
             self._pages[key] = body
-            while len(self._pages) > self.size:
-                self._pages.popitem(last=False)
+            while len(self._pages) > self.size or self._bytes > self.max_bytes:
+                _, dropped = self._pages.popitem(last=False)
+                self._bytes -= len(dropped)
+
+    def __len__(self) -> int:
+        return len(self._pages)
+
+    @property
+    def kept_bytes(self) -> int:
+        return self._bytes
 
 
 def hit_view(hit: Hit) -> dict[str, Any]:
