@@ -293,10 +293,10 @@ def test_a_document_page_is_rendered_once_per_build_and_again_after_a_publish(tm
 @settings(max_examples=60, deadline=None)
 @given(steps=st.lists(st.tuples(st.sampled_from("abcdef"), st.integers(min_value=0, max_value=40),
                                 st.sampled_from(["g1", "g2"])), max_size=40))
-def test_rendered_pages_stay_within_their_bounds_and_serve_only_their_build(steps: list[tuple[str, int, str]]) -> None:
-    from policykb.web import RenderedPages
+def test_a_generation_cache_stays_within_its_bounds_and_serves_only_its_build(steps: list[tuple[str, int, str]]) -> None:
+    from policykb.memo import GenerationCache
 
-    pages = RenderedPages(3, max_bytes=100)
+    pages = GenerationCache(3, max_bytes=100)
     current: dict[str, bytes] = {}
     generation = None
     for key, size, gen in steps:

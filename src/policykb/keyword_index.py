@@ -319,17 +319,19 @@ class KeywordIndex:
         self, token_ids: list[int], k: int, allowed_ids: np.ndarray | None
     ) -> tuple[np.ndarray, np.ndarray]:
         """The top k (ids, scores) with a positive score, best first, ties by id."""
-        if self._scorer == "maxscore" and self._bounds is not None:
+        if self._scores_postings:
+            return self._score_postings(token_ids, k, allowed_ids)
+        bounds, bm25 = self._bounds, self._bm25
+        if bounds is not None and self._scorer == "maxscore":
             from policykb.bm25_pruning import maxscore_top_k
 
-            return maxscore_top_k(self._data, self._indices, self._indptr, self._bounds, token_ids, k, allowed_ids)
-        if self._scorer in ("csc", "maxscore") or self._bm25 is None:
-            return self._score_postings(token_ids, k, allowed_ids)
+            return maxscore_top_k(self._data, self._indices, self._indptr, bounds, token_ids, k, allowed_ids)
+        assert bm25 is not None  # a missing bm25s object scores from the posting lists (_scores_postings)
         mask = None
         if allowed_ids is not None:
             mask = np.zeros(self.n_docs, dtype=np.float32)
             mask[allowed_ids] = 1.0
-        docs, scores = self._bm25.retrieve(
+        docs, scores = bm25.retrieve(
             [token_ids], k=k, show_progress=False, n_threads=0, weight_mask=mask, return_as="tuple"
         )
         ids, values = np.asarray(docs[0], dtype=np.int64), np.asarray(scores[0], dtype=np.float32)
@@ -441,7 +443,8 @@ class KeywordIndex:
 
     @property
     def _scores_postings(self) -> bool:
-        """Whether `_retrieve` scores from the posting lists (`_score_postings`), whose per-document scores one
-        query can share between filters."""
-        return not (self._scorer == "maxscore" and self._bounds is not None) and (
-            self._scorer in ("csc", "maxscore") or self._bm25 is None)
+        """Whether `_retrieve` scores from the posting lists (`_score_postings`: the csc scorer, MaxScore without
+        its bounds, or no bm25s object), whose per-document scores one query can share between filters."""
+        if self._scorer == "maxscore":
+            return self._bounds is None
+        return self._scorer == "csc" or self._bm25 is None

@@ -409,8 +409,7 @@ class SearchEngine:
         # pass runs in a second worker. The results are the same either way.
         parallel = run_dense and run_keyword and self._parallel_sides()
         dense_job = _beside(dense_side) if parallel else None
-        concept_job = _beside(concept_side) if convex and run_keyword and parallel and self._gil_free_bm25() \
-            else None
+        concept_job = _beside(concept_side) if convex and parallel and self._gil_free_bm25() else None
         try:
             if run_dense and dense_job is None:
                 query_vec, dense = dense_side()

@@ -7,7 +7,6 @@ import logging
 import pickle
 import threading
 import time
-from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -15,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from policykb import gazetteer
 from policykb.backends import ClauseFilter, check_backend
 from policykb.errors import IndexError_, NotFoundError, PolicyKBError
+from policykb.memo import GenerationCache
 from policykb.query import normalise_query
 from policykb.records import Clause, Document, Hit, Requirement
 from policykb.settings import Settings
@@ -98,13 +98,11 @@ class KnowledgeBase:
         self.allow_fallback = False
         self._milvus: Any = None  # milvus_backend.MilvusIndex, when the backend is `milvus`
         # compare_view's memo: (query, regions) → the pickled compare JSON of one build (see compare_view)
-        self._compare_cache: OrderedDict[tuple[str, tuple[str, ...]], bytes] = OrderedDict()
-        self._compare_generation: tuple[str | None, str | None] | None = None
-        self._compare_lock = threading.Lock()
+        self._compare_cache = GenerationCache(self.COMPARE_CACHE_SIZE)
         self.compare_cache_hits = 0
         self._catalogue: tuple[tuple[str | None, str | None], list[Any]] | None = None  # (build, measures)
-        # /api/compare's memo: the same keys as _compare_cache, the encoded JSON body
-        self._compare_bodies: OrderedDict[tuple[str, tuple[str, ...], str], bytes] = OrderedDict()
+        # /api/compare's memo: the same keys as _compare_cache and the encoder's name → the encoded body
+        self._compare_bodies = GenerationCache(self.COMPARE_CACHE_SIZE)
         self._build_memo: _BuildMemo | None = None
 
     # ----- lifecycle -------------------------------------------------------------------------------------
@@ -324,10 +322,9 @@ class KnowledgeBase:
         with self._lock:
             if self._engine is not None:
                 self._engine_build = None
-        with self._compare_lock:  # a compare answer of the replaced build must never be served again
-            self._compare_cache.clear()
-            self._compare_bodies.clear()
-            self._compare_generation = None
+        # a compare answer of the replaced build must never be served again
+        self._compare_cache.clear()
+        self._compare_bodies.clear()
         self._catalogue = None
 
     # ----- the library: documents, versions, what changed ---------------------------------------------------
@@ -542,34 +539,13 @@ class KnowledgeBase:
         folded = normalise_query(query, self.settings.max_query_chars)
         generation = self.generation()
         key = (folded, tuple(region_ids or ()))
-        with self._compare_lock:
-            self._follow_generation(generation)
-            cached = self._compare_cache.get(key)
-            if cached is not None:
-                self._compare_cache.move_to_end(key)
-                self.compare_cache_hits += 1
-                return pickle.loads(cached)  # noqa: S301 - bytes this process pickled itself
+        cached = self._compare_cache.get(generation, key)
+        if cached is not None:
+            self.compare_cache_hits += 1
+            return pickle.loads(cached)  # noqa: S301 - bytes this process pickled itself
         data: dict[str, Any] = self.compare(query, region_ids).to_dict()
-        frozen = pickle.dumps(data, protocol=pickle.HIGHEST_PROTOCOL)
-        with self._compare_lock:
-            self._remember(self._compare_cache, key, frozen, generation)
+        self._compare_cache.keep(generation, key, pickle.dumps(data, protocol=pickle.HIGHEST_PROTOCOL))
         return data
-
-    def _remember(self, cache: OrderedDict[Any, Any], key: Any, value: Any,
-                  generation: tuple[str | None, str | None]) -> None:
-        """Keep `value` in a compare memo if its build is still the one served, dropping the least recently used
-        entries beyond COMPARE_CACHE_SIZE (caller holds _compare_lock)."""
-        if self._compare_generation == generation and self.COMPARE_CACHE_SIZE > 0:
-            cache[key] = value
-            while len(cache) > self.COMPARE_CACHE_SIZE:
-                cache.popitem(last=False)
-
-    def _follow_generation(self, generation: tuple[str | None, str | None]) -> None:
-        """Empty the compare memos when another build is served (caller holds _compare_lock)."""
-        if self._compare_generation != generation:
-            self._compare_cache.clear()
-            self._compare_bodies.clear()
-            self._compare_generation = generation
 
     def compare_body(self, query: str, region_ids: Sequence[str] | None, encode: Callable[[dict[str, Any]], bytes],
                      encoding: str = "json") -> bytes:
@@ -579,16 +555,12 @@ class KnowledgeBase:
         folded = normalise_query(query, self.settings.max_query_chars)
         generation = self.generation()
         key = (folded, tuple(region_ids or ()), encoding)
-        with self._compare_lock:
-            self._follow_generation(generation)
-            body = self._compare_bodies.get(key)
-            if body is not None:
-                self._compare_bodies.move_to_end(key)
-                self.compare_cache_hits += 1
-                return body
+        body = self._compare_bodies.get(generation, key)
+        if body is not None:
+            self.compare_cache_hits += 1
+            return body
         body = encode(self.compare_view(query, region_ids))
-        with self._compare_lock:
-            self._remember(self._compare_bodies, key, body, generation)
+        self._compare_bodies.keep(generation, key, body)
         return body
 
     def measures(self) -> list[Any]:

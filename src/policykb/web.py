@@ -31,6 +31,7 @@ from starlette.exceptions import HTTPException
 from policykb import exporting, pipeline, web_drafting, web_views
 from policykb.errors import IndexError_, InputFileError, NotFoundError, PolicyKBError, QueryError
 from policykb.measures import SORT_KEYS, sort_catalogue
+from policykb.memo import GenerationCache
 from policykb.records import Clause, Document, Hit, Requirement
 from policykb.render import requirement_display
 from policykb.service import SUPPORTED_SUFFIXES, KnowledgeBase
@@ -253,50 +254,6 @@ def doc_link(doc_id: str, clause_id: str | None = None) -> str:
 
 DOCUMENT_PAGES_KEPT = 64  # rendered document pages kept per build
 DOCUMENT_PAGE_BYTES_KEPT = 32 * 1024 * 1024  # and at most this many bytes of them (a page is its text twice, marked)
-
-
-class RenderedPages:
-    """Rendered pages of one build, least recently used dropped beyond `size` pages or `max_bytes` in all (a page
-    larger than a quarter of that is not kept); emptied when another build (or another state of damage) is
-    served, so a publish is seen on the next request."""
-
-    def __init__(self, size: int, max_bytes: int = DOCUMENT_PAGE_BYTES_KEPT) -> None:
-        self.size = size
-        self.max_bytes = max_bytes
-        self._generation: Any = None
-        self._pages: OrderedDict[Any, bytes] = OrderedDict()
-        self._bytes = 0
-        self._lock = threading.Lock()
-
-    def get(self, generation: Any, key: Any) -> bytes | None:
-        with self._lock:
-            if generation != self._generation:
-                self._pages.clear()
-                self._bytes = 0
-                self._generation = generation
-                return None
-            body = self._pages.get(key)
-            if body is not None:
-                self._pages.move_to_end(key)
-            return body
-
-    def keep(self, generation: Any, key: Any, body: bytes) -> None:
-        with self._lock:
-            if generation != self._generation or self.size <= 0 or len(body) * 4 > self.max_bytes:
-                return  # rendered from a build that is no longer served, or too big to keep
-            old = self._pages.pop(key, None)
-            self._bytes += len(body) - (len(old) if old is not None else 0)
-            self._pages[key] = body
-            while len(self._pages) > self.size or self._bytes > self.max_bytes:
-                _, dropped = self._pages.popitem(last=False)
-                self._bytes -= len(dropped)
-
-    def __len__(self) -> int:
-        return len(self._pages)
-
-    @property
-    def kept_bytes(self) -> int:
-        return self._bytes
 
 
 def hit_view(hit: Hit) -> dict[str, Any]:
@@ -754,15 +711,15 @@ def create_app(kb: KnowledgeBase, announce_at: tuple[str, int] | None = None) ->
     def documents_page(request: Request) -> HTMLResponse:
         return page(request, "documents.html", {"documents": [_summary(d) for d in kb.documents()]})
 
-    rendered_documents = RenderedPages(DOCUMENT_PAGES_KEPT)
+    rendered_documents = GenerationCache(DOCUMENT_PAGES_KEPT, DOCUMENT_PAGE_BYTES_KEPT)
 
     @app.get("/documents/{doc_id}", response_class=HTMLResponse, include_in_schema=False)
     def document_page(request: Request, doc_id: str) -> HTMLResponse:
         # A document page (up to a few hundred kB: the text, its raw form with every change marked) costs 7-30 ms
         # to build and changes only with the build: the same build answers with the bytes it rendered before.
-        generation = kb.generation() if hasattr(kb, "generation") else None
+        generation = kb.generation()
         key = (doc_id, request.url.path)
-        body = rendered_documents.get(generation, key) if generation is not None else None
+        body = rendered_documents.get(generation, key)
         if body is not None:
             return HTMLResponse(body)
         doc, clauses, reqs = kb.document_view(doc_id)
@@ -773,8 +730,7 @@ def create_app(kb: KnowledgeBase, announce_at: tuple[str, int] | None = None) ->
             "raw": raw_marks(doc.raw_text, doc.changes), "changes": doc.changes[:2000],
             "report": cleaning_report(doc), "requirements": reqs,
         })
-        if generation is not None:
-            rendered_documents.keep(generation, key, bytes(response.body))
+        rendered_documents.keep(generation, key, bytes(response.body))
         return response
 
     def document_versions(doc_id: str) -> list[dict[str, Any]]:
