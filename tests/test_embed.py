@@ -381,3 +381,41 @@ def test_int8_rankings_agree_with_fp32_on_this_cpu(
     assert float(np.percentile(moved, 99)) <= 0.015, where
     assert float(moved.max()) <= 0.03, where
     assert overlap >= 0.7, where
+
+
+_FP32_KERNEL_SCRIPT = """
+import sys
+import numpy as np
+from policykb.embed import SentenceTransformerEmbedder
+e = SentenceTransformerEmbedder(__import__("pathlib").Path(sys.argv[1]), backend="torch", batch_size=8)
+texts = [line for line in sys.stdin.read().split("\\n") if line]
+np.save(sys.argv[2], e.encode_passages(texts[1:]) @ e.encode_queries(texts[:1])[0])
+"""
+
+
+@pytest.mark.model
+def test_fp32_cosines_differ_between_cpu_kernels_by_rounding_only(model_path: Path, tmp_path: Path) -> None:
+    """The torch backend on an AVX2-only or an older CPU: the same cosines within the bound the perturbation tests
+    use for it (tests/perturb.py), checked by forcing torch's, MKL's and oneDNN's lower instruction sets."""
+    import os
+    import subprocess
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).parent))
+    from perturb import CROSS_CPU_FP32_KERNELS
+
+    texts = ["集团化办学的经费从哪里来", *corpus_sentences(24)]
+    cosines = {}
+    for name, isa in (("native", {}), ("avx2", {"ATEN_CPU_CAPABILITY": "avx2", "MKL_ENABLE_INSTRUCTIONS": "AVX2",
+                                                "ONEDNN_MAX_CPU_ISA": "AVX2"}),
+                      ("sse", {"ATEN_CPU_CAPABILITY": "default", "MKL_ENABLE_INSTRUCTIONS": "SSE4_2",
+                               "ONEDNN_MAX_CPU_ISA": "SSE41"})):
+        out = tmp_path / f"{name}.npy"
+        env = {**os.environ, **isa, "PYTHONPATH": str(PROJECT_ROOT / "src")}
+        proc = subprocess.run([sys.executable, "-c", _FP32_KERNEL_SCRIPT, str(model_path), str(out)],
+                              input="\n".join(texts), capture_output=True, text=True, env=env, timeout=300)
+        assert proc.returncode == 0, proc.stderr[-2000:]
+        cosines[name] = np.load(out)
+    assert cosines["native"].shape == (24,)
+    worst = max(float(np.abs(cosines["native"] - cosines[name]).max()) for name in ("avx2", "sse"))
+    assert worst <= CROSS_CPU_FP32_KERNELS / 20  # measured 3e-7; the perturbation tests move cosines 20x more
