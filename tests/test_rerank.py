@@ -17,6 +17,7 @@ from policykb.rerank import (
     asked_units,
     concept_coverage,
     concept_query,
+    is_question,
     query_concepts,
     weighted_by_collection,
 )
@@ -321,3 +322,64 @@ def test_texts_and_headings_read_the_same_clauses_across_segments(tmp_path: Any)
                                                 for c in store.clauses_by_rowids(rowids)]
     assert kb.search("集团化办学专项经费", k=10)
     kb.close()
+
+
+# ----- a clause that asks rather than states ------------------------------------------------------------------------
+@pytest.mark.parametrize(("text", "asks"), [
+    ("集团化办学从“挂牌子”转向“要质量”，教育管理部门该怎么做？", True),
+    ("如何梳理经验再出发，在教育改革发展中发挥更大的作用？", True),
+    ("问：课后服务收费吗?", True),
+    ("校长问：“集团怎么考评？”", True),  # the mark inside closing quotes still ends the clause
+    ("（三）集团化办学的经费从哪里来？）", True),
+    ("家长问“收费吗？”之后，学校作出了说明。", False),  # a question quoted inside a statement
+    ("市级教育行政部门安排专项经费，对命名为市示范性的学区和集团给予支持。", False),
+    ("鼓励各区安排相关支持经费", False),
+])
+def test_is_question(text: str, asks: bool) -> None:
+    assert is_question(text) is asks
+
+
+@given(st.text(alphabet="教师集团化办学经费，、“”", min_size=1, max_size=40))
+def test_a_statement_turned_into_a_question_is_one(body: str) -> None:
+    assert is_question(body + "？") and is_question(body + "?")
+    assert not is_question(body + "。")
+    assert is_question(body + "？”") and not is_question(body + "？”。")
+
+
+def test_question_clauses_lose_the_discount_and_nothing_else(hash_kb: Any) -> None:
+    """The second stage's scores with and without question_discount differ by exactly the discount on the
+    clauses that are questions and not at all on the others."""
+    engine = hash_kb.engine()
+    query = "海淀集团化办学如何发挥更大的作用"
+    saved = engine.settings.values["question_discount"]
+    try:
+        engine.settings.values["question_discount"] = 0.0
+        plain = {r.rowid: r.score for r in engine.rank(query, k=60)}
+        engine.settings.values["question_discount"] = 0.1
+        discounted = {r.rowid: r.score for r in engine.rank(query, k=60)}
+    finally:
+        engine.settings.values["question_discount"] = saved
+    both = sorted(set(plain) & set(discounted))
+    texts = dict(zip(both, [c.text for c in engine.store.clauses_by_rowids(both)], strict=True))
+    questions = [rowid for rowid in both if is_question(texts[rowid])]
+    assert questions, "the seed corpus has question clauses in this query's top 60"
+    for rowid in both:
+        expected = plain[rowid] - (0.1 if rowid in questions else 0.0)
+        assert discounted[rowid] == pytest.approx(expected, abs=1e-9)
+
+
+@pytest.mark.model
+def test_a_question_no_longer_hides_the_statement_below_it(real_kb: Any) -> None:
+    """海淀's news page asks 海淀中小学教育集团化办学如何…？ and says 2000年 a clause later; with the discount the
+    answer reaches the top 10 (11th without it)."""
+    query, needle = "海淀区集团化办学是从哪一年开始的", "2000年"
+    engine = real_kb.engine()
+    saved = engine.settings.values["question_discount"]
+    try:
+        engine.settings.values["question_discount"] = 0.0
+        without = [h.clause.text for h in real_kb.search(query, k=20)]
+    finally:
+        engine.settings.values["question_discount"] = saved
+    with_discount = [h.clause.text for h in real_kb.search(query, k=10)]
+    assert not any(needle in t for t in without[:10]) and any(needle in t for t in without)
+    assert any(needle in t for t in with_discount)

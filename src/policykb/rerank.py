@@ -184,6 +184,18 @@ def concept_coverage(
     return coverage_of_matches(concepts, *concept_matches(concepts, texts, headings))
 
 
+# A clause that ends in a question mark asks instead of stating: a news headline (集团化办学从“挂牌子”转向“要质量”，
+# 教育管理部门该怎么做？), a rhetorical question in a commentary, the 问 of a policy Q&A. It shares the question's words
+# and meaning, so it ranks like an answer while the answer is the clause after it. Closing quotes and brackets may
+# follow the mark.
+_ENDS_AS_QUESTION = re.compile(r"[？?][”’\"'」』）)】]*\s*$")
+
+
+def is_question(text: str) -> bool:
+    """Whether a clause is a question rather than a statement (its last sentence ends in ？ or ?)."""
+    return _ENDS_AS_QUESTION.search(text) is not None
+
+
 def concept_matches(
     concepts: Sequence[tuple[frozenset[str], float]], texts: Sequence[str], headings: Sequence[str]
 ) -> tuple[np.ndarray, np.ndarray]:

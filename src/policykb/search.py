@@ -423,7 +423,7 @@ class SearchEngine:
             concept = concept_job.result()
         if dense_job is not None:
             query_vec, dense = dense_job.result()
-        matches: dict[int, tuple[np.ndarray, np.ndarray]] = {}  # the second stage's, shared by the columns
+        matches: dict[int, tuple[np.ndarray, np.ndarray, bool]] = {}  # the second stage's, shared by the columns
         return [
             self._fused(folded, mode, k, query_vec, *dense[i], *keyword[i], *concept[i], matches)
             for i, (k, _) in enumerate(columns)
@@ -432,7 +432,7 @@ class SearchEngine:
     def _fused(
         self, folded: str, mode: str, k: int, query_vec: np.ndarray | None,
         dense_ids: np.ndarray, dense_scores: np.ndarray, keyword_ids: np.ndarray, keyword_scores: np.ndarray,
-        concept_ids: np.ndarray, concept_scores: np.ndarray, matches: dict[int, tuple[np.ndarray, np.ndarray]],
+        concept_ids: np.ndarray, concept_scores: np.ndarray, matches: dict[int, tuple[np.ndarray, np.ndarray, bool]],
     ) -> list[Ranked]:
         """One filter's top k from its rankings: convex fusion with the boost, the second stage and
         diversification, or reciprocal-rank fusion, or one side alone."""
@@ -527,15 +527,17 @@ class SearchEngine:
 
     def _second_stage(
         self, folded_query: str, ids: np.ndarray, fused: np.ndarray, order: np.ndarray, weight: float,
-        concept_ids: np.ndarray | None = None, matches: dict[int, tuple[np.ndarray, np.ndarray]] | None = None,
+        concept_ids: np.ndarray | None = None, matches: dict[int, tuple[np.ndarray, np.ndarray, bool]] | None = None,
     ) -> np.ndarray:
         """The fused scores with `weight` of the query's concept coverage mixed in (policykb.rerank): the pool's
-        best RERANK_DEPTH and every concept candidate are scored. `matches` keeps each scored clause's concept
-        matches (rerank.concept_matches) for the other filters of the same query."""
+        best RERANK_DEPTH and every concept candidate are scored, and a scored candidate that is a question
+        (rerank.is_question) loses question_discount. `matches` keeps each scored clause's concept matches
+        (rerank.concept_matches) and question flag for the other filters of the same query."""
         from policykb.rerank import (
             RERANK_DEPTH,
             concept_matches,
             coverage_of_matches,
+            is_question,
             query_concepts,
             weighted_by_collection,
         )
@@ -556,12 +558,16 @@ class SearchEngine:
             rows = self._texts_and_headings(new)
             in_text, in_head = concept_matches(concepts, [text for text, _ in rows], [heads for _, heads in rows])
             for column, rowid in enumerate(new):
-                known[rowid] = (in_text[:, column], in_head[:, column])
+                known[rowid] = (in_text[:, column], in_head[:, column], is_question(rows[column][0]))
         in_text = np.array([known[rowid][0] for rowid in rowids], dtype=bool).T.reshape(len(concepts), len(rowids))
         in_head = np.array([known[rowid][1] for rowid in rowids], dtype=bool).T.reshape(len(concepts), len(rowids))
         coverage = np.zeros(ids.size, dtype=np.float64)
         coverage[scored] = coverage_of_matches(concepts, in_text, in_head)
-        return np.asarray((1.0 - weight) * fused + weight * coverage, dtype=np.float64)
+        out = (1.0 - weight) * fused + weight * coverage
+        discount = float(self.settings.question_discount)
+        if discount > 0:
+            out[scored] -= discount * np.array([known[rowid][2] for rowid in rowids], dtype=np.float64)
+        return np.asarray(out, dtype=np.float64)
 
     def _texts_and_headings(self, rowids: list[int]) -> list[tuple[str, str]]:
         """Store.texts_and_headings through a bounded cache: neighbouring queries score many of the same clauses in

@@ -61,6 +61,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("rerank_weight", 0.3, "Hybrid (convex) only: share of the second stage's concept coverage (the query's policy "
             "concepts and their synonyms named by the clause or its headings, policykb.rerank) mixed into the fused "
             "score of every candidate; 0 turns the second stage off."),
+    Setting("question_discount", 0.1, "With the second stage: subtracted from the score of a candidate that is a "
+            "question (ends in ？: a headline, a rhetorical question, the 问 of a Q&A), so that the statement answering "
+            "it ranks first; 0 turns it off."),
     Setting("concept_candidates", 50, "Hybrid (convex) with the second stage only: the best this many clauses of a BM25 "
             "ranking of the query's concepts (its words' policy synonyms, 钱 → 经费 资金 …) join the candidate pool and "
             "are scored by the second stage; 0 turns it off."),
